@@ -1,0 +1,256 @@
+"""The tables. Words as in DESIGN.md; timestamps are timezone-aware UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+from lbt_app.core.access import Role
+from lbt_app.db.types import UTCDateTime, utcnow
+
+
+def _ts(*, index: bool = False):
+    return Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index)
+    )
+
+
+def _enum(enum: type[StrEnum], default: StrEnum | None = None, *, index: bool = False):
+    """Stored as the lower-case value in a plain string column (portable, readable)."""
+    column_type = sa.Enum(
+        enum, values_callable=lambda e: [m.value for m in e], native_enum=False, length=16
+    )
+    return Field(default=default, sa_column=Column(column_type, nullable=False, index=index))
+
+
+def _ts_optional():
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class PermitStatus(StrEnum):
+    """Stored: active, suspended or revoked; `expired` is derived from valid_until."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
+
+
+class ApplicationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REVOKED = "revoked"
+
+
+class Agreement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    name: str = Field(max_length=200)
+    country_a: str = Field(max_length=3, description="ISO 3166-1 alpha-3")
+    country_b: str = Field(max_length=3, description="ISO 3166-1 alpha-3")
+    timezone: str = Field(max_length=64, description="IANA zone in which permit days count")
+    max_stay_days: int = Field(gt=0, le=90)
+    max_validity_years: int = Field(ge=1, le=5)
+    min_residence_years: int = Field(default=1, ge=1)
+    max_area_km: int = Field(default=30, gt=0, le=50)
+    period_cap_days: int | None = Field(default=None, description="N days within any M days")
+    period_days: int | None = None
+    created_at: datetime = _ts()
+
+    __table_args__ = (
+        sa.CheckConstraint("max_stay_days > 0 AND max_stay_days <= 90", name="ck_agreement_stay"),
+        sa.CheckConstraint(
+            "max_validity_years >= 1 AND max_validity_years <= 5", name="ck_agreement_validity"
+        ),
+        sa.CheckConstraint("max_area_km > 0 AND max_area_km <= 50", name="ck_agreement_area"),
+        sa.CheckConstraint(
+            "(period_cap_days IS NULL) = (period_days IS NULL)", name="ck_agreement_period"
+        ),
+    )
+
+
+class Authority(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=24, unique=True, index=True)
+    name: str = Field(max_length=200)
+    name_native: str = Field(default="", max_length=200)
+    country: str = Field(max_length=3)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    kind: str = Field(default="issuing", max_length=16, description="issuing or border")
+
+
+class SigningKey(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kid: str = Field(max_length=32, unique=True, index=True)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    algorithm: str = Field(default="EdDSA", max_length=16)
+    public_key: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    private_key_encrypted: bytes | None = Field(
+        default=None, sa_column=Column(sa.LargeBinary, nullable=True)
+    )
+    status: KeyStatus = _enum(KeyStatus, KeyStatus.ACTIVE)
+    created_at: datetime = _ts()
+    retired_at: datetime | None = _ts_optional()
+    revoked_at: datetime | None = _ts_optional()
+
+
+class BorderArea(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    name: str = Field(max_length=200)
+    name_native: str = Field(default="", max_length=200)
+    country: str = Field(max_length=3)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+    depth_km: int = Field(default=30, gt=0, le=50)
+    districts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class CrossingPoint(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    name: str = Field(max_length=200)
+    agreement_id: int = Field(foreign_key="agreement.id", index=True)
+
+
+class Document(SQLModel, table=True):
+    """An uploaded file: a portrait photo or a proof of residence."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=24)
+    content_type: str = Field(max_length=64)
+    sha256: str = Field(max_length=64, index=True)
+    data: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Resident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    border_area_id: int = Field(foreign_key="borderarea.id", index=True)
+    surname_native: str = Field(max_length=100)
+    given_names_native: str = Field(max_length=100)
+    surname_latin: str = Field(max_length=100, index=True)
+    given_names_latin: str = Field(max_length=100)
+    birth_date: date
+    sex: str = Field(default="X", max_length=1)
+    nationality: str = Field(max_length=3)
+    document_number: str = Field(max_length=24, unique=True, index=True)
+    address: str = Field(max_length=300)
+    residence_since: date
+    photo_id: int | None = Field(default=None, foreign_key="document.id")
+    created_at: datetime = _ts()
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    full_name: str = Field(max_length=200)
+    role: Role = _enum(Role)
+    authority_id: int | None = Field(default=None, foreign_key="authority.id", index=True)
+    crossing_point_id: int | None = Field(default=None, foreign_key="crossingpoint.id")
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    lang: str = Field(default="", max_length=8)
+    is_active: bool = True
+    created_at: datetime = _ts()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role != 'officer' OR crossing_point_id IS NOT NULL", name="ck_user_officer_point"
+        ),
+        sa.CheckConstraint(
+            "role != 'authority' OR authority_id IS NOT NULL", name="ck_user_authority"
+        ),
+    )
+
+
+class LoginSession(SQLModel, table=True):
+    """Server side of a sign-in: the browser holds only the random token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = _ts_optional()
+
+
+class Application(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    status: ApplicationStatus = _enum(ApplicationStatus, ApplicationStatus.SUBMITTED, index=True)
+    proof_id: int | None = Field(default=None, foreign_key="document.id")
+    submitted_at: datetime = _ts(index=True)
+    decided_at: datetime | None = _ts_optional()
+    decided_by_id: int | None = Field(default=None, foreign_key="user.id")
+    reason: str = Field(default="", max_length=500)
+
+
+class Permit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=24, unique=True, index=True)
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    border_area_id: int = Field(foreign_key="borderarea.id")
+    valid_from: date
+    valid_until: date = Field(index=True)
+    max_stay_days: int = Field(gt=0)
+    status: PermitStatus = _enum(PermitStatus, PermitStatus.ACTIVE, index=True)
+    status_reason: str = Field(default="", max_length=500)
+    kid: str = Field(default="", max_length=32)
+    payload: str = Field(default="", sa_column=Column(sa.Text, nullable=False))
+    photo_hash: str = Field(default="", max_length=64)
+    issued_at: datetime = _ts()
+    issued_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+    __table_args__ = (sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),)
+
+
+class PermitCrossingPoint(SQLModel, table=True):
+    """The crossing points a permit allows."""
+
+    permit_id: int = Field(foreign_key="permit.id", primary_key=True)
+    crossing_point_id: int = Field(foreign_key="crossingpoint.id", primary_key=True)
+
+
+class Crossing(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    permit_id: int = Field(foreign_key="permit.id")
+    crossing_point_id: int = Field(foreign_key="crossingpoint.id", index=True)
+    officer_id: int | None = Field(default=None, foreign_key="user.id")
+    direction: str = Field(max_length=8, description="entry into / exit from the host area")
+    at: datetime = _ts()
+    verdict: str = Field(max_length=8)
+    code: str = Field(max_length=32)
+    manual: bool = False
+
+    __table_args__ = (
+        sa.Index("ix_crossing_permit_at", "permit_id", "at"),
+        sa.CheckConstraint("direction IN ('entry', 'exit')", name="ck_crossing_direction"),
+    )
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only and hash-chained: each row's hash covers the previous one."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    at: datetime = _ts()
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor: str = Field(default="", max_length=64)
+    action: str = Field(max_length=48, index=True)
+    subject: str = Field(default="", max_length=64, index=True)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

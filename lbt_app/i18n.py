@@ -1,0 +1,70 @@
+"""The translation layer: gettext catalogues (.po, read with Babel) and locale-aware dates.
+
+English is the source language: a message id is the English text itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+SOURCE_LANG = "en"
+LANGUAGES: tuple[str, ...] = ("en", "ru")
+
+
+def N_(msgid: str) -> str:
+    """Marks a message id for extraction where it is translated later."""
+    return msgid
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Message id → translation for one language (the id itself where untranslated)."""
+    if lang not in LANGUAGES or lang == SOURCE_LANG:
+        return {}
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        po = read_po(fh, locale=lang)
+    return {m.id: m.string for m in po if m.id and isinstance(m.id, str) and m.string}
+
+
+@cache
+def message_ids() -> tuple[str, ...]:
+    """Every message id the catalogues know (taken from the Russian catalogue)."""
+    with (LOCALES_DIR / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        po = read_po(fh, locale="ru")
+    return tuple(m.id for m in po if m.id and isinstance(m.id, str))
+
+
+def normalize_lang(lang: str | None, default: str = SOURCE_LANG) -> str:
+    """A supported language code from a stored choice or an Accept-Language header."""
+    for part in (lang or "").split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in LANGUAGES:
+            return code
+    return default
+
+
+def t(msgid: str, lang: str, **params: object) -> str:
+    text = catalogue(lang).get(msgid, msgid)
+    return text.format(**params) if params else text
+
+
+@cache
+def ui_strings(lang: str) -> dict[str, str]:
+    """All translated strings for one language, as the browser's pages use them."""
+    table = catalogue(lang)
+    return {msgid: table.get(msgid, msgid) for msgid in message_ids()}
+
+
+def language_name(lang: str) -> str:
+    return Locale.parse(lang).get_display_name(lang).capitalize()
+
+
+def format_day(day: date | None, lang: str) -> str:
+    return format_date(day, format="medium", locale=lang) if day else ""

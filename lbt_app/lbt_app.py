@@ -1,0 +1,38 @@
+"""The Reflex app: pages and routes, nothing else."""
+
+import logging
+
+import reflex as rx
+
+from lbt_app import routes
+from lbt_app.i18n import t
+from lbt_app.pages.login import login_page
+from lbt_app.pages.roles import admin_page, authority_page, officer_page, wallet_page
+from lbt_app.settings import get_settings
+from lbt_app.states.login import LoginState
+from lbt_app.states.roles import AdminState, AuthorityState, OfficerState, WalletState
+
+log = logging.getLogger(__name__)
+
+
+def _backend_error(exception: Exception) -> rx.event.EventSpec:
+    """Log the details; the user sees a calm message, never a stack trace."""
+    log.error("backend error", exc_info=exception)
+    message = t("Something went wrong. Please try again.", get_settings().default_lang)
+    return rx.toast.error(message, position="top-center")
+
+
+app = rx.App(
+    head_components=[
+        rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
+        rx.el.meta(name="theme-color", content="#0d9488"),
+    ],
+    backend_exception_handler=_backend_error,
+)
+app.add_page(login_page, route=routes.LOGIN, title="LBT permits", on_load=LoginState.load)
+app.add_page(
+    authority_page, route=routes.AUTHORITY, title="Authority desk", on_load=AuthorityState.load
+)
+app.add_page(officer_page, route=routes.OFFICER, title="Officer", on_load=OfficerState.load)
+app.add_page(wallet_page, route=routes.WALLET, title="My permits", on_load=WalletState.load)
+app.add_page(admin_page, route=routes.ADMIN, title="Administration", on_load=AdminState.load)

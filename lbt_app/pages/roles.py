@@ -1,0 +1,148 @@
+"""The landing page of each role; the role issues fill them in."""
+
+import reflex as rx
+
+from lbt_app.components.layout import T, T_var, page
+from lbt_app.states.roles import AdminState, AuthorityState, OfficerState, WalletState
+
+
+def _figure(label: rx.Var, value: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="2", color_scheme="gray"), rx.heading(value, size="7"), spacing="1"
+        )
+    )
+
+
+def _status_badge(p: rx.Var) -> rx.Component:
+    status = p["status"]
+    return rx.badge(
+        T_var(p["status_label"]),
+        color_scheme=rx.match(
+            status, ("active", "green"), ("suspended", "amber"), ("revoked", "red"), "gray"
+        ),
+        data_testid="permit-status",
+    )
+
+
+def authority_page() -> rx.Component:
+    return page(
+        rx.heading(T("Authority desk"), size="6"),
+        rx.grid(
+            _figure(T("Active permits"), AuthorityState.counts["active"]),
+            _figure(T("Suspended"), AuthorityState.counts["suspended"]),
+            _figure(T("Pending applications"), AuthorityState.counts["pending"]),
+            _figure(T("Residents"), AuthorityState.counts["residents"]),
+            columns=rx.breakpoints(initial="2", md="4"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.heading(T("Permits"), size="4"),
+        rx.vstack(
+            rx.foreach(
+                AuthorityState.permits,
+                lambda p: rx.card(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.text(p["holder"], weight="bold"),
+                            rx.text(
+                                p["number"],
+                                " · ",
+                                p["area"],
+                                " · ",
+                                p["valid_until"],
+                                size="2",
+                                color_scheme="gray",
+                            ),
+                            spacing="1",
+                        ),
+                        rx.spacer(),
+                        _status_badge(p),
+                        rx.cond(
+                            p["status"] == "active",
+                            rx.button(
+                                T("Suspend"),
+                                size="1",
+                                variant="soft",
+                                color_scheme="amber",
+                                on_click=AuthorityState.suspend(p["number"]),
+                            ),
+                        ),
+                        rx.cond(
+                            p["status"] == "suspended",
+                            rx.button(
+                                T("Reinstate"),
+                                size="1",
+                                variant="soft",
+                                on_click=AuthorityState.reinstate(p["number"]),
+                            ),
+                        ),
+                        align="center",
+                        wrap="wrap",
+                    ),
+                    width="100%",
+                    data_testid="permit-row",
+                    data_number=p["number"],
+                ),
+            ),
+            width="100%",
+        ),
+        testid="authority-page",
+    )
+
+
+def officer_page() -> rx.Component:
+    return page(
+        rx.heading(T("Crossing point"), size="6"),
+        rx.text(OfficerState.crossing_point, size="4", data_testid="crossing-point"),
+        rx.callout(T("The permit scanner opens here."), icon="scan-line"),
+        testid="officer-page",
+    )
+
+
+def wallet_page() -> rx.Component:
+    return page(
+        rx.heading(T("My permits"), size="6"),
+        rx.cond(
+            WalletState.permits.length() == 0,
+            rx.text(T("You have no permit yet.")),
+        ),
+        rx.foreach(
+            WalletState.permits,
+            lambda p: rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.text(p["number"], weight="bold"),
+                        rx.spacer(),
+                        _status_badge(p),
+                        width="100%",
+                    ),
+                    rx.text(T("Valid until"), ": ", p["valid_until"], size="2"),
+                    rx.text(T("Border area"), ": ", p["area"], size="2"),
+                    spacing="2",
+                ),
+                width="100%",
+                data_testid="wallet-permit",
+            ),
+        ),
+        testid="wallet-page",
+    )
+
+
+def admin_page() -> rx.Component:
+    return page(
+        rx.heading(T("Administration"), size="6"),
+        rx.text(AdminState.chain, data_testid="audit-chain"),
+        rx.heading(T("Users"), size="4"),
+        rx.foreach(
+            AdminState.users,
+            lambda u: rx.hstack(
+                rx.text(u["username"], weight="bold"),
+                rx.text(u["name"]),
+                rx.spacer(),
+                rx.badge(T_var(u["role"])),
+                width="100%",
+            ),
+        ),
+        testid="admin-page",
+    )

@@ -1,0 +1,16 @@
+"""Route names: one place for every path the app serves."""
+
+from lbt_app.core.access import Role
+
+LOGIN = "/"
+AUTHORITY = "/authority"
+OFFICER = "/officer"
+WALLET = "/wallet"
+ADMIN = "/admin"
+
+HOME: dict[Role, str] = {
+    Role.AUTHORITY: AUTHORITY,
+    Role.OFFICER: OFFICER,
+    Role.RESIDENT: WALLET,
+    Role.ADMIN: ADMIN,
+}

@@ -1,0 +1,161 @@
+"""Issuing permits: the claims come from the records, the signature from the core."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, select
+
+from lbt_app.core.access import Principal
+from lbt_app.core.payload import PermitClaims, photo_hash, sign
+from lbt_app.db.models import (
+    Agreement,
+    Authority,
+    BorderArea,
+    CrossingPoint,
+    Document,
+    Permit,
+    PermitCrossingPoint,
+    Resident,
+)
+from lbt_app.i18n import N_
+from lbt_app.services import audit, keys
+
+
+class IssueError(ValueError):
+    """A permit that may not be issued; the message is a message id."""
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    resident_id: int
+    border_area_code: str
+    crossing_point_codes: tuple[str, ...]
+    valid_from: date
+    valid_until: date
+    application_id: int | None = None
+
+
+def _claims(
+    *,
+    number: str,
+    resident: Resident,
+    area: BorderArea,
+    points: list[CrossingPoint],
+    request: IssueRequest,
+    agreement: Agreement,
+    authority: Authority,
+    photo: Document | None,
+) -> PermitClaims:
+    return PermitClaims(
+        number=number,
+        surname=resident.surname_latin.upper(),
+        given_names=resident.given_names_latin.upper(),
+        native_name=f"{resident.surname_native} {resident.given_names_native}".upper(),
+        birth_date=resident.birth_date,
+        nationality=resident.nationality,
+        document_number=resident.document_number,
+        border_area=area.code,
+        crossing_points=tuple(p.code for p in points),
+        valid_from=request.valid_from,
+        valid_until=request.valid_until,
+        max_stay_days=agreement.max_stay_days,
+        issuer=authority.code,
+        photo_hash=photo_hash(photo.data) if photo else bytes(8),
+    )
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def issue_permit(
+    *,
+    session: Session,
+    authority: Authority,
+    request: IssueRequest,
+    kek: bytes,
+    now: datetime,
+    actor: Principal | None = None,
+) -> Permit:
+    """Create, sign and record one permit; the caller's transaction holds it all or nothing."""
+    agreement = session.get(Agreement, authority.agreement_id)
+    resident = session.get(Resident, request.resident_id)
+    if agreement is None or resident is None:
+        raise IssueError(N_("No such resident."))
+    area = session.exec(
+        select(BorderArea).where(
+            BorderArea.code == request.border_area_code, BorderArea.agreement_id == agreement.id
+        )
+    ).first()
+    if area is None:
+        raise IssueError(N_("The border area is not part of this agreement."))
+    points = session.exec(
+        select(CrossingPoint)
+        .where(
+            col(CrossingPoint.code).in_(request.crossing_point_codes),
+            CrossingPoint.agreement_id == agreement.id,
+        )
+        .order_by(CrossingPoint.id)
+    ).all()
+    if not points or len(points) != len(set(request.crossing_point_codes)):
+        raise IssueError(N_("Choose crossing points of this agreement."))
+    if request.valid_until < request.valid_from:
+        raise IssueError(N_("The permit must end after it starts."))
+    if request.valid_until >= _years_after(request.valid_from, agreement.max_validity_years):
+        raise IssueError(N_("The validity is longer than the agreement allows."))
+    photo = session.get(Document, resident.photo_id) if resident.photo_id else None
+    key = keys.signing_key(session=session, authority_id=authority.id or 0, kek=kek)
+    permit = Permit(
+        number=uuid.uuid4().hex[:24],
+        resident_id=resident.id or 0,
+        authority_id=authority.id or 0,
+        application_id=request.application_id,
+        border_area_id=area.id or 0,
+        valid_from=request.valid_from,
+        valid_until=request.valid_until,
+        max_stay_days=agreement.max_stay_days,
+        kid=key.kid,
+        issued_at=now,
+        issued_by_id=actor.user_id if actor else None,
+    )
+    session.add(permit)
+    session.flush()
+    # The number is the row's serial, so it is unique without a counter table.
+    permit.number = f"{authority.country[:2]}{request.valid_from:%y}-{permit.id:06d}"
+    claims = _claims(
+        number=permit.number,
+        resident=resident,
+        area=area,
+        points=list(points),
+        request=request,
+        agreement=agreement,
+        authority=authority,
+        photo=photo,
+    )
+    permit.payload = sign(
+        claims, key, keys.codebook_for(session=session, agreement_id=agreement.id or 0)
+    )
+    permit.photo_hash = claims.photo_hash.hex()
+    session.add(permit)
+    for point in points:
+        session.add(PermitCrossingPoint(permit_id=permit.id or 0, crossing_point_id=point.id or 0))
+    audit.record(
+        session=session,
+        action="permit_issued",
+        now=now,
+        actor=actor,
+        actor_name="system",
+        subject=permit.number,
+        detail={
+            "resident": resident.document_number,
+            "kid": key.kid,
+            "valid_until": request.valid_until.isoformat(),
+        },
+    )
+    return permit

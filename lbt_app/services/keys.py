@@ -1,0 +1,141 @@
+"""Authorities' signing keys (encrypted at rest), rotation, revocation, and the trust list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from lbt_app.core.access import Principal
+from lbt_app.core.keys import SigningKeyPair, decrypt_private_key, encrypt_private_key, generate_key
+from lbt_app.core.payload import Codebook
+from lbt_app.core.verify import TrustedKey, TrustList
+from lbt_app.db.models import Agreement, Authority, BorderArea, CrossingPoint, KeyStatus, SigningKey
+from lbt_app.i18n import N_
+from lbt_app.services import audit
+
+
+class KeyError_(LookupError):
+    """No usable key; the message is a message id."""
+
+
+def codebook_for(*, session: Session, agreement_id: int) -> Codebook:
+    """The agreement's codes in creation order, so indexes never move for signed permits."""
+
+    def codes(model) -> tuple[str, ...]:
+        return tuple(
+            session.exec(
+                select(model.code).where(model.agreement_id == agreement_id).order_by(model.id)
+            ).all()
+        )
+
+    return Codebook(
+        areas=codes(BorderArea), crossing_points=codes(CrossingPoint), issuers=codes(Authority)
+    )
+
+
+def create_key(
+    *,
+    session: Session,
+    authority: Authority,
+    kek: bytes,
+    now: datetime,
+    actor: Principal | None = None,
+) -> SigningKey:
+    """A new active key for the authority; any older active key is retired (still verifies)."""
+    for old in session.exec(
+        select(SigningKey).where(
+            SigningKey.authority_id == authority.id, SigningKey.status == KeyStatus.ACTIVE
+        )
+    ):
+        old.status, old.retired_at = KeyStatus.RETIRED, now
+        session.add(old)
+    pair = generate_key(authority.code)
+    row = SigningKey(
+        kid=pair.kid,
+        authority_id=authority.id or 0,
+        public_key=pair.public_key,
+        private_key_encrypted=encrypt_private_key(pair, kek),
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session=session,
+        action="key_created",
+        now=now,
+        actor=actor,
+        actor_name="system",
+        subject=pair.kid,
+        detail={"authority": authority.code},
+    )
+    return row
+
+
+def rotate(
+    *,
+    session: Session,
+    authority_code: str,
+    kek: bytes,
+    now: datetime,
+    actor: Principal | None = None,
+) -> SigningKey:
+    authority = session.exec(select(Authority).where(Authority.code == authority_code)).first()
+    if authority is None:
+        raise KeyError_(N_("No such authority."))
+    return create_key(session=session, authority=authority, kek=kek, now=now, actor=actor)
+
+
+def revoke(*, session: Session, kid: str, now: datetime, actor: Principal | None = None) -> None:
+    """A revoked key's permits fail verification from now on."""
+    row = session.exec(select(SigningKey).where(SigningKey.kid == kid)).first()
+    if row is None:
+        raise KeyError_(N_("No such key."))
+    row.status, row.revoked_at = KeyStatus.REVOKED, now
+    session.add(row)
+    audit.record(
+        session=session,
+        action="key_revoked",
+        now=now,
+        actor=actor,
+        actor_name="system",
+        subject=kid,
+    )
+
+
+def signing_key(*, session: Session, authority_id: int, kek: bytes) -> SigningKeyPair:
+    row = session.exec(
+        select(SigningKey).where(
+            SigningKey.authority_id == authority_id,
+            SigningKey.status == KeyStatus.ACTIVE,
+            col(SigningKey.private_key_encrypted).is_not(None),
+        )
+    ).first()
+    if row is None or row.private_key_encrypted is None:
+        raise KeyError_(N_("The issuing authority has no active signing key."))
+    return decrypt_private_key(row.private_key_encrypted, kek, row.kid)
+
+
+def trust_list(*, session: Session) -> TrustList:
+    """Every key this installation trusts, with its authority's agreement zone and codes."""
+    rows = session.exec(
+        select(SigningKey, Authority, Agreement)
+        .join(Authority, col(Authority.id) == SigningKey.authority_id)
+        .join(Agreement, col(Agreement.id) == Authority.agreement_id)
+    ).all()
+    books: dict[int, Codebook] = {}
+    keys = []
+    for key, authority, agreement in rows:
+        if agreement.id not in books:
+            books[agreement.id or 0] = codebook_for(session=session, agreement_id=agreement.id or 0)
+        keys.append(
+            TrustedKey(
+                kid=key.kid,
+                issuer=authority.code,
+                public_key=key.public_key,
+                status=str(key.status),
+                timezone=agreement.timezone,
+                codebook=books[agreement.id or 0],
+            )
+        )
+    return TrustList(keys)

@@ -1,0 +1,163 @@
+"""Permit records: listing within the caller's scope and status changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session, col, func, select
+
+from lbt_app.core.access import AccessDenied, Principal, Role
+from lbt_app.db.models import (
+    Application,
+    ApplicationStatus,
+    Authority,
+    BorderArea,
+    Permit,
+    PermitStatus,
+    Resident,
+)
+from lbt_app.i18n import N_
+from lbt_app.services import audit
+
+
+class PermitError(ValueError):
+    """A request about a permit that cannot be done; the message is a message id."""
+
+
+@dataclass(frozen=True)
+class PermitRow:
+    number: str
+    holder: str
+    area: str
+    valid_from: date
+    valid_until: date
+    status: str
+
+
+STATUS_LABEL: dict[PermitStatus, str] = {
+    PermitStatus.ACTIVE: N_("Active"),
+    PermitStatus.SUSPENDED: N_("Suspended"),
+    PermitStatus.REVOKED: N_("Revoked"),
+    PermitStatus.EXPIRED: N_("Expired"),
+}
+
+
+def effective_status(permit: Permit, today: date) -> PermitStatus:
+    """Suspension and revocation stand; otherwise a permit past its last day is expired."""
+    if permit.status is PermitStatus.ACTIVE and permit.valid_until < today:
+        return PermitStatus.EXPIRED
+    return PermitStatus(permit.status)
+
+
+def _scoped(principal: Principal):
+    query = (
+        select(Permit, Resident, BorderArea)
+        .join(Resident, col(Resident.id) == Permit.resident_id)
+        .join(BorderArea, col(BorderArea.id) == Permit.border_area_id)
+    )
+    if principal.role is Role.AUTHORITY:
+        return query.join(Authority, col(Authority.id) == Permit.authority_id).where(
+            Authority.agreement_id == principal.agreement_id
+        )
+    if principal.role is Role.RESIDENT:
+        return query.where(Permit.resident_id == principal.resident_id)
+    raise AccessDenied("You are not allowed to do this.")
+
+
+def list_permits(
+    *, session: Session, principal: Principal, today: date, limit: int = 50
+) -> list[PermitRow]:
+    rows = session.exec(_scoped(principal).order_by(col(Permit.issued_at).desc()).limit(limit))
+    return [
+        PermitRow(
+            number=permit.number,
+            holder=f"{resident.surname_latin} {resident.given_names_latin}",
+            area=area.code,
+            valid_from=permit.valid_from,
+            valid_until=permit.valid_until,
+            status=str(effective_status(permit, today)),
+        )
+        for permit, resident, area in rows
+    ]
+
+
+def desk_counts(*, session: Session, principal: Principal, today: date) -> dict[str, int]:
+    """The authority desk's headline figures, within the caller's agreement."""
+    agreement_authorities = select(Authority.id).where(
+        Authority.agreement_id == principal.agreement_id
+    )
+    permits = session.exec(
+        select(Permit.status, func.count())
+        .where(
+            col(Permit.authority_id).in_(agreement_authorities),
+            col(Permit.valid_until) >= today,
+        )
+        .group_by(Permit.status)
+    ).all()
+    by_status = {str(status): n for status, n in permits}
+    pending = session.exec(
+        select(func.count())
+        .select_from(Application)
+        .where(
+            col(Application.authority_id).in_(agreement_authorities),
+            Application.status == ApplicationStatus.SUBMITTED,
+        )
+    ).one()
+    residents = session.exec(
+        select(func.count())
+        .select_from(Resident)
+        .where(col(Resident.authority_id).in_(agreement_authorities))
+    ).one()
+    return {
+        "active": by_status.get("active", 0),
+        "suspended": by_status.get("suspended", 0),
+        "pending": pending,
+        "residents": residents,
+    }
+
+
+def _own_permit(session: Session, principal: Principal, number: str) -> Permit:
+    if principal.role is not Role.AUTHORITY:
+        raise AccessDenied("You are not allowed to do this.")
+    row = session.exec(
+        select(Permit, Authority)
+        .join(Authority, col(Authority.id) == Permit.authority_id)
+        .where(Permit.number == number)
+    ).first()
+    # Another agreement's permit is answered like a missing one: no existence leak.
+    if row is None or row[1].agreement_id != principal.agreement_id:
+        raise PermitError(N_("No such permit."))
+    return row[0]
+
+
+_TRANSITIONS: dict[str, tuple[frozenset[PermitStatus], PermitStatus]] = {
+    "suspend": (frozenset({PermitStatus.ACTIVE}), PermitStatus.SUSPENDED),
+    "reinstate": (frozenset({PermitStatus.SUSPENDED}), PermitStatus.ACTIVE),
+    "revoke": (frozenset({PermitStatus.ACTIVE, PermitStatus.SUSPENDED}), PermitStatus.REVOKED),
+}
+
+
+def change_status(
+    *, session: Session, principal: Principal, number: str, action: str, reason: str, now: datetime
+) -> Permit:
+    """Suspend, reinstate or revoke one permit of the caller's agreement, with an audit event."""
+    allowed_from, target = _TRANSITIONS[action]
+    reason = reason.strip()
+    if not reason:
+        raise PermitError(N_("Give a reason."))
+    permit = _own_permit(session, principal, number)
+    if permit.status not in allowed_from:
+        raise PermitError(N_("This permit's status does not allow that."))
+    previous = permit.status
+    permit.status, permit.status_reason = target, reason[:500]
+    session.add(permit)
+    audit.record(
+        session=session,
+        action=f"permit_{action}",
+        now=now,
+        actor=principal,
+        subject=number,
+        detail={"from": str(previous), "to": str(target), "reason": reason[:500]},
+    )
+    return permit

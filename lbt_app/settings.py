@@ -1,0 +1,87 @@
+"""One typed settings object, read from the environment (prefix LBT_)."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """The environment asks for something the app must refuse to run with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    kek_env: str | None
+    session_hours: int
+    login_max_failures: int
+    login_window_minutes: int
+    default_lang: str
+    load_demo: bool
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    def key_encryption_key(self) -> bytes:
+        """The 32-byte key that encrypts signing keys at rest (env secret or 0600 file)."""
+        if self.kek_env:
+            kek = base64.b64decode(self.kek_env, validate=True)
+            if len(kek) != 32:
+                raise SettingsError("LBT_KEK must be 32 bytes, base64-encoded.")
+            return kek
+        path = self.data_dir / "kek"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+        if path.stat().st_mode & 0o077:
+            raise SettingsError(f"{path} must be readable by its owner only (chmod 600).")
+        return path.read_bytes()
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+    env = environ.get("LBT_ENV", "development")
+    if env not in {"development", "production"}:
+        raise SettingsError("LBT_ENV must be 'development' or 'production'.")
+    data_dir = Path(environ.get("LBT_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    database_url = environ.get("LBT_DATABASE_URL") or f"sqlite:///{data_dir / 'lbt.db'}"
+    load_demo = _flag(environ.get("LBT_DEMO"), default=env == "development")
+    if env == "production" and load_demo:
+        raise SettingsError("Demo data (with its published passwords) is refused in production.")
+    if env == "production" and not environ.get("LBT_KEK"):
+        raise SettingsError("Production needs LBT_KEK (32 random bytes, base64).")
+    return Settings(
+        env=env,
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=environ.get("LBT_REDIS_URL") or None,
+        kek_env=environ.get("LBT_KEK") or None,
+        session_hours=int(environ.get("LBT_SESSION_HOURS", "12")),
+        login_max_failures=int(environ.get("LBT_LOGIN_MAX_FAILURES", "5")),
+        login_window_minutes=int(environ.get("LBT_LOGIN_WINDOW_MINUTES", "15")),
+        default_lang=environ.get("LBT_DEFAULT_LANG", "en"),
+        load_demo=load_demo,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

