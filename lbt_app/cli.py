@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
+from pathlib import Path
 
+from sqlmodel import col, select
+
+from lbt_app.core.imaging import decode_image
+from lbt_app.core.qr import qr_matrix_info, render_png, render_svg
+from lbt_app.core.verdict import Code, Outcome, Verdict
 from lbt_app.db import migrate
 from lbt_app.db.engine import session_scope
+from lbt_app.db.models import BorderArea, CrossingPoint, Permit, PermitStatus, Resident
 from lbt_app.db.types import utcnow
-from lbt_app.services import demo
+from lbt_app.services import audit, checks, demo, keys
+from lbt_app.services.checks import Check
+from lbt_app.services.keys import KeyError_
+from lbt_app.services.permits import effective_status
 from lbt_app.settings import SettingsError, get_settings
 
 
 def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(f"lbt: {text}\n")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -36,21 +52,234 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_permits(args: argparse.Namespace) -> int:
+    today = utcnow().date()
+    with session_scope() as session:
+        rows = session.exec(
+            select(Permit, Resident, BorderArea)
+            .join(Resident, col(Resident.id) == Permit.resident_id)
+            .join(BorderArea, col(BorderArea.id) == Permit.border_area_id)
+            .order_by(Permit.id)
+        ).all()
+        found = []
+        for permit, resident, area in rows:
+            status = str(effective_status(permit, today))
+            if args.status and status != args.status:
+                continue
+            found.append(
+                {
+                    "number": permit.number,
+                    "status": status,
+                    "holder": f"{resident.surname_latin} {resident.given_names_latin}",
+                    "document": resident.document_number,
+                    "area": area.code,
+                    "valid_from": permit.valid_from.isoformat(),
+                    "valid_until": permit.valid_until.isoformat(),
+                    "kid": permit.kid,
+                    "qr_version": qr_matrix_info(permit.payload).version,
+                }
+            )
+    for row in found:
+        if args.json:
+            _out(json.dumps(row, ensure_ascii=False))
+        else:
+            _out(
+                f"{row['number']:<13} {row['status']:<10} {row['valid_until']}  "
+                f"v{row['qr_version']:<2} {row['area']:<7} {row['holder']}"
+            )
+    return 0
+
+
+def cmd_qr(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        permit = session.exec(select(Permit).where(Permit.number == args.number)).first()
+        if permit is None:
+            _err(f"no permit {args.number}")
+            return 1
+        text = permit.payload
+    if args.text or not args.output:
+        _out(text)
+    if args.output:
+        path = Path(args.output)
+        if path.suffix.lower() == ".svg":
+            path.write_text(render_svg(text))
+        elif path.suffix.lower() == ".png":
+            path.write_bytes(render_png(text))
+        else:
+            _err("the output file must end in .png or .svg")
+            return 2
+        info = qr_matrix_info(text)
+        sys.stderr.write(f"wrote {path} (QR version {info.version}, {info.modules} modules)\n")
+    return 0
+
+
+def _item_text(item: str) -> tuple[str | None, str | None]:
+    """The QR text of an ITEM (payload text or image file), or an error message id."""
+    path = Path(item)
+    if not item.startswith("LBT1:") and path.is_file():
+        result = decode_image(path.read_bytes())
+        return result.text, result.error
+    return item, None
+
+
+def _verdict_json(check: Check) -> dict:
+    verdict = check.verdict
+    claims = verdict.claims
+    permit = None
+    if claims is not None:
+        permit = {
+            "number": claims.number,
+            "surname": claims.surname,
+            "given_names": claims.given_names,
+            "birth_date": claims.birth_date.isoformat(),
+            "nationality": claims.nationality,
+            "document_number": claims.document_number,
+            "border_area": claims.border_area,
+            "crossing_points": list(claims.crossing_points),
+            "valid_from": claims.valid_from.isoformat(),
+            "valid_until": claims.valid_until.isoformat(),
+            "max_stay_days": claims.max_stay_days,
+            "issuer": claims.issuer,
+        }
+    return {
+        "verdict": str(verdict.outcome),
+        "code": str(verdict.code),
+        "reasons": list(verdict.reasons),
+        "permit": permit,
+    }
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    now = utcnow()
+    all_valid = True
+    with session_scope() as session:
+        if (
+            args.at
+            and session.exec(select(CrossingPoint).where(CrossingPoint.code == args.at)).first()
+            is None
+        ):
+            _err(f"no crossing point {args.at}")
+            return 2
+        for item in args.items:
+            text, error = _item_text(item)
+            if text is None:
+                check = Check(verdict=Verdict.of(Code.MALFORMED, extra_reasons=(error or "",)))
+            else:
+                check = checks.assess(session=session, text=text, now=now, point_code=args.at)
+            claims = check.verdict.claims
+            audit.record(
+                session=session,
+                action="permit_checked",
+                now=now,
+                actor_name="cli",
+                subject=claims.number if claims else "",
+                detail={
+                    "outcome": str(check.verdict.outcome),
+                    "code": str(check.verdict.code),
+                    "point": args.at or "",
+                },
+            )
+            all_valid &= check.verdict.outcome is Outcome.VALID
+            row = _verdict_json(check)
+            if args.json:
+                _out(json.dumps(row, ensure_ascii=False))
+            else:
+                who = f" {claims.number} {claims.surname} {claims.given_names}" if claims else ""
+                _out(f"{row['verdict']:<7} {row['code']:<26}{who}  {' '.join(row['reasons'])}")
+    return 0 if all_valid else 1
+
+
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        row = keys.rotate(
+            session=session,
+            authority_code=args.authority,
+            kek=get_settings().key_encryption_key(),
+            now=utcnow(),
+        )
+        _out(f"new key {row.kid} for {args.authority}; the previous key is retired")
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        keys.revoke(session=session, kid=args.kid, now=utcnow())
+        affected = session.exec(
+            select(Permit).where(Permit.kid == args.kid, Permit.status != PermitStatus.REVOKED)
+        ).all()
+    _out(f"key {args.kid} revoked; {len(affected)} permits signed with it no longer verify")
+    return 0
+
+
+def cmd_trust_list(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        trust = keys.trust_list(session=session)
+    if args.json:
+        _out(trust.to_json())
+    else:
+        for key in trust.values():
+            _out(f"{key.kid}  {key.status:<8} {key.issuer:<12} {key.timezone}")
+    return 0
+
+
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        result = audit.verify_chain(session=session)
+    if result.ok:
+        _out(f"audit chain intact: {result.events} events")
+        return 0
+    _out(
+        f"audit chain BROKEN at event {result.first_broken_seq}: {result.problem} "
+        f"({result.events} events verified before it)"
+    )
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lbt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="create or migrate the database and load the demo data once")
     p.add_argument("--reset", action="store_true", help="drop everything first")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("permits", help="list permits")
+    p.add_argument("--status", choices=[s.value for s in PermitStatus])
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_permits)
+    p = sub.add_parser("qr", help="a permit's QR code or payload text")
+    p.add_argument("number")
+    p.add_argument("-o", "--output", help="FILE.png or FILE.svg")
+    p.add_argument("--text", action="store_true", help="print the payload text")
+    p.set_defaults(func=cmd_qr)
+    p = sub.add_parser("verify", help="verify payload texts or QR images; exit 0 if all VALID")
+    p.add_argument("items", nargs="+", metavar="ITEM")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--at", metavar="CROSSING_POINT_CODE", help="check at this crossing point")
+    p.set_defaults(func=cmd_verify)
+    p = sub.add_parser("keys", help="signing keys")
+    ksub = p.add_subparsers(dest="keys_command", required=True)
+    k = ksub.add_parser("rotate", help="a new key signs from now on; the old one is retired")
+    k.add_argument("authority", metavar="AUTHORITY_CODE")
+    k.set_defaults(func=cmd_keys_rotate)
+    k = ksub.add_parser("revoke", help="permits signed with this key stop verifying")
+    k.add_argument("kid", metavar="KID")
+    k.set_defaults(func=cmd_keys_revoke)
+    p = sub.add_parser("trust-list", help="the public keys this installation trusts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_trust_list)
+    p = sub.add_parser("audit", help="the audit log")
+    asub = p.add_subparsers(dest="audit_command", required=True)
+    a = asub.add_parser("verify", help="check the hash chain; name the first broken link")
+    a.set_defaults(func=cmd_audit_verify)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lbt permits | head` ends quietly
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except SettingsError as error:
-        sys.stderr.write(f"lbt: {error}\n")
+    except (SettingsError, KeyError_) as error:
+        _err(str(error))
         return 2
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -18,10 +18,12 @@ from lbt_app.db.models import (
     Document,
     Permit,
     PermitCrossingPoint,
+    PermitStatus,
     Resident,
 )
 from lbt_app.i18n import N_
 from lbt_app.services import audit, keys
+from lbt_app.services.permits import own_permit
 
 
 class IssueError(ValueError):
@@ -159,3 +161,48 @@ def issue_permit(
         },
     )
     return permit
+
+
+def renew(
+    *, session: Session, principal: Principal, number: str, years: int, kek: bytes, now: datetime
+) -> Permit:
+    """A new permit for the same holder, area and points, starting when the old one ends."""
+    old = own_permit(session, principal, number)
+    if old.status in {PermitStatus.REVOKED, PermitStatus.SUSPENDED}:
+        raise IssueError(N_("A suspended or revoked permit cannot be renewed."))
+    authority = session.get(Authority, old.authority_id)
+    agreement = session.get(Agreement, authority.agreement_id if authority else 0)
+    if authority is None or agreement is None:
+        raise IssueError(N_("No such permit."))
+    if not 1 <= years <= agreement.max_validity_years:
+        raise IssueError(N_("The validity is longer than the agreement allows."))
+    start = max(now.date(), old.valid_until + timedelta(days=1))
+    points = session.exec(
+        select(CrossingPoint.code)
+        .join(PermitCrossingPoint, col(PermitCrossingPoint.crossing_point_id) == CrossingPoint.id)
+        .where(PermitCrossingPoint.permit_id == old.id)
+    ).all()
+    area = session.get(BorderArea, old.border_area_id)
+    new = issue_permit(
+        session=session,
+        authority=authority,
+        kek=kek,
+        now=now,
+        actor=principal,
+        request=IssueRequest(
+            resident_id=old.resident_id,
+            border_area_code=area.code if area else "",
+            crossing_point_codes=tuple(points),
+            valid_from=start,
+            valid_until=_years_after(start, years) - timedelta(days=1),
+        ),
+    )
+    audit.record(
+        session=session,
+        action="permit_renewed",
+        now=now,
+        actor=principal,
+        subject=old.number,
+        detail={"new": new.number},
+    )
+    return new

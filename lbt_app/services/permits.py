@@ -117,7 +117,7 @@ def desk_counts(*, session: Session, principal: Principal, today: date) -> dict[
     }
 
 
-def _own_permit(session: Session, principal: Principal, number: str) -> Permit:
+def own_permit(session: Session, principal: Principal, number: str) -> Permit:
     if principal.role is not Role.AUTHORITY:
         raise AccessDenied("You are not allowed to do this.")
     row = session.exec(
@@ -146,7 +146,7 @@ def change_status(
     reason = reason.strip()
     if not reason:
         raise PermitError(N_("Give a reason."))
-    permit = _own_permit(session, principal, number)
+    permit = own_permit(session, principal, number)
     if permit.status not in allowed_from:
         raise PermitError(N_("This permit's status does not allow that."))
     previous = permit.status

@@ -1,0 +1,23 @@
+"""Every benchmark in one run (`make bench`); figures go into README.md by hand."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import bench_decode
+import bench_demo_qr
+import bench_qr
+import bench_sign
+
+if __name__ == "__main__":
+    print("== sign / verify ==")
+    bench_sign.print_figures(bench_sign.bench_sign(1.0))
+    print("\n== QR size ==")
+    bench_qr.print_table(bench_qr.bench_qr())
+    print("\n== demo permits ==")
+    bench_demo_qr.print_sizes(bench_demo_qr.demo_permit_sizes())
+    print("\n== server-side image decoding ==")
+    bench_decode.main(sys.argv[1:] or ["--frames", "600"])

@@ -1,0 +1,293 @@
+"""The officer's check: the offline verdict from the core, plus what only the server knows.
+
+One place decides a verdict: the officer page, the API and the CLI all call `verify_scan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from lbt_app.core.access import AccessDenied, Principal, Role
+from lbt_app.core.payload import PermitClaims, photo_hash
+from lbt_app.core.stay import (
+    Direction,
+    Passage,
+    StayRules,
+    StayStatus,
+    check_crossing,
+    stay_status,
+)
+from lbt_app.core.stay import proposed_direction as propose
+from lbt_app.core.verdict import Code, Outcome, Verdict
+from lbt_app.core.verify import verify
+from lbt_app.db.models import (
+    Agreement,
+    Authority,
+    Crossing,
+    CrossingPoint,
+    Document,
+    Permit,
+    PermitStatus,
+    Resident,
+)
+from lbt_app.i18n import N_
+from lbt_app.services import audit, keys
+
+
+class CrossingError(ValueError):
+    """A crossing that may not be recorded; the message is a message id."""
+
+
+@dataclass(frozen=True)
+class PastCrossing:
+    at: datetime
+    direction: str
+    point: str
+
+
+@dataclass(frozen=True)
+class Check:
+    """A verdict with the server's context; every field is always set."""
+
+    verdict: Verdict
+    permit: Permit | None = None
+    resident: Resident | None = None
+    photo: bytes | None = None  # only when proven against the signed hash
+    stay: StayStatus | None = None
+    direction: Direction | None = None
+    recent: tuple[PastCrossing, ...] = field(default_factory=tuple)
+    point_code: str = ""
+
+
+def stay_rules(agreement: Agreement) -> StayRules:
+    return StayRules(
+        max_stay_days=agreement.max_stay_days,
+        period_cap_days=agreement.period_cap_days,
+        period_days=agreement.period_days,
+        timezone=agreement.timezone,
+    )
+
+
+def _history(session: Session, resident_id: int) -> list[tuple[Crossing, str]]:
+    """Crossings of all the holder's permits: a renewal does not restart a stay."""
+    return list(
+        session.exec(
+            select(Crossing, CrossingPoint.code)
+            .join(Permit, col(Permit.id) == Crossing.permit_id)
+            .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
+            .where(Permit.resident_id == resident_id)
+            .order_by(col(Crossing.at).desc())
+        ).all()
+    )
+
+
+def _point_code(session: Session, principal: Principal) -> str:
+    point = session.get(CrossingPoint, principal.crossing_point_id)
+    return point.code if point else ""
+
+
+def _require_officer(principal: Principal) -> None:
+    if principal.role is not Role.OFFICER or principal.crossing_point_id is None:
+        raise AccessDenied("You are not allowed to do this.")
+
+
+def _online_code(
+    *,
+    permit: Permit,
+    claims: PermitClaims,
+    point_code: str,
+    photo: Document | None,
+    stay: StayStatus,
+    direction: Direction,
+) -> Code | None:
+    if permit.status is PermitStatus.REVOKED:
+        return Code.REVOKED
+    if permit.status is PermitStatus.SUSPENDED:
+        return Code.SUSPENDED
+    if point_code is not None and point_code not in claims.crossing_points:
+        return Code.CROSSING_POINT_NOT_ALLOWED
+    if photo is None or photo_hash(photo.data) != claims.photo_hash:
+        return Code.PHOTO_MISMATCH
+    problem = check_crossing(stay, direction)
+    return Code(problem) if problem else None
+
+
+def assess(
+    *,
+    session: Session,
+    text: str,
+    now: datetime,
+    point_code: str | None,
+    direction: Direction | None = None,
+) -> Check:
+    """The verdict for a permit text; `point_code` None skips the crossing-point rule."""
+    offline = verify(text[:4096], keys.trust_list(session=session), now)
+    claims = offline.claims
+    permit = None
+    if claims is not None:
+        permit = session.exec(select(Permit).where(Permit.number == claims.number)).first()
+    if claims is None or permit is None:
+        return Check(verdict=offline, point_code=point_code or "")
+    return _online(
+        session=session,
+        permit=permit,
+        offline=offline,
+        claims=claims,
+        point_code=point_code,
+        direction=direction,
+        now=now,
+    )
+
+
+def verify_scan(
+    *,
+    session: Session,
+    principal: Principal,
+    text: str,
+    now: datetime,
+    direction: Direction | None = None,
+    manual: bool = False,
+) -> Check:
+    """The full verdict for a scanned (or typed) permit at the officer's crossing point."""
+    _require_officer(principal)
+    point_code = _point_code(session, principal)
+    check = assess(session=session, text=text, now=now, point_code=point_code, direction=direction)
+    claims = check.verdict.claims
+    audit.record(
+        session=session,
+        action="permit_checked",
+        now=now,
+        actor=principal,
+        subject=claims.number if claims else "",
+        detail={
+            "outcome": str(check.verdict.outcome),
+            "code": str(check.verdict.code),
+            "point": point_code,
+            "manual": manual,
+        },
+    )
+    return check
+
+
+def _online(
+    *,
+    session: Session,
+    permit: Permit,
+    offline: Verdict,
+    claims: PermitClaims,
+    point_code: str,
+    direction: Direction | None,
+    now: datetime,
+) -> Check:
+    resident = session.get(Resident, permit.resident_id)
+    authority = session.get(Authority, permit.authority_id)
+    agreement = session.get(Agreement, authority.agreement_id if authority else 0)
+    if resident is None or agreement is None:
+        return Check(verdict=offline, point_code=point_code or "")
+    photo = session.get(Document, resident.photo_id) if resident.photo_id else None
+    history = _history(session, permit.resident_id)
+    stay = stay_status(
+        [Passage(c.at, Direction(c.direction)) for c, _ in history], stay_rules(agreement), now
+    )
+    chosen = Direction(direction) if direction else propose(stay)
+    verdict = offline
+    if offline.outcome is Outcome.VALID:
+        code = _online_code(
+            permit=permit,
+            claims=claims,
+            point_code=point_code,
+            photo=photo,
+            stay=stay,
+            direction=chosen,
+        )
+        if code is not None:
+            verdict = Verdict.of(code, claims=claims, kid=offline.kid)
+    proven = photo is not None and photo_hash(photo.data) == claims.photo_hash
+    return Check(
+        verdict=verdict,
+        permit=permit,
+        resident=resident,
+        photo=photo.data if proven else None,
+        stay=stay,
+        direction=chosen,
+        recent=tuple(PastCrossing(c.at, c.direction, code) for c, code in history[:5]),
+        point_code=point_code or "",
+    )
+
+
+def verify_number(
+    *,
+    session: Session,
+    principal: Principal,
+    number: str,
+    now: datetime,
+    direction: Direction | None = None,
+) -> Check:
+    """Manual entry for a damaged card: the stored payload goes through the same check."""
+    _require_officer(principal)
+    permit = session.exec(select(Permit).where(Permit.number == number.strip().upper())).first()
+    text = permit.payload if permit else ""
+    return verify_scan(
+        session=session, principal=principal, text=text, now=now, direction=direction, manual=True
+    )
+
+
+def record_crossing(
+    *,
+    session: Session,
+    principal: Principal,
+    text: str,
+    direction: Direction,
+    now: datetime,
+    manual: bool = False,
+) -> Crossing:
+    """Record one passage; the server re-checks the permit and never takes a client's verdict.
+
+    An entry needs a VALID verdict. An exit needs only a genuine permit on record: leaving the
+    host area is always allowed, and an overstay is kept in the record's code.
+    """
+    direction = Direction(direction)
+    check = verify_scan(
+        session=session, principal=principal, text=text, now=now, direction=direction, manual=manual
+    )
+    genuine = check.verdict.code not in {
+        Code.MALFORMED,
+        Code.BAD_SIGNATURE,
+        Code.UNKNOWN_ISSUER,
+        Code.KEY_REVOKED,
+    }
+    if check.permit is None or not genuine:
+        raise CrossingError(N_("This permit cannot be recorded."))
+    if direction is Direction.ENTRY and check.verdict.outcome is not Outcome.VALID:
+        raise CrossingError(N_("Entry cannot be recorded with this verdict."))
+    if direction is Direction.EXIT and check.stay is not None and not check.stay.inside:
+        raise CrossingError(N_("The holder is not recorded as inside the border area."))
+    crossing = Crossing(
+        permit_id=check.permit.id or 0,
+        crossing_point_id=principal.crossing_point_id or 0,
+        officer_id=principal.user_id,
+        direction=str(direction),
+        at=now,
+        verdict=str(check.verdict.outcome),
+        code=str(check.verdict.code),
+        manual=manual,
+    )
+    session.add(crossing)
+    session.flush()
+    audit.record(
+        session=session,
+        action="crossing_recorded",
+        now=now,
+        actor=principal,
+        subject=check.permit.number,
+        detail={
+            "direction": str(direction),
+            "point": check.point_code,
+            "code": str(check.verdict.code),
+            "manual": manual,
+        },
+    )
+    return crossing

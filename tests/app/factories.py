@@ -1,0 +1,23 @@
+"""Helpers to reach demo records and principals in service tests."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from lbt_app.core.access import Principal
+from lbt_app.db.models import Permit, Resident, User
+from lbt_app.services.auth import principal_of
+
+
+def principal(session: Session, username: str) -> Principal:
+    user = session.exec(select(User).where(User.username == username)).one()
+    return principal_of(session=session, user=user)
+
+
+def permit_of(session: Session, surname_latin: str) -> Permit:
+    return session.exec(
+        select(Permit)
+        .join(Resident, col(Resident.id) == Permit.resident_id)
+        .where(Resident.surname_latin == surname_latin)
+        .order_by(Permit.id)
+    ).first()

@@ -1,0 +1,176 @@
+"""The officer's check, rule by rule, with the fixed clock of the demo data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from lbt_app.core.access import AccessDenied
+from lbt_app.core.stay import Direction
+from lbt_app.core.verdict import Code, Outcome
+from lbt_app.db.models import AuditEvent, Crossing, Document, Resident
+from lbt_app.services import checks
+from lbt_app.services.checks import CrossingError
+from tests.app.factories import permit_of, principal
+from tests.conftest import NOW
+
+
+def _scan(session, officer, surname, now=NOW, direction=None):
+    permit = permit_of(session, surname)
+    return checks.verify_scan(
+        session=session,
+        principal=principal(session, officer),
+        text=permit.payload,
+        now=now,
+        direction=direction,
+    )
+
+
+def test_an_active_permit_is_valid_with_its_proven_photo_and_stay(session):
+    check = _scan(session, "officer1", "RAHIMOV")
+    assert check.verdict.outcome is Outcome.VALID and check.verdict.code is Code.VALID
+    assert check.photo is not None and check.photo[:2] == b"\xff\xd8"
+    assert check.stay.inside is False and check.direction is Direction.ENTRY
+    assert [c.direction for c in check.recent] == ["exit", "entry"]
+    assert check.point_code == "FOTEHOBOD"
+
+
+def test_recording_an_entry_then_scanning_for_entry_says_already_inside(session):
+    officer = principal(session, "officer1")
+    permit = permit_of(session, "RAHIMOV")
+    checks.record_crossing(
+        session=session, principal=officer, text=permit.payload, direction=Direction.ENTRY, now=NOW
+    )
+    again = checks.verify_scan(
+        session=session,
+        principal=officer,
+        text=permit.payload,
+        now=NOW + timedelta(minutes=5),
+        direction=Direction.ENTRY,
+    )
+    assert again.verdict.code is Code.ALREADY_INSIDE and again.verdict.outcome is Outcome.CHECK
+    proposed = checks.verify_scan(
+        session=session, principal=officer, text=permit.payload, now=NOW + timedelta(minutes=5)
+    )
+    assert proposed.direction is Direction.EXIT and proposed.verdict.outcome is Outcome.VALID
+    assert proposed.stay.inside and proposed.stay.days_used == 1
+    assert proposed.stay.must_leave_by == NOW.date() + timedelta(days=29)
+
+
+@pytest.mark.parametrize(
+    ("surname", "code"),
+    [("QODIROV", Code.SUSPENDED), ("GHAFUROVA", Code.REVOKED), ("HASANOV", Code.EXPIRED)],
+)
+def test_status_and_dates_make_a_permit_invalid(session, surname, code):
+    check = _scan(session, "officer1", surname)
+    assert check.verdict.code is code and check.verdict.outcome is Outcome.INVALID
+
+
+def test_a_crossing_point_the_permit_does_not_allow(session):
+    assert _scan(session, "officer1", "KARIMOVA").verdict.code is Code.VALID
+    check = _scan(session, "officer2", "KARIMOVA")
+    assert check.verdict.code is Code.CROSSING_POINT_NOT_ALLOWED
+    assert check.verdict.outcome is Outcome.INVALID
+
+
+def test_a_swapped_photo_is_caught_and_not_shown(session):
+    permit = permit_of(session, "YUSUPOVA")
+    resident = session.get(Resident, permit.resident_id)
+    other = session.exec(
+        select(Document).where(Document.kind == "photo", Document.id != resident.photo_id)
+    ).first()
+    resident.photo_id = other.id
+    session.add(resident)
+    session.flush()
+    check = _scan(session, "officer1", "YUSUPOVA")
+    assert check.verdict.code is Code.PHOTO_MISMATCH and check.verdict.outcome is Outcome.INVALID
+    assert check.photo is None
+
+
+def test_an_overstay_is_invalid_but_the_exit_is_still_recorded(session):
+    later = NOW + timedelta(days=28)  # gulnora entered three days before NOW
+    check = _scan(session, "officer1", "NAZAROVA", now=later)
+    assert check.stay.over_limit and check.direction is Direction.EXIT
+    assert check.verdict.code is Code.STAY_LIMIT_EXCEEDED
+    crossing = checks.record_crossing(
+        session=session,
+        principal=principal(session, "officer1"),
+        text=permit_of(session, "NAZAROVA").payload,
+        direction=Direction.EXIT,
+        now=later,
+    )
+    assert crossing.code == "stay_limit_exceeded" and crossing.direction == "exit"
+
+
+def test_entry_needs_a_valid_verdict_and_exit_needs_the_holder_inside(session):
+    officer = principal(session, "officer1")
+    with pytest.raises(CrossingError):
+        checks.record_crossing(
+            session=session,
+            principal=officer,
+            text=permit_of(session, "GHAFUROVA").payload,
+            direction=Direction.ENTRY,
+            now=NOW,
+        )
+    with pytest.raises(CrossingError):
+        checks.record_crossing(
+            session=session,
+            principal=officer,
+            text=permit_of(session, "YUSUPOVA").payload,
+            direction=Direction.EXIT,
+            now=NOW,
+        )
+    with pytest.raises(CrossingError):
+        checks.record_crossing(
+            session=session,
+            principal=officer,
+            text="LBT1:garbage",
+            direction=Direction.ENTRY,
+            now=NOW,
+        )
+    assert len(session.exec(select(Crossing)).all()) == 3  # only the demo history
+
+
+@pytest.mark.parametrize("username", ["farhod", "staff", "admin"])
+def test_only_officers_check_and_record(session, username):
+    permit = permit_of(session, "RAHIMOV")
+    with pytest.raises(AccessDenied):
+        checks.verify_scan(
+            session=session, principal=principal(session, username), text=permit.payload, now=NOW
+        )
+    with pytest.raises(AccessDenied):
+        checks.record_crossing(
+            session=session,
+            principal=principal(session, username),
+            text=permit.payload,
+            direction=Direction.ENTRY,
+            now=NOW,
+        )
+
+
+def test_manual_entry_reaches_the_same_verdict_and_is_marked(session):
+    officer = principal(session, "officer2")
+    by_text = _scan(session, "officer2", "KARIMOVA")
+    by_number = checks.verify_number(
+        session=session,
+        principal=officer,
+        number=permit_of(session, "KARIMOVA").number.lower(),
+        now=NOW,
+    )
+    assert by_number.verdict.code is by_text.verdict.code
+    last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert last.action == "permit_checked" and last.detail["manual"] is True
+    unknown = checks.verify_number(session=session, principal=officer, number="XX00-1", now=NOW)
+    assert unknown.verdict.code is Code.MALFORMED
+
+
+@pytest.mark.parametrize("text", ["", "hello", "LBT1:", "LBT1:%%%%", "x" * 100_000])
+def test_garbage_is_malformed_and_audited(session, text):
+    check = checks.verify_scan(
+        session=session, principal=principal(session, "officer1"), text=text, now=NOW
+    )
+    assert check.verdict.code is Code.MALFORMED and check.permit is None
+    last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert last.detail["code"] == "malformed"
