@@ -9,42 +9,21 @@ import sys
 import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+
+from bench_qr import CODEBOOK, LONG_NAME
 
 from lbt_app.core.keys import generate_key, public_bytes
 from lbt_app.core.payload import (
-    Codebook,
-    PermitClaims,
     decode_claims,
     decode_cose,
     decode_text,
     encode_claims,
-    photo_hash,
     sign,
 )
 from lbt_app.core.verify import TrustedKey, TrustList, verify
 
-CODEBOOK = Codebook(
-    areas=("TJ-SGD", "UZ-FER"),
-    crossing_points=("OYBEK", "PATAR", "FOTEHOBOD", "KONIBODOM"),
-    issuers=("TJ-SGD-HUK", "UZ-FER-IIB"),
-)
-CLAIMS = PermitClaims(
-    number="TJ26-000123",
-    surname="ABDURAKHMONOVA",
-    given_names="MUKHABBAT SHAHLO",
-    native_name=None,
-    birth_date=date(1958, 3, 14),
-    nationality="TJK",
-    document_number="A12345678",
-    border_area="TJ-SGD",
-    crossing_points=("OYBEK", "PATAR", "KONIBODOM"),
-    valid_from=date(2026, 1, 1),
-    valid_until=date(2030, 12, 31),
-    max_stay_days=90,
-    issuer="TJ-SGD-HUK",
-    photo_hash=photo_hash(b"holder photo"),
-)
+CLAIMS = LONG_NAME  # the 30-character name of bench_qr
 NOW = datetime(2027, 6, 1, 4, 30, tzinfo=UTC)
 
 
