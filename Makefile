@@ -10,6 +10,7 @@ RUNENV = PATH="$$(cat .tools/node-bin 2>/dev/null)$${PATH:+:}$$PATH" REFLEX_USE_
 
 run: setup
 	@$(RUNENV) $(VENV)/bin/lbt demo
+	@echo "LBT permits: open http://localhost:3000 (Ctrl+C stops the app)"
 	@$(RUNENV) $(VENV)/bin/reflex run --env prod --loglevel warning
 
 test: setup-test

@@ -7,10 +7,12 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.i18n import t
 from lbt_app.pages.login import login_page
-from lbt_app.pages.roles import admin_page, authority_page, officer_page, wallet_page
+from lbt_app.pages.officer import officer_page
+from lbt_app.pages.roles import admin_page, authority_page, wallet_page
 from lbt_app.settings import get_settings
 from lbt_app.states.login import LoginState
-from lbt_app.states.roles import AdminState, AuthorityState, OfficerState, WalletState
+from lbt_app.states.officer import OfficerState
+from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.layout import T, T_var, page
-from lbt_app.states.roles import AdminState, AuthorityState, OfficerState, WalletState
+from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
 
 def _figure(label: rx.Var, value: rx.Var) -> rx.Component:
@@ -88,15 +88,6 @@ def authority_page() -> rx.Component:
             width="100%",
         ),
         testid="authority-page",
-    )
-
-
-def officer_page() -> rx.Component:
-    return page(
-        rx.heading(T("Crossing point"), size="6"),
-        rx.text(OfficerState.crossing_point, size="4", data_testid="crossing-point"),
-        rx.callout(T("The permit scanner opens here."), icon="scan-line"),
-        testid="officer-page",
     )
 
 

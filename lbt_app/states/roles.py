@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from lbt_app.core.access import ROLE_LABEL, Action
 from lbt_app.db.engine import session_scope
-from lbt_app.db.models import CrossingPoint, PermitStatus, User
+from lbt_app.db.models import PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
 from lbt_app.services import audit, permits
@@ -71,21 +71,6 @@ class AuthorityState(SessionState):
     @rx.event
     def reinstate(self, number: str):
         return self._change(number, "reinstate", self._t("Reinstated at the authority desk."))
-
-
-class OfficerState(SessionState):
-    crossing_point: str = ""
-
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._turn_away()
-        self._show(principal)
-        with session_scope() as session:
-            point = session.get(CrossingPoint, principal.crossing_point_id)
-            self.crossing_point = point.name if point else ""
-        return None
 
 
 class WalletState(SessionState):

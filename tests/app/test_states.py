@@ -8,7 +8,8 @@ from sqlmodel import select
 
 from lbt_app.db.models import AuditEvent, Permit, PermitStatus
 from lbt_app.states.login import LoginState
-from lbt_app.states.roles import AdminState, AuthorityState, OfficerState, WalletState
+from lbt_app.states.officer import OfficerState
+from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 from lbt_app.states.session import SessionState
 
 PASSWORDS = {
@@ -154,3 +155,46 @@ def test_language_choice_is_limited_to_the_catalogues(db_url):
     assert state.tr["Sign in"] == "Войти"
     SessionState.set_language.fn(state, "xx")
     assert state.lang == "ru"
+
+
+def _crossings(session) -> int:
+    from lbt_app.db.models import Crossing
+
+    session.expire_all()
+    return len(session.exec(select(Crossing)).all())
+
+
+def test_officer_checks_by_number_and_records_once(db_url, session):
+    number = session.exec(select(Permit.number).order_by(Permit.id)).first()  # farhod, outside
+    state = _sub(_client("officer1"), OfficerState)
+    OfficerState.check_number.fn(state, {"number": number})
+    assert (state.outcome, state.code, state.proposed) == ("VALID", "valid", "entry")
+    assert state.photo.startswith("data:image/jpeg;base64,")
+    before = _crossings(session)
+    OfficerState.record.fn(state, "entry")
+    assert state.recorded == "entry" and _crossings(session) == before + 1
+    OfficerState.check_number.fn(state, {"number": number})  # lane is still "entering"
+    assert (state.outcome, state.code) == ("CHECK", "already_inside")
+    assert state.proposed == "exit"  # the history says the holder is inside
+
+
+@pytest.mark.parametrize("username", [None, "farhod", "staff", "admin"])
+def test_forged_officer_events_from_other_roles_record_nothing(db_url, session, username):
+    number = session.exec(select(Permit.number).order_by(Permit.id)).first()
+    state = _sub(_client(username), OfficerState)
+    state._text = session.exec(select(Permit.payload).order_by(Permit.id)).first()
+    before = _crossings(session)
+    OfficerState.check_number.fn(state, {"number": number})
+    OfficerState.record.fn(state, "entry")
+    assert state.outcome == "" and _crossings(session) == before
+
+
+def test_officer_cannot_record_without_a_checked_permit_or_with_a_bad_direction(db_url, session):
+    state = _sub(_client("officer1"), OfficerState)
+    before = _crossings(session)
+    OfficerState.record.fn(state, "entry")
+    OfficerState.check_number.fn(state, {"number": "NOPE"})
+    assert state.code == "malformed"
+    OfficerState.record.fn(state, "entry")
+    OfficerState.record.fn(state, "sideways")
+    assert _crossings(session) == before

@@ -1,0 +1,15 @@
+"""Every page builds: unknown message ids and Var misuse fail here, before any browser."""
+
+import pytest
+
+from lbt_app.pages.login import login_page
+from lbt_app.pages.officer import officer_page
+from lbt_app.pages.roles import admin_page, authority_page, wallet_page
+
+
+@pytest.mark.parametrize(
+    "build", [login_page, officer_page, authority_page, wallet_page, admin_page]
+)
+def test_page_builds(build):
+    component = build()
+    assert component.render()
