@@ -174,3 +174,24 @@ def test_garbage_is_malformed_and_audited(session, text):
     assert check.verdict.code is Code.MALFORMED and check.permit is None
     last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert last.detail["code"] == "malformed"
+
+
+def test_leaving_when_not_recorded_inside_is_a_check(session):
+    check = _scan(session, "officer1", "YUSUPOVA", direction=Direction.EXIT)
+    assert check.verdict.code is Code.NOT_INSIDE and check.verdict.outcome is Outcome.CHECK
+
+
+def test_the_agreements_period_cap_limits_a_new_entry(session):
+    from lbt_app.db.models import Agreement
+
+    agreement = session.exec(select(Agreement)).one()
+    agreement.period_cap_days, agreement.period_days = 5, 180  # farhod spent 3 days recently
+    session.add(agreement)
+    session.flush()
+    check = _scan(session, "officer1", "RAHIMOV")
+    assert check.verdict.code is Code.VALID and check.stay.new_stay_last_day is not None
+    assert check.stay.new_stay_last_day == NOW.date() + timedelta(days=1)
+    agreement.period_cap_days = 3  # all used: no new stay may begin
+    session.add(agreement)
+    session.flush()
+    assert _scan(session, "officer1", "RAHIMOV").verdict.code is Code.STAY_LIMIT_EXCEEDED
