@@ -163,22 +163,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for item in args.items:
             text, error = _item_text(item)
             if text is None:
-                check = Check(verdict=Verdict.of(Code.MALFORMED, extra_reasons=(error or "",)))
+                check = Check(
+                    verdict=Verdict.of(Code.MALFORMED, extra_reasons=(error or "",)),
+                    point_code=args.at or "",
+                )
             else:
                 check = checks.assess(session=session, text=text, now=now, point_code=args.at)
+            checks.record_check(session=session, check=check, now=now, actor_name="cli")
             claims = check.verdict.claims
-            audit.record(
-                session=session,
-                action="permit_checked",
-                now=now,
-                actor_name="cli",
-                subject=claims.number if claims else "",
-                detail={
-                    "outcome": str(check.verdict.outcome),
-                    "code": str(check.verdict.code),
-                    "point": args.at or "",
-                },
-            )
             all_valid &= check.verdict.outcome is Outcome.VALID
             row = _verdict_json(check)
             if args.json:

@@ -98,8 +98,8 @@ def _online_code(
     *,
     permit: Permit,
     claims: PermitClaims,
-    point_code: str,
-    photo: Document | None,
+    point_code: str | None,
+    photo_proven: bool,
     stay: StayStatus,
     direction: Direction,
 ) -> Code | None:
@@ -109,7 +109,7 @@ def _online_code(
         return Code.SUSPENDED
     if point_code is not None and point_code not in claims.crossing_points:
         return Code.CROSSING_POINT_NOT_ALLOWED
-    if photo is None or photo_hash(photo.data) != claims.photo_hash:
+    if not photo_proven:
         return Code.PHOTO_MISMATCH
     problem = check_crossing(stay, direction)
     return Code(problem) if problem else None
@@ -155,21 +155,35 @@ def verify_scan(
     _require_officer(principal)
     point_code = _point_code(session, principal)
     check = assess(session=session, text=text, now=now, point_code=point_code, direction=direction)
+    record_check(session=session, check=check, now=now, actor=principal, manual=manual)
+    return check
+
+
+def record_check(
+    *,
+    session: Session,
+    check: Check,
+    now: datetime,
+    actor: Principal | None = None,
+    actor_name: str = "",
+    manual: bool = False,
+) -> None:
+    """Every verification leaves one audit event, whoever asked (officer page or CLI)."""
     claims = check.verdict.claims
     audit.record(
         session=session,
         action="permit_checked",
         now=now,
-        actor=principal,
+        actor=actor,
+        actor_name=actor_name,
         subject=claims.number if claims else "",
         detail={
             "outcome": str(check.verdict.outcome),
             "code": str(check.verdict.code),
-            "point": point_code,
+            "point": check.point_code,
             "manual": manual,
         },
     )
-    return check
 
 
 def _online(
@@ -178,7 +192,7 @@ def _online(
     permit: Permit,
     offline: Verdict,
     claims: PermitClaims,
-    point_code: str,
+    point_code: str | None,
     direction: Direction | None,
     now: datetime,
 ) -> Check:
@@ -188,6 +202,7 @@ def _online(
     if resident is None or agreement is None:
         return Check(verdict=offline, point_code=point_code or "")
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
+    proven = photo is not None and photo_hash(photo.data) == claims.photo_hash
     history = _history(session, permit.resident_id)
     stay = stay_status(
         [Passage(c.at, Direction(c.direction)) for c, _ in history], stay_rules(agreement), now
@@ -199,18 +214,17 @@ def _online(
             permit=permit,
             claims=claims,
             point_code=point_code,
-            photo=photo,
+            photo_proven=proven,
             stay=stay,
             direction=chosen,
         )
         if code is not None:
             verdict = Verdict.of(code, claims=claims, kid=offline.kid)
-    proven = photo is not None and photo_hash(photo.data) == claims.photo_hash
     return Check(
         verdict=verdict,
         permit=permit,
         resident=resident,
-        photo=photo.data if proven else None,
+        photo=photo.data if photo is not None and proven else None,
         stay=stay,
         direction=chosen,
         recent=tuple(PastCrossing(c.at, c.direction, code) for c, code in history[:5]),

@@ -55,11 +55,8 @@ class OfficerState(SessionState):
     def _present(self, check: Check, text: str, manual: bool) -> None:
         verdict = check.verdict
         self._text, self._manual = text, manual
-        self.outcome, self.code, self.reason = (
-            str(verdict.outcome),
-            str(verdict.code),
-            (verdict.reasons[0]),
-        )
+        self.outcome, self.code = str(verdict.outcome), str(verdict.code)
+        self.reason = verdict.reasons[0]
         self.outcome_label = OUTCOME_LABEL[self.outcome]
         self.recorded = ""
         claims = verdict.claims
@@ -148,8 +145,7 @@ class OfficerState(SessionState):
 
     @rx.event
     def scan_again(self) -> None:
-        self.outcome = self.outcome_label = self.code = self.reason = self.photo = self.proposed = (
-            self.recorded
-        ) = ""
+        self.outcome = self.outcome_label = self.code = self.reason = ""
+        self.photo = self.proposed = self.recorded = ""
         self.holder, self.stay, self.recent = {}, {}, []
         self._text, self._manual = "", False
