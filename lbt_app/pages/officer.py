@@ -1,11 +1,19 @@
-"""The officer's page: a permit check and its verdict at a glance."""
+"""The officer's page: scan a permit, read the verdict at a glance, record what happened."""
 
 import reflex as rx
+from reflex.vars import ArrayVar, ObjectVar
 
 from lbt_app.components.layout import T, T_var, page
-from lbt_app.states.officer import OfficerState
+from lbt_app.components.scanner import Scanner, VerdictCue
+from lbt_app.states.officer import (
+    MAX_PHOTO_BYTES,
+    PHOTO_UPLOAD_ID,
+    SAME_SCAN_SECONDS,
+    OfficerState,
+)
 
 _COLOURS = {"VALID": "#15803d", "INVALID": "#b91c1c", "CHECK": "#b45309"}
+_ON_COLOUR = "rgba(255,255,255,0.8)"
 
 
 def _lane_switch() -> rx.Component:
@@ -16,6 +24,40 @@ def _lane_switch() -> rx.Component:
         on_change=OfficerState.set_lane,
         width="100%",
         data_testid="lane",
+    )
+
+
+def _rejection_codes(rejected: rx.Var) -> rx.event.EventSpec:
+    """Only the reasons travel, never the refused file itself (it may be 30 MB)."""
+    codes = (
+        rejected.to(ArrayVar)
+        .map(
+            lambda r: r.to(ObjectVar)["errors"].to(ArrayVar).map(lambda e: e.to(ObjectVar)["code"])
+        )
+        .join(",")
+    )
+    return OfficerState.photo_rejected(codes)
+
+
+def _photo_upload() -> rx.Component:
+    return rx.upload.root(
+        rx.button(
+            rx.icon("camera", size=20),
+            T("Take a photo"),
+            size="3",
+            variant="soft",
+            width="100%",
+            type="button",
+        ),
+        id=PHOTO_UPLOAD_ID,
+        accept={"image/jpeg": [], "image/png": [], "image/webp": []},
+        max_files=1,
+        max_size=MAX_PHOTO_BYTES,
+        multiple=False,
+        no_drag=True,
+        on_drop=OfficerState.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD_ID)),
+        on_drop_rejected=_rejection_codes,
+        width="100%",
     )
 
 
@@ -39,29 +81,244 @@ def _manual_entry() -> rx.Component:
     )
 
 
+def _shift() -> rx.Component:
+    counts = OfficerState.shift_counts
+
+    def count(label: rx.Var, key: str) -> rx.Component:
+        return rx.vstack(
+            rx.text(counts[key], size="6", weight="bold", data_testid=f"shift-{key}"),
+            rx.text(label, size="1", color_scheme="gray"),
+            align="center",
+            spacing="0",
+        )
+
+    return rx.vstack(
+        rx.button(
+            rx.icon("list-checks", size=18),
+            T("My shift today"),
+            variant="outline",
+            width="100%",
+            on_click=OfficerState.toggle_shift,
+            data_testid="shift-toggle",
+        ),
+        rx.cond(
+            OfficerState.shift_open,
+            rx.vstack(
+                rx.grid(
+                    count(T("Scans"), "scans"),
+                    count(T("VALID"), "VALID"),
+                    count(T("INVALID"), "INVALID"),
+                    count(T("CHECK"), "CHECK"),
+                    count(T("Entries"), "entry"),
+                    count(T("Exits"), "exit"),
+                    count(T("Refusals"), "refused"),
+                    count(T("Reports"), "reported"),
+                    columns="4",
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.foreach(
+                    OfficerState.shift_items,
+                    lambda e: rx.text(
+                        e["at"],
+                        " · ",
+                        T_var(e["action_label"]),
+                        " · ",
+                        e["number"],
+                        " ",
+                        T_var(e["detail"]),
+                        size="2",
+                    ),
+                ),
+                width="100%",
+                data_testid="shift",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _idle() -> rx.Component:
+    return rx.vstack(
+        _lane_switch(),
+        rx.button(
+            rx.icon("scan-line", size=28),
+            T("Scan a permit"),
+            size="4",
+            width="100%",
+            height="88px",
+            font_size="22px",
+            on_click=OfficerState.open_scanner,
+            data_testid="scan-start",
+        ),
+        _photo_upload(),
+        _manual_entry(),
+        _shift(),
+        width="100%",
+        spacing="3",
+    )
+
+
 def _field(label: rx.Var, value: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.text(label, color="rgba(255,255,255,0.8)", size="2"),
+        rx.text(label, color=_ON_COLOUR, size="2"),
         rx.spacer(),
         rx.text(value, weight="bold", size="3", text_align="right"),
         width="100%",
     )
 
 
-def _verdict() -> rx.Component:
+def _holder() -> rx.Component:
     h = OfficerState.holder
+    return rx.cond(
+        h.length() > 0,
+        rx.vstack(
+            rx.text(h["latin"], size="6", weight="bold", data_testid="holder-latin"),
+            rx.text(h["native"], size="5"),
+            _field(T("Date of birth"), h["birth_date"]),
+            _field(T("Permit number"), h["number"]),
+            _field(T("Border area"), h["area"]),
+            _field(T("Valid until"), h["valid_until"]),
+            _field(T("Crossing points"), h["points"]),
+            width="100%",
+            spacing="1",
+        ),
+    )
+
+
+def _stay() -> rx.Component:
+    return rx.fragment(
+        rx.cond(
+            OfficerState.stay.length() > 0,
+            rx.vstack(
+                _field(T("Entered on"), OfficerState.stay["entered_on"]),
+                _field(T("Days used"), OfficerState.stay["days"]),
+                _field(T("Must leave by"), OfficerState.stay["must_leave_by"]),
+                width="100%",
+                spacing="1",
+                data_testid="stay",
+            ),
+        ),
+        rx.foreach(
+            OfficerState.recent,
+            lambda c: rx.text(
+                c["at"], " · ", T_var(c["direction_label"]), " · ", c["point"], size="2"
+            ),
+        ),
+    )
+
+
+def _decision_buttons() -> rx.Component:
+    done = OfficerState.recorded != ""
+    return rx.vstack(
+        rx.hstack(
+            rx.button(
+                T("Record entry"),
+                size="4",
+                flex="1",
+                on_click=OfficerState.record_crossing("entry"),
+                variant=rx.cond(OfficerState.proposed == "entry", "solid", "surface"),
+                # An entry needs a VALID verdict (the server insists too).
+                disabled=done | (OfficerState.outcome != "VALID"),
+                data_testid="record-entry",
+            ),
+            rx.button(
+                T("Record exit"),
+                size="4",
+                flex="1",
+                on_click=OfficerState.record_crossing("exit"),
+                variant=rx.cond(OfficerState.proposed == "exit", "solid", "surface"),
+                disabled=done,
+                data_testid="record-exit",
+            ),
+            width="100%",
+        ),
+        rx.hstack(
+            rx.button(
+                T("Refuse"),
+                size="3",
+                flex="1",
+                color_scheme="gray",
+                variant="surface",
+                disabled=done,
+                on_click=OfficerState.open_panel("refuse"),
+                data_testid="refuse",
+            ),
+            rx.button(
+                T("Report misuse"),
+                size="3",
+                flex="1",
+                color_scheme="gray",
+                variant="surface",
+                disabled=OfficerState.reported,
+                on_click=OfficerState.open_panel("report"),
+                data_testid="report",
+            ),
+            width="100%",
+        ),
+        rx.cond(
+            OfficerState.panel == "refuse",
+            rx.form(
+                rx.vstack(
+                    rx.el.select(
+                        rx.foreach(
+                            OfficerState.refusal_reasons,
+                            lambda r: rx.el.option(r["label"], value=r["value"]),
+                        ),
+                        name="reason",
+                        aria_label=T("Reason"),
+                        data_testid="refuse-reason",
+                        style={"width": "100%", "padding": "10px", "font_size": "16px"},
+                        color="black",
+                    ),
+                    rx.button(
+                        T("Record refusal"), type="submit", size="3", data_testid="refuse-submit"
+                    ),
+                    width="100%",
+                ),
+                on_submit=OfficerState.refuse,
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            OfficerState.panel == "report",
+            rx.form(
+                rx.vstack(
+                    rx.text_area(
+                        name="note",
+                        placeholder=T("What did you notice?"),
+                        max_length=500,
+                        required=True,
+                        width="100%",
+                        data_testid="report-note",
+                    ),
+                    rx.button(
+                        T("Send report"), type="submit", size="3", data_testid="report-submit"
+                    ),
+                    width="100%",
+                ),
+                on_submit=OfficerState.report,
+                reset_on_submit=True,
+                width="100%",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _verdict() -> rx.Component:
     return rx.box(
         rx.vstack(
             rx.hstack(
                 rx.match(
                     OfficerState.outcome,
-                    ("VALID", rx.icon("circle-check", size=56)),
-                    ("INVALID", rx.icon("circle-x", size=56)),
-                    rx.icon("triangle-alert", size=56),
+                    ("VALID", rx.icon("circle-check", size=72)),
+                    ("INVALID", rx.icon("circle-x", size=72)),
+                    rx.icon("triangle-alert", size=72),
                 ),
                 rx.vstack(
-                    rx.heading(T_var(OfficerState.outcome_label), size="8"),
-                    rx.text(T_var(OfficerState.reason), size="4", data_testid="verdict-reason"),
+                    rx.heading(T_var(OfficerState.outcome_label), size="9"),
+                    rx.text(T_var(OfficerState.reason), size="5", data_testid="verdict-reason"),
                     spacing="1",
                 ),
                 align="center",
@@ -71,85 +328,72 @@ def _verdict() -> rx.Component:
                 OfficerState.photo != "",
                 rx.image(
                     src=OfficerState.photo,
-                    width="120px",
-                    height="150px",
+                    width="150px",
+                    height="188px",
                     object_fit="cover",
                     border_radius="8px",
+                    border="3px solid white",
                     alt=T("Holder's photo"),
                     data_testid="holder-photo",
                 ),
             ),
+            _holder(),
+            _stay(),
             rx.cond(
-                h.length() > 0,
-                rx.vstack(
-                    rx.text(h["latin"], size="5", weight="bold", data_testid="holder-latin"),
-                    rx.text(h["native"], size="4"),
-                    _field(T("Date of birth"), h["birth_date"]),
-                    _field(T("Permit number"), h["number"]),
-                    _field(T("Border area"), h["area"]),
-                    _field(T("Valid until"), h["valid_until"]),
-                    _field(T("Crossing points"), h["points"]),
-                    width="100%",
-                    spacing="1",
-                ),
+                OfficerState.source == "manual",
+                rx.badge(T("Typed number"), color_scheme="gray", high_contrast=True),
             ),
-            rx.cond(
-                OfficerState.stay.length() > 0,
-                rx.vstack(
-                    _field(T("Entered on"), OfficerState.stay["entered_on"]),
-                    _field(T("Days used"), OfficerState.stay["days"]),
-                    _field(T("Must leave by"), OfficerState.stay["must_leave_by"]),
-                    width="100%",
-                    spacing="1",
-                ),
-            ),
-            rx.foreach(
-                OfficerState.recent,
-                lambda c: rx.text(
-                    c["at"], " · ", T_var(c["direction_label"]), " · ", c["point"], size="2"
-                ),
-            ),
+            _decision_buttons(),
             rx.hstack(
                 rx.button(
-                    T("Record entry"),
-                    size="3",
-                    on_click=OfficerState.record("entry"),
-                    variant=rx.cond(OfficerState.proposed == "entry", "solid", "surface"),
-                    disabled=OfficerState.recorded != "",
-                    data_testid="record-entry",
+                    rx.icon("scan-line", size=22),
+                    T("Scan next"),
+                    size="4",
+                    flex="1",
+                    color_scheme="gray",
+                    high_contrast=True,
+                    on_click=OfficerState.open_scanner,
+                    data_testid="scan-next",
                 ),
-                rx.button(
-                    T("Record exit"),
-                    size="3",
-                    on_click=OfficerState.record("exit"),
-                    variant=rx.cond(OfficerState.proposed == "exit", "solid", "surface"),
-                    disabled=OfficerState.recorded != "",
-                    data_testid="record-exit",
+                rx.icon_button(
+                    rx.icon("x", size=22),
+                    size="4",
+                    color_scheme="gray",
+                    variant="surface",
+                    on_click=OfficerState.dismiss,
+                    aria_label=T("Close"),
+                    data_testid="verdict-close",
                 ),
                 width="100%",
-                wrap="wrap",
-            ),
-            rx.button(
-                T("Scan next"),
-                size="4",
-                width="100%",
-                color_scheme="gray",
-                high_contrast=True,
-                on_click=OfficerState.scan_again,
-                data_testid="scan-next",
             ),
             spacing="3",
             width="100%",
+            max_width="640px",
+            margin="0 auto",
         ),
+        position="fixed",
+        inset="0",
+        z_index="40",
+        overflow_y="auto",
         background=rx.match(OfficerState.outcome, *_COLOURS.items(), "#334155"),
         color="white",
         padding="16px",
-        border_radius="12px",
-        width="100%",
         data_testid="verdict",
         data_verdict=OfficerState.outcome,
         data_code=OfficerState.code,
+        data_source=OfficerState.source,
         role="status",
+    )
+
+
+def _scanner() -> rx.Component:
+    return Scanner.create(
+        acks=OfficerState.frame_acks,
+        repeat_ms=SAME_SCAN_SECONDS * 1000,
+        labels=OfficerState.scanner_labels,
+        on_text=OfficerState.scanned,
+        on_frame=OfficerState.frame,
+        on_close=OfficerState.close_scanner,
     )
 
 
@@ -163,19 +407,18 @@ def officer_page() -> rx.Component:
             data_testid="crossing-point",
         ),
         rx.cond(
-            OfficerState.outcome != "",
-            _verdict(),
-            rx.vstack(
-                _lane_switch(),
-                _manual_entry(),
-                rx.text(
-                    T("The camera scanner comes next; type the permit number meanwhile."),
-                    size="2",
-                    color_scheme="gray",
-                ),
+            OfficerState.clock_note != "",
+            rx.callout(
+                OfficerState.clock_note,
+                icon="clock",
+                color_scheme="amber",
                 width="100%",
-                spacing="3",
+                data_testid="clock-warning",
             ),
         ),
+        _idle(),
+        rx.cond(OfficerState.outcome != "", _verdict()),
+        rx.cond(OfficerState.scanning, _scanner()),
+        VerdictCue.create(outcome=OfficerState.outcome, stamp=OfficerState.cue),
         testid="officer-page",
     )

@@ -6,7 +6,9 @@ One place decides a verdict: the officer page, the API and the CLI all call `ver
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -25,6 +27,7 @@ from lbt_app.core.verdict import Code, Outcome, Verdict
 from lbt_app.core.verify import verify
 from lbt_app.db.models import (
     Agreement,
+    AuditEvent,
     Authority,
     Crossing,
     CrossingPoint,
@@ -39,6 +42,27 @@ from lbt_app.services import audit, keys
 
 class CrossingError(ValueError):
     """A crossing that may not be recorded; the message is a message id."""
+
+
+class Source(StrEnum):
+    """How the permit text reached the server; kept in the audit log (and `Crossing.manual`)."""
+
+    CAMERA = "camera"  # decoded in the officer's browser
+    FRAME = "frame"  # a camera frame decoded on the server (fallback)
+    PHOTO = "photo"  # a still photo uploaded and decoded on the server
+    MANUAL = "manual"  # permit number typed for a damaged card
+
+
+# Why an officer turns a holder back: a short list, so the statistics can count them.
+REFUSAL_REASONS: dict[str, str] = {
+    "not_the_holder": N_("The person is not the holder"),
+    "no_identity_document": N_("No identity document"),
+    "beyond_border_area": N_("Travelling beyond the border area"),
+    "overstay": N_("Overstayed the permitted stay"),
+    "suspected_forgery": N_("Suspected forgery"),
+    "other": N_("Other reason"),
+}
+MAX_NOTE_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -149,13 +173,13 @@ def verify_scan(
     text: str,
     now: datetime,
     direction: Direction | None = None,
-    manual: bool = False,
+    source: Source = Source.CAMERA,
 ) -> Check:
     """The full verdict for a scanned (or typed) permit at the officer's crossing point."""
     _require_officer(principal)
     point_code = _point_code(session, principal)
     check = assess(session=session, text=text, now=now, point_code=point_code, direction=direction)
-    record_check(session=session, check=check, now=now, actor=principal, manual=manual)
+    record_check(session=session, check=check, now=now, actor=principal, source=source)
     return check
 
 
@@ -166,7 +190,7 @@ def record_check(
     now: datetime,
     actor: Principal | None = None,
     actor_name: str = "",
-    manual: bool = False,
+    source: Source | None = None,
 ) -> None:
     """Every verification leaves one audit event, whoever asked (officer page or CLI)."""
     claims = check.verdict.claims
@@ -181,7 +205,7 @@ def record_check(
             "outcome": str(check.verdict.outcome),
             "code": str(check.verdict.code),
             "point": check.point_code,
-            "manual": manual,
+            "source": str(source) if source else "",
         },
     )
 
@@ -245,7 +269,12 @@ def verify_number(
     permit = session.exec(select(Permit).where(Permit.number == number.strip().upper())).first()
     text = permit.payload if permit else ""
     return verify_scan(
-        session=session, principal=principal, text=text, now=now, direction=direction, manual=True
+        session=session,
+        principal=principal,
+        text=text,
+        now=now,
+        direction=direction,
+        source=Source.MANUAL,
     )
 
 
@@ -256,7 +285,7 @@ def record_crossing(
     text: str,
     direction: Direction,
     now: datetime,
-    manual: bool = False,
+    source: Source = Source.CAMERA,
 ) -> Crossing:
     """Record one passage; the server re-checks the permit and never takes a client's verdict.
 
@@ -264,8 +293,14 @@ def record_crossing(
     host area is always allowed, and an overstay is kept in the record's code.
     """
     direction = Direction(direction)
-    check = verify_scan(
-        session=session, principal=principal, text=text, now=now, direction=direction, manual=manual
+    _require_officer(principal)
+    # The re-check is part of this record (its code is kept), not a scan of its own.
+    check = assess(
+        session=session,
+        text=text,
+        now=now,
+        point_code=_point_code(session, principal),
+        direction=direction,
     )
     genuine = check.verdict.code not in {
         Code.MALFORMED,
@@ -287,7 +322,7 @@ def record_crossing(
         at=now,
         verdict=str(check.verdict.outcome),
         code=str(check.verdict.code),
-        manual=manual,
+        manual=source is Source.MANUAL,
     )
     session.add(crossing)
     session.flush()
@@ -301,7 +336,132 @@ def record_crossing(
             "direction": str(direction),
             "point": check.point_code,
             "code": str(check.verdict.code),
-            "manual": manual,
+            "source": str(source),
         },
     )
     return crossing
+
+
+def _decision(
+    *,
+    session: Session,
+    principal: Principal,
+    text: str,
+    now: datetime,
+    action: str,
+    detail: dict,
+) -> None:
+    """An officer's refusal or report about the permit just checked, with the server's time."""
+    _require_officer(principal)
+    point_code = _point_code(session, principal)
+    check = assess(session=session, text=text, now=now, point_code=point_code)
+    claims = check.verdict.claims
+    audit.record(
+        session=session,
+        action=action,
+        now=now,
+        actor=principal,
+        subject=claims.number if claims else "",
+        detail={**detail, "point": point_code, "code": str(check.verdict.code)},
+    )
+
+
+def refuse(
+    *, session: Session, principal: Principal, text: str, reason: str, now: datetime
+) -> None:
+    """The officer turns the holder back, for one of `REFUSAL_REASONS`."""
+    if reason not in REFUSAL_REASONS:
+        raise CrossingError(N_("Choose a reason from the list."))
+    _decision(
+        session=session,
+        principal=principal,
+        text=text,
+        now=now,
+        action="crossing_refused",
+        detail={"reason": reason},
+    )
+
+
+def report_misuse(
+    *, session: Session, principal: Principal, text: str, note: str, now: datetime
+) -> None:
+    """The officer reports suspected abuse of a permit, in their own words."""
+    note = " ".join(note.split())
+    if not note:
+        raise CrossingError(N_("Describe what you noticed."))
+    if len(note) > MAX_NOTE_CHARS:
+        raise CrossingError(N_("The note is too long."))
+    _decision(
+        session=session,
+        principal=principal,
+        text=text,
+        now=now,
+        action="misuse_reported",
+        detail={"note": note},
+    )
+
+
+SHIFT_ACTIONS = ("permit_checked", "crossing_recorded", "crossing_refused", "misuse_reported")
+
+
+@dataclass(frozen=True)
+class ShiftEntry:
+    at: datetime
+    action: str
+    number: str
+    outcome: str  # VALID / INVALID / CHECK for checks, else ""
+    direction: str  # entry / exit for crossings, else ""
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One officer's work today (the agreement's calendar day), newest first."""
+
+    day: date
+    zone: ZoneInfo
+    counts: dict[str, int]
+    entries: tuple[ShiftEntry, ...]
+
+
+def shift(*, session: Session, principal: Principal, now: datetime, limit: int = 50) -> Shift:
+    _require_officer(principal)
+    point = session.get(CrossingPoint, principal.crossing_point_id)
+    agreement = session.get(Agreement, point.agreement_id) if point else None
+    zone = ZoneInfo(agreement.timezone if agreement else "UTC")
+    day = now.astimezone(zone).date()
+    start = datetime.combine(day, time.min, zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time.min, zone).astimezone(UTC)
+    events = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.actor_id == principal.user_id,
+            col(AuditEvent.action).in_(SHIFT_ACTIONS),
+            col(AuditEvent.at) >= start,
+            col(AuditEvent.at) < end,
+        )
+        .order_by(col(AuditEvent.seq).desc())
+    ).all()
+    counts = dict.fromkeys(
+        ("scans", "VALID", "INVALID", "CHECK", "entry", "exit", "refused", "reported"), 0
+    )
+    for e in events:
+        if e.action == "permit_checked":
+            counts["scans"] += 1
+            counts[e.detail.get("outcome", "INVALID")] += 1
+        elif e.action == "crossing_recorded":
+            counts[e.detail.get("direction", "entry")] += 1
+        elif e.action == "crossing_refused":
+            counts["refused"] += 1
+        else:
+            counts["reported"] += 1
+    entries = tuple(
+        ShiftEntry(
+            at=e.at,
+            action=e.action,
+            number=e.subject,
+            outcome=e.detail.get("outcome", "") if e.action == "permit_checked" else "",
+            direction=e.detail.get("direction", "") if e.action == "crossing_recorded" else "",
+        )
+        for e in events[:limit]
+    )
+    return Shift(day=day, zone=zone, counts=counts, entries=entries)

@@ -1,40 +1,91 @@
-"""The officer at a crossing point: check a permit, see the verdict, record the crossing."""
+"""The officer at a crossing point: scan a permit, see the verdict, record what happened.
+
+A permit text reaches the server in one of four ways (`checks.Source`): decoded in the browser,
+a camera frame decoded here, an uploaded photo decoded here, or a typed permit number. Every
+way ends in `_accept`, which runs the one verdict (`checks.verify_scan`) on the server's clock.
+"""
 
 from __future__ import annotations
 
 import base64
+import time
 
 import reflex as rx
 
-from lbt_app.core.access import Action
+from lbt_app.core import imaging
+from lbt_app.core.access import Action, Principal
 from lbt_app.core.stay import Direction, proposed_direction
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
 from lbt_app.services import checks
-from lbt_app.services.checks import Check, CrossingError
+from lbt_app.services.checks import Check, CrossingError, Source
 from lbt_app.states.session import SessionState
 
 OUTCOME_LABEL = {"VALID": N_("VALID"), "INVALID": N_("INVALID"), "CHECK": N_("CHECK")}
 DIRECTION_LABEL = {"entry": N_("entry"), "exit": N_("exit")}
+SHIFT_ACTION_LABEL = {
+    "permit_checked": N_("Checked"),
+    "crossing_recorded": N_("Recorded"),
+    "crossing_refused": N_("Refused"),
+    "misuse_reported": N_("Misuse reported"),
+}
+
+# The same permit read again within this window is the same scan (browser and server agree).
+SAME_SCAN_SECONDS = 5
+# A device clock further off than this is pointed out; verdicts always use the server's clock.
+CLOCK_TOLERANCE_SECONDS = 5 * 60
+# Fallback frames are small JPEGs (640 px); anything much bigger is not from our scanner.
+MAX_FRAME_BYTES = 300_000
+MAX_PHOTO_BYTES = imaging.DEFAULT_MAX_BYTES
+PHOTO_UPLOAD_ID = "permit-photo"
+READS = frozenset({Source.CAMERA, Source.FRAME, Source.PHOTO})
 
 
 class OfficerState(SessionState):
     crossing_point: str = ""
     lane: str = Direction.ENTRY.value
+    scanning: bool = False
+    frame_acks: int = 0  # frames the server has looked at: the scanner sends one at a time
     outcome: str = ""  # VALID / INVALID / CHECK, empty while no verdict is shown
     outcome_label: str = ""
     code: str = ""
     reason: str = ""
+    source: str = ""
+    cue: int = 0  # bumped once per verdict: the browser vibrates and beeps
     holder: dict[str, str] = {}
     stay: dict[str, str] = {}
     recent: list[dict[str, str]] = []
     photo: str = ""
     proposed: str = ""
-    recorded: str = ""
+    recorded: str = ""  # entry / exit / refused once the officer acted on this verdict
+    reported: bool = False
+    panel: str = ""  # "refuse" or "report" while that form is open
+    clock_note: str = ""
+    shift_open: bool = False
+    shift_counts: dict[str, int] = {}
+    shift_items: list[dict[str, str]] = []
     _text: str = ""
-    _manual: bool = False
+    _source: str = ""
+    _last_read: str = ""
+    _last_read_at: float = 0.0
+
+    @rx.var
+    def refusal_reasons(self) -> list[dict[str, str]]:
+        return [{"value": k, "label": self._t(v)} for k, v in checks.REFUSAL_REASONS.items()]
+
+    @rx.var
+    def scanner_labels(self) -> dict[str, str]:
+        return {
+            "title": self._t("Permit scanner"),
+            "looking": self._t("Point the camera at the permit's QR code"),
+            "close": self._t("Close"),
+            "switch": self._t("Switch camera"),
+            "torch": self._t("Torch"),
+            "denied": self._t("Camera access was refused. Use a photo or the permit number."),
+            "unavailable": self._t("No camera here. Use a photo or the permit number."),
+        }
 
     @rx.event
     def load(self):
@@ -45,63 +96,93 @@ class OfficerState(SessionState):
         with session_scope() as session:
             point = session.get(CrossingPoint, principal.crossing_point_id)
             self.crossing_point = point.name if point else ""
-        return None
+        return rx.call_script("Date.now()", callback=OfficerState.device_clock)
+
+    @rx.event
+    def device_clock(self, client_ms: float) -> None:
+        if self._permit(Action.SCAN) is not None:
+            self._note_clock(client_ms)
+
+    def _note_clock(self, client_ms: object) -> None:
+        if not isinstance(client_ms, int | float) or isinstance(client_ms, bool):
+            return
+        skew = client_ms / 1000 - utcnow().timestamp()
+        self.clock_note = (
+            self._t(
+                "This phone's clock is off by {minutes} minutes. Verdicts use the server's time.",
+                minutes=round(abs(skew) / 60),
+            )
+            if abs(skew) > CLOCK_TOLERANCE_SECONDS
+            else ""
+        )
 
     @rx.event
     def set_lane(self, lane: str | list[str]) -> None:
         if isinstance(lane, str) and lane in {d.value for d in Direction}:
             self.lane = lane
 
-    def _present(self, check: Check, text: str, manual: bool) -> None:
-        verdict = check.verdict
-        self._text, self._manual = text, manual
-        self.outcome, self.code = str(verdict.outcome), str(verdict.code)
-        self.reason = verdict.reasons[0]
-        self.outcome_label = OUTCOME_LABEL[self.outcome]
-        self.recorded = ""
-        claims = verdict.claims
-        resident = check.resident
-        self.holder = (
-            {}
-            if claims is None
-            else {
-                "latin": f"{claims.surname} {claims.given_names}",
-                "native": (
-                    f"{resident.surname_native} {resident.given_names_native}" if resident else ""
-                ),
-                "birth_date": format_day(claims.birth_date, self.lang),
-                "number": claims.number,
-                "area": claims.border_area,
-                "valid_until": format_day(claims.valid_until, self.lang),
-                "points": ", ".join(claims.crossing_points),
-            }
+    @rx.event
+    def open_scanner(self):
+        if self._permit(Action.SCAN) is None:
+            return self._refused()
+        self._clear()
+        self.scanning = True
+        return None
+
+    @rx.event
+    def close_scanner(self) -> None:
+        self.scanning = False
+
+    @rx.event
+    def scanned(self, text: str, sent_at: float):
+        """A permit text decoded in the officer's browser."""
+        principal = self._permit(Action.SCAN)
+        if principal is None:
+            return self._refused()
+        if not isinstance(text, str):
+            return None
+        self._note_clock(sent_at)
+        return self._accept(principal, text[:4096], Source.CAMERA)
+
+    @rx.event
+    def frame(self, data_url: str, sent_at: float):
+        """A camera frame from a browser that cannot decode (or has found nothing for a while)."""
+        principal = self._permit(Action.SCAN)
+        if principal is None:
+            return self._refused()
+        self.frame_acks += 1
+        if not isinstance(data_url, str) or not self.scanning:
+            return None
+        result = imaging.decode_data_url(data_url, max_bytes=MAX_FRAME_BYTES, thorough=True)
+        if not result.ok:
+            return None  # no code in this frame: the scanner keeps going, no message
+        self._note_clock(sent_at)
+        return self._accept(principal, result.text or "", Source.FRAME)
+
+    @rx.event
+    async def upload_photo(self, files: list[rx.UploadFile]):
+        """A still photo of the permit, taken with the phone's camera app and uploaded."""
+        principal = self._permit(Action.SCAN)
+        if principal is None:
+            return self._refused()
+        if not files:
+            return None  # the browser refused the file; `photo_rejected` says why
+        upload = files[0]
+        if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
+            return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))
+        data = await upload.read(MAX_PHOTO_BYTES + 1)
+        result = imaging.decode_image(data, max_bytes=MAX_PHOTO_BYTES, thorough=True)
+        if not result.ok:
+            return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
+        return self._accept(principal, result.text or "", Source.PHOTO)
+
+    @rx.event
+    def photo_rejected(self, codes: str):
+        """The browser refused the file before sending it (too large, or not an image)."""
+        too_large = isinstance(codes, str) and "file-too-large" in codes.split(",")
+        return rx.toast.error(
+            self._t(imaging.FILE_TOO_LARGE if too_large else imaging.NOT_AN_IMAGE)
         )
-        stay = check.stay
-        self.stay = (
-            {}
-            if stay is None or not stay.inside
-            else {
-                "entered_on": format_day(stay.entered_on, self.lang),
-                "days": f"{stay.days_used} / {stay.max_stay_days}",
-                "must_leave_by": format_day(stay.must_leave_by, self.lang),
-            }
-        )
-        self.recent = [
-            {
-                "at": format_day(c.at.date(), self.lang),
-                "direction": c.direction,
-                "direction_label": DIRECTION_LABEL[c.direction],
-                "point": c.point,
-            }
-            for c in check.recent
-        ]
-        self.photo = (
-            "data:image/jpeg;base64," + base64.b64encode(check.photo).decode()
-            if check.photo
-            else ""
-        )
-        # The highlighted button follows the history, whatever lane the officer scans in.
-        self.proposed = str(proposed_direction(check.stay)) if check.stay else ""
 
     @rx.event
     def check_number(self, form: dict):
@@ -117,16 +198,89 @@ class OfficerState(SessionState):
                 now=utcnow(),
                 direction=Direction(self.lane),
             )
-            text = check.permit.payload if check.permit else ""
-            self._present(check, text, manual=True)
+            self._present(check, check.permit.payload if check.permit else "", Source.MANUAL)
         return None
 
+    def _accept(self, principal: Principal, text: str, source: Source):
+        """One read permit text: the same one again within seconds is the same scan."""
+        now = time.time()
+        if source in READS:
+            if text == self._last_read and now - self._last_read_at < SAME_SCAN_SECONDS:
+                return None
+            self._last_read, self._last_read_at = text, now
+        with session_scope() as session:
+            check = checks.verify_scan(
+                session=session,
+                principal=principal,
+                text=text,
+                now=utcnow(),
+                direction=Direction(self.lane),
+                source=source,
+            )
+            self._present(check, text, source)
+        return None
+
+    def _present(self, check: Check, text: str, source: Source) -> None:
+        self._clear()
+        verdict = check.verdict
+        self._text, self._source = text, str(source)
+        self.source = str(source)
+        self.outcome, self.code = str(verdict.outcome), str(verdict.code)
+        self.reason = verdict.reasons[0]
+        self.outcome_label = OUTCOME_LABEL[self.outcome]
+        self.cue += 1
+        claims = verdict.claims
+        resident = check.resident
+        if claims is not None:
+            self.holder = {
+                "latin": f"{claims.surname} {claims.given_names}",
+                "native": (
+                    f"{resident.surname_native} {resident.given_names_native}" if resident else ""
+                ),
+                "birth_date": format_day(claims.birth_date, self.lang),
+                "number": claims.number,
+                "area": claims.border_area,
+                "valid_until": format_day(claims.valid_until, self.lang),
+                "points": ", ".join(claims.crossing_points),
+            }
+        stay = check.stay
+        if stay is not None and stay.inside:
+            self.stay = {
+                "entered_on": format_day(stay.entered_on, self.lang),
+                "days": f"{stay.days_used} / {stay.max_stay_days}",
+                "must_leave_by": format_day(stay.must_leave_by, self.lang),
+            }
+        self.recent = [
+            {
+                "at": format_day(c.at.date(), self.lang),
+                "direction_label": DIRECTION_LABEL[c.direction],
+                "point": c.point,
+            }
+            for c in check.recent
+        ]
+        if check.photo:
+            self.photo = "data:image/jpeg;base64," + base64.b64encode(check.photo).decode()
+        # The highlighted button follows the history, whatever lane the officer scans in.
+        self.proposed = str(proposed_direction(check.stay)) if check.stay else ""
+
+    def _clear(self) -> None:
+        self.scanning = False
+        self.outcome = self.outcome_label = self.code = self.reason = self.source = ""
+        self.photo = self.proposed = self.recorded = self.panel = ""
+        self.reported = False
+        self.holder, self.stay, self.recent = {}, {}, []
+        self._text = self._source = ""
+
+    def _acted(self) -> None:
+        """After a decision the same permit may be scanned again at once (e.g. to confirm)."""
+        self._last_read = ""
+
     @rx.event
-    def record(self, direction: str):
+    def record_crossing(self, direction: str):
         principal = self._permit(Action.RECORD_CROSSING)
         if principal is None:
             return self._refused()
-        if direction not in {d.value for d in Direction} or not self._text:
+        if direction not in {d.value for d in Direction} or not self.outcome or self.recorded:
             return rx.toast.error(self._t("This permit cannot be recorded."))
         try:
             with session_scope() as session:
@@ -136,16 +290,83 @@ class OfficerState(SessionState):
                     text=self._text,
                     direction=Direction(direction),
                     now=utcnow(),
-                    manual=self._manual,
+                    source=Source(self._source),
                 )
         except CrossingError as error:
             return rx.toast.error(self._t(str(error)))
         self.recorded = direction
+        self._acted()
         return rx.toast.success(self._t("Crossing recorded."))
 
     @rx.event
-    def scan_again(self) -> None:
-        self.outcome = self.outcome_label = self.code = self.reason = ""
-        self.photo = self.proposed = self.recorded = ""
-        self.holder, self.stay, self.recent = {}, {}, []
-        self._text, self._manual = "", False
+    def open_panel(self, name: str) -> None:
+        self.panel = name if name in {"refuse", "report"} and self.outcome else ""
+
+    @rx.event
+    def refuse(self, form: dict):
+        principal = self._permit(Action.RECORD_CROSSING)
+        if principal is None:
+            return self._refused()
+        if not self.outcome or self.recorded:
+            return rx.toast.error(self._t("Scan a permit first."))
+        try:
+            with session_scope() as session:
+                checks.refuse(
+                    session=session,
+                    principal=principal,
+                    text=self._text,
+                    reason=str(form.get("reason", "")),
+                    now=utcnow(),
+                )
+        except CrossingError as error:
+            return rx.toast.error(self._t(str(error)))
+        self.recorded, self.panel = "refused", ""
+        self._acted()
+        return rx.toast.success(self._t("Refusal recorded."))
+
+    @rx.event
+    def report(self, form: dict):
+        principal = self._permit(Action.RECORD_CROSSING)
+        if principal is None:
+            return self._refused()
+        if not self.outcome or self.reported:
+            return rx.toast.error(self._t("Scan a permit first."))
+        try:
+            with session_scope() as session:
+                checks.report_misuse(
+                    session=session,
+                    principal=principal,
+                    text=self._text,
+                    note=str(form.get("note", ""))[: checks.MAX_NOTE_CHARS * 2],
+                    now=utcnow(),
+                )
+        except CrossingError as error:
+            return rx.toast.error(self._t(str(error)))
+        self.reported, self.panel = True, ""
+        return rx.toast.success(self._t("Report recorded."))
+
+    @rx.event
+    def dismiss(self) -> None:
+        self._clear()
+
+    @rx.event
+    def toggle_shift(self):
+        principal = self._permit(Action.SCAN)
+        if principal is None:
+            return self._refused()
+        self.shift_open = not self.shift_open
+        if not self.shift_open:
+            return None
+        with session_scope() as session:
+            today = checks.shift(session=session, principal=principal, now=utcnow())
+        self.shift_counts = today.counts
+        self.shift_items = [
+            {
+                "at": e.at.astimezone(today.zone).strftime("%H:%M"),
+                "action_label": SHIFT_ACTION_LABEL[e.action],
+                "number": e.number,
+                "detail": OUTCOME_LABEL.get(e.outcome) or DIRECTION_LABEL.get(e.direction, ""),
+            }
+            for e in today.entries
+        ]
+        return None

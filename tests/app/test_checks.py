@@ -161,7 +161,7 @@ def test_manual_entry_reaches_the_same_verdict_and_is_marked(session):
     )
     assert by_number.verdict.code is by_text.verdict.code
     last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
-    assert last.action == "permit_checked" and last.detail["manual"] is True
+    assert last.action == "permit_checked" and last.detail["source"] == "manual"
     unknown = checks.verify_number(session=session, principal=officer, number="XX00-1", now=NOW)
     assert unknown.verdict.code is Code.MALFORMED
 
@@ -195,3 +195,103 @@ def test_the_agreements_period_cap_limits_a_new_entry(session):
     session.add(agreement)
     session.flush()
     assert _scan(session, "officer1", "RAHIMOV").verdict.code is Code.STAY_LIMIT_EXCEEDED
+
+
+def _last_event(session) -> AuditEvent:
+    return session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+
+
+def test_a_refusal_is_audited_with_reason_point_and_verdict(session):
+    officer = principal(session, "officer1")
+    text = permit_of(session, "GHAFUROVA").payload
+    checks.refuse(
+        session=session, principal=officer, text=text, reason="suspected_forgery", now=NOW
+    )
+    event = _last_event(session)
+    assert (event.action, event.actor, event.subject, event.at) == (
+        "crossing_refused",
+        "officer1",
+        permit_of(session, "GHAFUROVA").number,
+        NOW,
+    )
+    assert event.detail == {"reason": "suspected_forgery", "point": "FOTEHOBOD", "code": "revoked"}
+    # A QR that is no permit at all can still be refused; it has no number.
+    checks.refuse(session=session, principal=officer, text="garbage", reason="other", now=NOW)
+    assert _last_event(session).subject == "" and _last_event(session).detail["code"] == "malformed"
+
+
+def test_a_refusal_needs_a_listed_reason_and_an_officer(session):
+    text = permit_of(session, "RAHIMOV").payload
+    seq = _last_event(session).seq
+    with pytest.raises(CrossingError):
+        checks.refuse(
+            session=session,
+            principal=principal(session, "officer1"),
+            text=text,
+            reason="x",
+            now=NOW,
+        )
+    with pytest.raises(AccessDenied):
+        checks.refuse(
+            session=session,
+            principal=principal(session, "staff"),
+            text=text,
+            reason="other",
+            now=NOW,
+        )
+    assert _last_event(session).seq == seq
+
+
+def test_a_misuse_report_keeps_the_officers_note_tidied_and_bounded(session):
+    officer = principal(session, "officer2")
+    text = permit_of(session, "NAZAROVA").payload
+    checks.report_misuse(
+        session=session, principal=officer, text=text, note="  seen   trading\nin Khujand ", now=NOW
+    )
+    event = _last_event(session)
+    assert event.action == "misuse_reported" and event.detail["note"] == "seen trading in Khujand"
+    assert event.detail["point"] == "PATAR"
+    for note in ["", "   ", "x" * (checks.MAX_NOTE_CHARS + 1)]:
+        with pytest.raises(CrossingError):
+            checks.report_misuse(session=session, principal=officer, text=text, note=note, now=NOW)
+    assert _last_event(session).seq == event.seq
+
+
+def test_the_shift_counts_this_officers_work_of_the_local_day_only(session):
+    officer = principal(session, "officer1")
+    other = principal(session, "officer2")
+    rahimov = permit_of(session, "RAHIMOV").payload
+    # NOW is 14:00 in Dushanbe (UTC+5): 23:30 the evening before is another day.
+    checks.verify_scan(
+        session=session, principal=officer, text=rahimov, now=NOW - timedelta(hours=14, minutes=30)
+    )
+    start = NOW - timedelta(hours=13, minutes=59)  # 00:01 local time
+    checks.verify_scan(session=session, principal=officer, text=rahimov, now=start)
+    checks.record_crossing(
+        session=session, principal=officer, text=rahimov, direction=Direction.ENTRY, now=NOW
+    )  # a crossing, not another scan
+    revoked = permit_of(session, "GHAFUROVA").payload
+    checks.verify_scan(session=session, principal=officer, text=revoked, now=NOW)
+    checks.refuse(session=session, principal=officer, text=revoked, reason="other", now=NOW)
+    checks.report_misuse(session=session, principal=officer, text=revoked, note="n", now=NOW)
+    checks.verify_scan(session=session, principal=other, text=rahimov, now=NOW)  # not ours
+    today = checks.shift(session=session, principal=officer, now=NOW)
+    assert today.day.isoformat() == "2026-11-29"
+    assert today.counts == {
+        "scans": 2,
+        "VALID": 1,
+        "INVALID": 1,
+        "CHECK": 0,
+        "entry": 1,
+        "exit": 0,
+        "refused": 1,
+        "reported": 1,
+    }
+    assert [e.action for e in today.entries][:3] == [
+        "misuse_reported",
+        "crossing_refused",
+        "permit_checked",
+    ]
+    assert today.entries[-1].at == start
+    with pytest.raises(AccessDenied):
+        checks.shift(session=session, principal=principal(session, "farhod"), now=NOW)

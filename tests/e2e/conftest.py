@@ -6,7 +6,9 @@ LBT_TEST_REDIS_URL are set, once scaled out (PostgreSQL, Redis, two backend work
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -156,22 +158,60 @@ def app(request) -> Iterator[RunningApp]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
+
+
+def _phone_page(browser, **context_args):
+    context = browser.new_context(
+        viewport=MOBILE, is_mobile=True, has_touch=True, locale="en-US", **context_args
+    )
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    return pg
 
 
 @pytest.fixture
 def page(browser, app):
-    context = browser.new_context(viewport=MOBILE, is_mobile=True, has_touch=True, locale="en-US")
-    pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    pg = _phone_page(browser)
     yield pg
-    context.close()
+    pg.context.close()
+
+
+def fake_camera_args(video: Path) -> list[str]:
+    """Chromium plays `video` (.y4m, looped) as the camera and grants access without asking."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+
+
+@pytest.fixture
+def camera(playwright, app):
+    """Open a phone-sized page whose camera films `video`: one browser per video file."""
+    browsers = []
+
+    def open_page(video: Path):
+        b = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera_args(video)
+        )
+        browsers.append(b)
+        return _phone_page(b, permissions=["camera"])
+
+    yield open_page
+    for b in browsers:
+        b.close()
 
 
 def hydrated(page) -> None:
@@ -184,3 +224,85 @@ def sign_in(page, app: RunningApp, username: str, password: str) -> None:
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("[data-testid=sign-in]")
+
+
+def sign_in_as_officer(page, app: RunningApp, username: str = "officer1") -> None:
+    sign_in(page, app, username, f"{username}-demo-2026")
+    page.wait_for_url("**/officer")
+    hydrated(page)
+
+
+VERDICT = "[data-testid=verdict][data-verdict]:not([data-verdict=''])"
+
+
+def verdict_of(page, timeout: float = 20_000) -> tuple[str, str, str]:
+    """(VALID/INVALID/CHECK, code, source) of the verdict on screen, once it is there."""
+    el = page.wait_for_selector(VERDICT, timeout=timeout)
+    return (
+        el.get_attribute("data-verdict") or "",
+        el.get_attribute("data-code") or "",
+        el.get_attribute("data-source") or "",
+    )
+
+
+def permit_field(app: RunningApp, surname: str, column: str = "number") -> str:
+    """A demo permit's number or payload, read from the app's database."""
+    assert column in {"number", "payload"}
+    with app.engine().connect() as conn:
+        return conn.execute(
+            sa.text(
+                f"SELECT p.{column} FROM permit p JOIN resident r ON r.id = p.resident_id "
+                "WHERE r.surname_latin = :s ORDER BY p.id LIMIT 1"
+            ),
+            {"s": surname},
+        ).scalar_one()
+
+
+def crossings_of(app: RunningApp, surname: str) -> list[tuple[str, bool]]:
+    """(direction, manual) of each crossing recorded for a demo resident, oldest first."""
+    with app.engine().connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT c.direction, c.manual FROM crossing c JOIN permit p ON p.id = c.permit_id "
+                "JOIN resident r ON r.id = p.resident_id WHERE r.surname_latin = :s ORDER BY c.id"
+            ),
+            {"s": surname},
+        ).all()
+    return [(d, bool(m)) for d, m in rows]
+
+
+def forge_event(sockets: list, handler: str, payload: dict, path: str) -> None:
+    """Send an event the page never sends, over the client's own websocket."""
+    event = {
+        "name": handler,
+        "payload": payload,
+        "router_data": {"pathname": path, "query": {}, "asPath": path},
+    }
+    sockets[-1][1].send("42/_event," + json.dumps(["event", event]))
+
+
+def capture_sockets(page) -> list:
+    """Route the page's event websocket through the test, so frames can be injected."""
+    sockets: list = []
+    page.route_web_socket(
+        re.compile(r".*/_event/.*"), lambda ws: sockets.append((ws, ws.connect_to_server()))
+    )
+    return sockets
+
+
+def audit_details(app: RunningApp, action: str) -> list[dict]:
+    with app.engine().connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT detail FROM auditevent WHERE action = :a ORDER BY seq"), {"a": action}
+        ).all()
+    return [json.loads(d) if isinstance(d, str) else d for (d,) in rows]
+
+
+def wait_until(page, predicate, seconds: float = 10) -> bool:
+    """Poll `predicate`, letting Playwright deliver the page's events in between."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        page.wait_for_timeout(200)
+    return predicate()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import re
-import time
-
 import pytest
 import sqlalchemy as sa
 
 from lbt_app.services.demo import LOGINS
 from lbt_app.states.roles import AuthorityState
-from tests.e2e.conftest import hydrated, sign_in
+from tests.e2e.conftest import (
+    audit_details,
+    capture_sockets,
+    forge_event,
+    hydrated,
+    sign_in,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -76,37 +79,17 @@ def test_a_forged_authority_event_from_a_resident_changes_nothing(page, app):
         number = conn.execute(
             sa.text("SELECT number FROM permit WHERE status = 'active' ORDER BY id LIMIT 1")
         ).scalar_one()
-        denied_before = conn.execute(
-            sa.text("SELECT count(*) FROM auditevent WHERE action = 'access_denied'")
-        ).scalar_one()
-    # The resident's own websocket, with a frame the page never sends injected into it.
-    sockets = []
-    page.route_web_socket(
-        re.compile(r".*/_event/.*"), lambda ws: sockets.append((ws, ws.connect_to_server()))
-    )
+    denied_before = len(audit_details(app, "access_denied"))
+    sockets = capture_sockets(page)
     sign_in(page, app, "farhod", "farhod-demo-2026")
     page.wait_for_url("**/wallet")
     hydrated(page)
-    event = {
-        "name": f"{AuthorityState.get_full_name()}.suspend",
-        "payload": {"number": number},
-        "router_data": {"pathname": "/wallet", "query": {}, "asPath": "/wallet"},
-    }
-    sockets[-1][1].send("42/_event," + json.dumps(["event", event]))
-    deadline = time.monotonic() + 10
-    denied = []
-    while time.monotonic() < deadline and len(denied) <= denied_before:
-        page.wait_for_timeout(200)
-        with app.engine().connect() as conn:
-            denied = conn.execute(
-                sa.text("SELECT detail FROM auditevent WHERE action = 'access_denied' ORDER BY seq")
-            ).all()
+    forge_event(sockets, f"{AuthorityState.get_full_name()}.suspend", {"number": number}, "/wallet")
+    reached = wait_until(page, lambda: len(audit_details(app, "access_denied")) > denied_before)
     with app.engine().connect() as conn:
         status = conn.execute(
             sa.text("SELECT status FROM permit WHERE number = :n"), {"n": number}
         ).scalar_one()
     assert status == "active"
-    assert len(denied) > denied_before, "the forged event never reached the handler"
-    detail = denied[-1][0]
-    detail = json.loads(detail) if isinstance(detail, str) else detail
-    assert detail["handler"] == AuthorityState.get_full_name()
+    assert reached, "the forged event never reached the handler"
+    assert audit_details(app, "access_denied")[-1]["handler"] == AuthorityState.get_full_name()

@@ -1,0 +1,216 @@
+"""The officer's scanner handlers, called as the browser (or a forger) would call them."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import time
+from pathlib import Path
+
+import pytest
+import reflex as rx
+from PIL import Image
+from sqlmodel import select
+
+from lbt_app.db.models import AuditEvent, Crossing
+from lbt_app.states.officer import MAX_PHOTO_BYTES, SAME_SCAN_SECONDS, OfficerState
+from tests.app.factories import permit_of
+from tests.app.test_states import _client, _sub
+from tests.e2e.camera import empty_scene, qr_scene
+
+
+def _officer(username: str = "officer1") -> OfficerState:
+    return _sub(_client(username), OfficerState)
+
+
+def _events(session, action: str) -> list[AuditEvent]:
+    session.expire_all()
+    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)).all())
+
+
+def _jpeg(image: Image.Image, quality: int = 80) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _data_url(image: Image.Image) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(_jpeg(image)).decode()
+
+
+def _now_ms() -> float:
+    return time.time() * 1000
+
+
+def test_a_read_repeated_within_seconds_is_one_scan(db_url, session):
+    text = permit_of(session, "RAHIMOV").payload
+    state = _officer()
+    before = len(_events(session, "permit_checked"))
+    OfficerState.scanned.fn(state, text, _now_ms())
+    assert (state.outcome, state.source, state.cue) == ("VALID", "camera", 1)
+    OfficerState.open_scanner.fn(state)  # the officer taps "Scan next", the card is still there
+    OfficerState.scanned.fn(state, text, _now_ms())
+    assert state.outcome == "" and state.scanning
+    assert len(_events(session, "permit_checked")) == before + 1
+    state._last_read_at -= SAME_SCAN_SECONDS  # a few seconds later it is a new scan
+    OfficerState.scanned.fn(state, text, _now_ms())
+    assert state.outcome == "VALID" and len(_events(session, "permit_checked")) == before + 2
+
+
+def test_after_recording_the_same_permit_scans_again_at_once(db_url, session):
+    text = permit_of(session, "RAHIMOV").payload
+    state = _officer()
+    OfficerState.scanned.fn(state, text, _now_ms())
+    OfficerState.record_crossing.fn(state, "entry")
+    assert state.recorded == "entry"
+    OfficerState.open_scanner.fn(state)
+    OfficerState.scanned.fn(state, text, _now_ms())
+    assert (state.outcome, state.code) == ("CHECK", "already_inside")
+
+
+def test_frames_are_decoded_on_the_server_and_acknowledged(db_url, session):
+    state = _officer()
+    OfficerState.open_scanner.fn(state)
+    OfficerState.frame.fn(state, _data_url(empty_scene()), _now_ms())
+    assert (state.frame_acks, state.outcome, state.scanning) == (1, "", True)  # keeps scanning
+    text = permit_of(session, "GHAFUROVA").payload
+    OfficerState.frame.fn(state, _data_url(qr_scene(text, dark=True)), _now_ms())
+    assert (state.frame_acks, state.outcome, state.code) == (2, "INVALID", "revoked")
+    assert state.source == "frame" and not state.scanning
+    assert _events(session, "permit_checked")[-1].detail["source"] == "frame"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "data:image/jpeg;base64," + "A" * 500_000,  # bigger than any frame the scanner sends
+        "data:text/html;base64,PGI+",
+        "not a data url",
+        12345,
+        None,
+    ],
+)
+def test_bad_frames_change_nothing_and_show_nothing(db_url, session, payload):
+    state = _officer()
+    OfficerState.open_scanner.fn(state)
+    before = len(_events(session, "permit_checked"))
+    assert OfficerState.frame.fn(state, payload, _now_ms()) is None
+    assert state.frame_acks == 1 and state.scanning and state.outcome == ""
+    assert len(_events(session, "permit_checked")) == before
+
+
+def _upload(data: bytes, name: str = "photo.jpg", size: int | None = None) -> rx.UploadFile:
+    return rx.UploadFile(
+        file=io.BytesIO(data), path=Path(name), size=len(data) if size is None else size
+    )
+
+
+def _photo(state, data: bytes, name: str = "photo.jpg"):
+    return asyncio.run(OfficerState.upload_photo.fn(state, [_upload(data, name)]))
+
+
+def test_a_photo_of_the_permit_reaches_the_verdict(db_url, session):
+    state = _officer()
+    text = permit_of(session, "HASANOV").payload
+    assert _photo(state, _jpeg(qr_scene(text, module_px=6))) is None
+    assert (state.outcome, state.code, state.source) == ("INVALID", "expired", "photo")
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"\xff\xd8" + b"\0" * (MAX_PHOTO_BYTES + 10), "The file is too large."),
+        (b"%PDF-1.7 not a photo", "The file is not an image."),
+        (b"", "The file is empty."),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "The image file is damaged."),
+    ],
+)
+def test_bad_photos_get_a_clear_message_and_change_nothing(db_url, session, data, message):
+    state = _officer()
+    before = len(_events(session, "permit_checked"))
+    result = _photo(state, data)
+    assert message in str(result)
+    assert state.outcome == "" and len(_events(session, "permit_checked")) == before
+
+
+def test_a_photo_without_a_code_says_so(db_url, session):
+    state = _officer()
+    assert "No QR code was found in the image." in str(_photo(state, _jpeg(empty_scene())))
+
+
+def test_a_30_mb_upload_is_refused_before_reading(db_url):
+    state = _officer()
+    upload = _upload(b"\0" * 1024, size=30 * 1024 * 1024)  # as the multipart parser measured it
+    result = asyncio.run(OfficerState.upload_photo.fn(state, [upload]))
+    assert "The file is too large." in str(result) and upload.file.tell() == 0
+
+
+def test_the_browser_refusing_a_file_is_explained(db_url):
+    state = _officer()
+    too_big = OfficerState.photo_rejected.fn(state, "file-invalid-type,file-too-large")
+    assert "The file is too large." in str(too_big)
+    wrong = OfficerState.photo_rejected.fn(state, "file-invalid-type")
+    assert "The file is not an image." in str(wrong)
+    assert "The file is not an image." in str(OfficerState.photo_rejected.fn(state, ["x"]))
+
+
+@pytest.mark.parametrize("username", [None, "farhod", "staff", "admin"])
+def test_scanner_events_from_other_roles_do_nothing(db_url, session, username):
+    text = permit_of(session, "RAHIMOV").payload
+    state = _officer(username) if username else _sub(_client(None), OfficerState)
+    checked = len(_events(session, "permit_checked"))
+    crossings = len(session.exec(select(Crossing)).all())
+    OfficerState.scanned.fn(state, text, _now_ms())
+    OfficerState.frame.fn(state, _data_url(qr_scene(text)), _now_ms())
+    assert _photo(state, _jpeg(qr_scene(text, module_px=6))) is not None
+    state._text, state.outcome = text, "VALID"  # even with a verdict forged into its state
+    OfficerState.record_crossing.fn(state, "entry")
+    OfficerState.refuse.fn(state, {"reason": "other"})
+    OfficerState.report.fn(state, {"note": "x"})
+    OfficerState.toggle_shift.fn(state)
+    session.expire_all()
+    assert len(_events(session, "permit_checked")) == checked
+    assert len(session.exec(select(Crossing)).all()) == crossings
+    assert _events(session, "crossing_refused") == _events(session, "misuse_reported") == []
+    assert state.shift_counts == {}
+
+
+def test_a_device_clock_off_by_more_than_five_minutes_is_pointed_out(db_url, session):
+    state = _officer()
+    OfficerState.device_clock.fn(state, _now_ms() + 4 * 60_000)
+    assert state.clock_note == ""
+    OfficerState.device_clock.fn(state, _now_ms() - 62 * 60_000)
+    assert "62 minutes" in state.clock_note
+    text = permit_of(session, "RAHIMOV").payload
+    OfficerState.scanned.fn(state, text, _now_ms() + 11 * 60_000)  # the verdict still comes
+    assert "11 minutes" in state.clock_note and state.outcome == "VALID"
+    OfficerState.device_clock.fn(state, "soon")
+    assert "11 minutes" in state.clock_note
+
+
+def test_refuse_and_report_after_a_verdict_then_the_shift_counts_them(db_url, session):
+    state = _officer()
+    assert "Scan a permit first." in str(OfficerState.refuse.fn(state, {"reason": "other"}))
+    OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())
+    assert "Choose a reason" in str(OfficerState.refuse.fn(state, {"reason": "because"}))
+    OfficerState.open_panel.fn(state, "refuse")
+    assert state.panel == "refuse"
+    OfficerState.refuse.fn(state, {"reason": "suspected_forgery"})
+    assert (state.recorded, state.panel) == ("refused", "")
+    OfficerState.record_crossing.fn(state, "exit")  # already decided: nothing more recorded
+    OfficerState.report.fn(state, {"note": "Card shown by someone else"})
+    assert state.reported
+    refused = _events(session, "crossing_refused")
+    assert [e.detail["reason"] for e in refused] == ["suspected_forgery"]
+    assert _events(session, "misuse_reported")[-1].detail["note"] == "Card shown by someone else"
+    OfficerState.toggle_shift.fn(state)
+    assert state.shift_open
+    assert (state.shift_counts["scans"], state.shift_counts["INVALID"]) == (1, 1)
+    assert (state.shift_counts["refused"], state.shift_counts["reported"]) == (1, 1)
+    assert state.shift_counts["exit"] == 0
+    assert [i["action_label"] for i in state.shift_items] == [
+        "Misuse reported",
+        "Refused",
+        "Checked",
+    ]
