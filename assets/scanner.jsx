@@ -4,7 +4,8 @@
 // to WebAssembly (npm zxing-wasm, bundled and served by the app: no CDN), so only the short
 // permit text travels. Where the decoder cannot load, or finds nothing for a while, small JPEG
 // frames go to the server instead (acknowledged one at a time, so a slow link never queues them).
-// The decoder is imported lazily: only the scanner pays for it.
+// The decoder is imported lazily: only the scanner pays for it. User Timing marks
+// ("lbt:qr-read" at the frame that was read, "lbt:frame-sent") let bench/ measure a scan.
 import React, { useEffect, useRef, useState } from "react";
 import wasmUrl from "zxing-wasm/reader/zxing_reader.wasm?url";
 
@@ -144,6 +145,7 @@ export function Scanner({ onText, onFrame, onClose, acks = 0, repeatMs = 5000, l
       if (!draw(FRAME_MAX_SIDE)) return;
       lastSent = now;
       ack.current = { acks: a.acks, pending: true, since: now };
+      performance.mark("lbt:frame-sent", { startTime: now });
       handlers.current.onFrame(canvas.toDataURL("image/jpeg", FRAME_QUALITY), Date.now());
     };
 

@@ -382,6 +382,7 @@ def _verdict() -> rx.Component:
         data_verdict=OfficerState.outcome,
         data_code=OfficerState.code,
         data_source=OfficerState.source,
+        data_cue=OfficerState.cue,  # counts verdicts: tests wait for the next one
         role="status",
     )
 

@@ -1,4 +1,4 @@
-"""End-to-end harness: the app in production mode on a free port, Chromium at 390×844.
+"""End-to-end fixtures: the app (tests/e2e/harness.py), Chromium at 390×844, page helpers.
 
 Runs once on the embedded default (SQLite, state on disk) and, when LBT_TEST_DATABASE_URL and
 LBT_TEST_REDIS_URL are set, once scaled out (PostgreSQL, Redis, two backend workers).
@@ -9,152 +9,35 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from lbt_app.settings import PROJECT_ROOT
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOBILE,
+    AppFailed,
+    RunningApp,
+    fake_camera_args,
+    running_app,
+)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-MOBILE = {"width": 390, "height": 844}
 PG_URL = os.environ.get("LBT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("LBT_TEST_REDIS_URL", "")
 MODES = ["embedded"] + (["scaled"] if PG_URL and REDIS_URL else [])
-START_TIMEOUT = 420
-
-
-@dataclass(frozen=True)
-class RunningApp:
-    url: str
-    database_url: str
-    env: dict[str, str]
-    log: Path
-
-    def engine(self) -> sa.Engine:
-        from lbt_app.db.engine import engine_for
-
-        return engine_for(self.database_url)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _node_path() -> str:
-    node_bin = PROJECT_ROOT / ".tools" / "node-bin"
-    extra = node_bin.read_text().strip() if node_bin.exists() else ""
-    return f"{extra}:{os.environ['PATH']}" if extra else os.environ["PATH"]
-
-
-def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited early:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"app did not start in {START_TIMEOUT}s:\n{log.read_text()[-4000:]}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="session", params=MODES)
 def app(request) -> Iterator[RunningApp]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"lbt-e2e-{request.param}-"))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PATH": _node_path(),
-        "REFLEX_USE_NPM": "1",
-        "LBT_ENV": "development",
-        "LBT_DATA_DIR": str(tmp / "data"),
-        "REFLEX_STATES_DIR": str(tmp / "states"),
-        "REFLEX_TELEMETRY_ENABLED": "false",
-    }
-    env.pop("LBT_REDIS_URL", None)
-    if request.param == "scaled":
-        schema = "lbt_e2e"
-        with sa.create_engine(PG_URL).begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-        sep = "&" if "?" in PG_URL else "?"
-        env["LBT_DATABASE_URL"] = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-        env["LBT_REDIS_URL"] = REDIS_URL
-        env["GRANIAN_WORKERS"] = "2"
-    else:
-        env["LBT_DATABASE_URL"] = f"sqlite:///{tmp / 'data' / 'lbt.db'}"
-    bindir = Path(sys.executable).parent
-    subprocess.run(
-        [str(bindir / "lbt"), "demo"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    log = tmp / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                str(bindir / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-                "--loglevel",
-                "info",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
-        _wait_for(f"http://localhost:{port}/ping", proc, log)
-        _wait_for(f"http://localhost:{port}/", proc, log)
-        yield RunningApp(f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, log)
-    finally:
-        _stop(proc)
-        shutil.rmtree(tmp, ignore_errors=True)
+        with running_app(request.param, PG_URL, REDIS_URL) as running:
+            yield running
+    except AppFailed as failure:
+        pytest.fail(str(failure))
 
 
 @pytest.fixture(scope="session")
@@ -186,15 +69,6 @@ def page(browser, app):
     pg = _phone_page(browser)
     yield pg
     pg.context.close()
-
-
-def fake_camera_args(video: Path) -> list[str]:
-    """Chromium plays `video` (.y4m, looped) as the camera and grants access without asking."""
-    return [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
 
 
 @pytest.fixture
@@ -232,16 +106,25 @@ def sign_in_as_officer(page, app: RunningApp, username: str = "officer1") -> Non
     hydrated(page)
 
 
-VERDICT = "[data-testid=verdict][data-verdict]:not([data-verdict=''])"
+def verdicts_shown(page) -> int:
+    """How many verdicts this page has shown so far (the verdict element's data-cue)."""
+    return int(page.evaluate("document.querySelector('[data-testid=verdict]')?.dataset.cue ?? 0"))
 
 
-def verdict_of(page, timeout: float = 20_000) -> tuple[str, str, str]:
-    """(VALID/INVALID/CHECK, code, source) of the verdict on screen, once it is there."""
-    el = page.wait_for_selector(VERDICT, timeout=timeout)
+def verdict_of(page, after: int = 0, timeout: float = 20_000) -> tuple[str, str, str]:
+    """(VALID/INVALID/CHECK, code, source) of the first verdict shown after the `after`-th."""
+    handle = page.wait_for_function(
+        """(after) => {
+            const el = document.querySelector('[data-testid=verdict]');
+            return el && el.dataset.verdict && Number(el.dataset.cue) > after ? el : null;
+        }""",
+        arg=after,
+        timeout=timeout,
+    ).as_element()
     return (
-        el.get_attribute("data-verdict") or "",
-        el.get_attribute("data-code") or "",
-        el.get_attribute("data-source") or "",
+        handle.get_attribute("data-verdict") or "",
+        handle.get_attribute("data-code") or "",
+        handle.get_attribute("data-source") or "",
     )
 
 

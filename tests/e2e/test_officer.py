@@ -5,15 +5,22 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import crossings_of, permit_field, sign_in_as_officer, verdict_of
+from tests.e2e.conftest import (
+    crossings_of,
+    permit_field,
+    sign_in_as_officer,
+    verdict_of,
+    verdicts_shown,
+)
 
 pytestmark = pytest.mark.browser
 
 
 def _check(page, number: str) -> tuple[str, str, str]:
+    shown = verdicts_shown(page)
     page.fill("[data-testid=manual-number]", number)
     page.click("[data-testid=manual-check]")
-    return verdict_of(page)
+    return verdict_of(page, after=shown)
 
 
 def test_valid_then_entry_recorded_then_already_inside(page, app):

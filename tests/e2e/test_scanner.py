@@ -57,7 +57,7 @@ def test_live_scan_valid_then_entry_then_already_inside(camera, app, tmp_path):
     page.wait_for_selector("text=Crossing recorded.")
     assert crossings_of(app, "ABDURAHMONZODA") == [("entry", False)]
     page.click("[data-testid=scan-next]")  # back to the camera in one tap, same card in view
-    assert verdict_of(page) == ("CHECK", "already_inside", "camera")
+    assert verdict_of(page, after=1) == ("CHECK", "already_inside", "camera")
     assert page.evaluate("window.__vibrations") == [[120], [120, 80, 120]]
     assert len(crossings_of(app, "ABDURAHMONZODA")) == 1
 
@@ -70,6 +70,13 @@ def test_revoked_permit_is_invalid_with_the_reason(camera, app, tmp_path):
     assert verdict_of(page)[:2] == ("INVALID", "revoked")
     assert "revoked" in page.inner_text("[data-testid=verdict-reason]")
     assert page.evaluate("window.__vibrations") == [[400, 100, 400]]
+    checks = len(audit_details(app, "permit_checked"))
+    page.click("[data-testid=scan-next]")  # nothing decided, the same card still in view:
+    page.wait_for_selector("[data-testid=scanner]")
+    page.wait_for_timeout(2500)  # read again at once, yet the same scan, not a second one
+    assert page.locator("[data-testid=verdict]").count() == 0
+    assert page.locator("[data-testid=scanner]").count() == 1
+    assert len(audit_details(app, "permit_checked")) == checks
 
 
 def test_permit_not_allowed_at_this_crossing_point_is_invalid(camera, app, tmp_path):
@@ -141,7 +148,7 @@ def test_the_photo_and_the_typed_number_reach_the_same_verdict(page, app, surnam
     page.click("[data-testid=verdict-close]")
     page.fill("[data-testid=manual-number]", permit_field(app, surname))
     page.click("[data-testid=manual-check]")
-    assert verdict_of(page) == (*expected, "manual")
+    assert verdict_of(page, after=1) == (*expected, "manual")
 
 
 def test_bad_photos_get_a_clear_message_and_no_verdict(page, app):

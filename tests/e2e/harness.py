@@ -1,0 +1,170 @@
+"""The app under test or benchmark: production mode on a free port, throw-away demo data.
+
+Embedded mode is the default set-up (SQLite, state on disk, one worker); scaled mode uses
+PostgreSQL (its own schema), Redis and two backend workers. Also the phone-sized Chromium
+settings, and the flags that make Chromium film a video file instead of a camera.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from lbt_app.settings import PROJECT_ROOT
+
+
+class AppFailed(RuntimeError):
+    """The app exited or did not answer in time; the message ends with its log."""
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MOBILE = {"width": 390, "height": 844}
+START_TIMEOUT = 420
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    url: str
+    database_url: str
+    env: dict[str, str]
+    log: Path
+
+    def engine(self) -> sa.Engine:
+        from lbt_app.db.engine import engine_for
+
+        return engine_for(self.database_url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _node_path() -> str:
+    node_bin = PROJECT_ROOT / ".tools" / "node-bin"
+    extra = node_bin.read_text().strip() if node_bin.exists() else ""
+    return f"{extra}:{os.environ['PATH']}" if extra else os.environ["PATH"]
+
+
+def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AppFailed(f"app exited early:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(1)
+    raise AppFailed(f"app did not start in {START_TIMEOUT}s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def fake_camera_args(video: Path) -> list[str]:
+    """Chromium plays `video` (.y4m, looped) as the camera and grants access without asking."""
+    return [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+
+
+@contextmanager
+def running_app(
+    mode: str = "embedded", pg_url: str = "", redis_url: str = ""
+) -> Iterator[RunningApp]:
+    """The app in production mode on a free port with fresh demo data; stopped and wiped after."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"lbt-e2e-{mode}-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PATH": _node_path(),
+        "REFLEX_USE_NPM": "1",
+        "LBT_ENV": "development",
+        "LBT_DATA_DIR": str(tmp / "data"),
+        "REFLEX_STATES_DIR": str(tmp / "states"),
+        "REFLEX_TELEMETRY_ENABLED": "false",
+    }
+    env.pop("LBT_REDIS_URL", None)
+    if mode == "scaled":
+        schema = "lbt_e2e"
+        with sa.create_engine(pg_url).begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in pg_url else "?"
+        env["LBT_DATABASE_URL"] = f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+        env["LBT_REDIS_URL"] = redis_url
+        env["GRANIAN_WORKERS"] = "2"
+    else:
+        env["LBT_DATABASE_URL"] = f"sqlite:///{tmp / 'data' / 'lbt.db'}"
+    bindir = Path(sys.executable).parent
+    subprocess.run(
+        [str(bindir / "lbt"), "demo"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    log = tmp / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(bindir / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--loglevel",
+                "info",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for(f"http://localhost:{port}/ping", proc, log)
+        _wait_for(f"http://localhost:{port}/", proc, log)
+        yield RunningApp(f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, log)
+    finally:
+        _stop(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
