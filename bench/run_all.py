@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import bench_decode
 import bench_demo_qr
 import bench_qr
+import bench_scan
 import bench_sign
 
 if __name__ == "__main__":
@@ -21,3 +22,5 @@ if __name__ == "__main__":
     bench_demo_qr.print_sizes(bench_demo_qr.demo_permit_sizes())
     print("\n== server-side image decoding ==")
     bench_decode.main(sys.argv[1:] or ["--frames", "600"])
+    print("\n== scan to verdict in Chromium (fake camera) ==")
+    bench_scan.print_figures(bench_scan.run())
