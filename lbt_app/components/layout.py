@@ -25,7 +25,7 @@ def language_switcher() -> rx.Component:
         *[rx.el.option(language_name(code), value=code) for code in LANGUAGES],
         value=SessionState.lang,
         on_change=SessionState.set_language,
-        aria_label="Language",
+        aria_label=T("Language"),
         data_testid="language",
         style={"padding": "4px", "border_radius": "6px"},
     )
@@ -58,7 +58,7 @@ def header() -> rx.Component:
                     rx.icon("log-out", size=16),
                     on_click=SessionState.sign_out,
                     variant="soft",
-                    aria_label="Sign out",
+                    aria_label=T("Sign out"),
                     data_testid="sign-out",
                 ),
                 align="center",

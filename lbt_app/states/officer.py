@@ -7,6 +7,7 @@ way ends in `_accept`, which runs the one verdict (`checks.verify_scan`) on the 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 
@@ -171,7 +172,10 @@ class OfficerState(SessionState):
         if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
             return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))
         data = await upload.read(MAX_PHOTO_BYTES + 1)
-        result = imaging.decode_image(data, max_bytes=MAX_PHOTO_BYTES, thorough=True)
+        # A 12 MP photo takes a while to search: off the event loop, other officers go on.
+        result = await asyncio.to_thread(
+            imaging.decode_image, data, max_bytes=MAX_PHOTO_BYTES, thorough=True
+        )
         if not result.ok:
             return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
         return self._accept(principal, result.text or "", Source.PHOTO)
