@@ -37,7 +37,20 @@ def authority_page() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.heading(T("Permits"), size="4"),
+        rx.hstack(
+            rx.heading(T("Permits"), size="4"),
+            rx.spacer(),
+            rx.button(
+                rx.icon("printer", size=16),
+                T("Print all cards"),
+                size="2",
+                variant="soft",
+                on_click=AuthorityState.all_cards,
+                data_testid="print-all-cards",
+            ),
+            width="100%",
+            align="center",
+        ),
         rx.vstack(
             rx.foreach(
                 AuthorityState.permits,
@@ -58,6 +71,15 @@ def authority_page() -> rx.Component:
                         ),
                         rx.spacer(),
                         _status_badge(p),
+                        rx.button(
+                            rx.icon("printer", size=14),
+                            T("Card"),
+                            size="1",
+                            variant="soft",
+                            color_scheme="gray",
+                            on_click=AuthorityState.card(p["number"]),
+                            data_testid="print-card",
+                        ),
                         rx.cond(
                             p["status"] == "active",
                             rx.button(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import reflex as rx
 from sqlmodel import select
 
-from lbt_app.core.access import ROLE_LABEL, Action
+from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import audit, permits
+from lbt_app.services import audit, cards, permits
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.states.session import SessionState
 
@@ -71,6 +71,29 @@ class AuthorityState(SessionState):
     @rx.event
     def reinstate(self, number: str):
         return self._change(number, "reinstate", self._t("Reinstated at the authority desk."))
+
+    def _cards(self, numbers: list[str], filename: str):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        try:
+            with session_scope() as session:
+                pdf = cards.permit_cards(
+                    session=session, principal=principal, numbers=numbers, now=utcnow()
+                )
+        except (PermitError, AccessDenied) as error:
+            return rx.toast.error(self._t(str(error)))
+        return rx.download(data=pdf, filename=filename, mime_type="application/pdf")
+
+    @rx.event
+    def card(self, number: str):
+        """The printable card of one permit, as a PDF download."""
+        return self._cards([str(number)[:24]], f"permit-{str(number)[:24]}.pdf")
+
+    @rx.event
+    def all_cards(self):
+        """The cards of every permit on the desk, one PDF to print in a batch."""
+        return self._cards([p["number"] for p in self.permits], "permit-cards.pdf")
 
 
 class WalletState(SessionState):

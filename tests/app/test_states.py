@@ -198,3 +198,25 @@ def test_officer_cannot_record_without_a_checked_permit_or_with_a_bad_direction(
     OfficerState.record_crossing.fn(state, "entry")
     OfficerState.record_crossing.fn(state, "sideways")
     assert _crossings(session) == before
+
+
+def _cards_printed(session) -> int:
+    session.expire_all()
+    return len(session.exec(select(AuditEvent).where(AuditEvent.action == "cards_printed")).all())
+
+
+def test_staff_download_cards_and_other_roles_get_nothing(db_url, session):
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(state)
+    number = state.permits[0]["number"]
+    one = AuthorityState.card.fn(state, number)
+    assert "data:application/pdf;base64," in str(one) and f"permit-{number}.pdf" in str(one)
+    batch = AuthorityState.all_cards.fn(state)
+    assert "permit-cards.pdf" in str(batch) and _cards_printed(session) == 2
+    assert "No such permit." in str(AuthorityState.card.fn(state, "TJ00-000000"))
+    for username in [None, "officer1", "farhod", "admin"]:
+        forged = _sub(_client(username), AuthorityState)
+        forged.permits = state.permits
+        assert "application/pdf" not in str(AuthorityState.card.fn(forged, number))
+        assert "application/pdf" not in str(AuthorityState.all_cards.fn(forged))
+    assert _cards_printed(session) == 2
