@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_decode
 import bench_demo_qr
+import bench_import
 import bench_qr
 import bench_scan
 import bench_sign
@@ -22,5 +23,7 @@ if __name__ == "__main__":
     bench_demo_qr.print_sizes(bench_demo_qr.demo_permit_sizes())
     print("\n== server-side image decoding ==")
     bench_decode.main(sys.argv[1:] or ["--frames", "600"])
+    print("\n== CSV import of residents ==")
+    bench_import.main([])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())

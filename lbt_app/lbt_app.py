@@ -8,10 +8,12 @@ from lbt_app import routes
 from lbt_app.i18n import t
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
+from lbt_app.pages.residents import residents_page
 from lbt_app.pages.roles import admin_page, authority_page, wallet_page
 from lbt_app.settings import get_settings
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
+from lbt_app.states.residents import ResidentsState
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ app.add_page(login_page, route=routes.LOGIN, title="LBT permits", on_load=LoginS
 app.add_page(
     authority_page, route=routes.AUTHORITY, title="Authority desk", on_load=AuthorityState.load
 )
+app.add_page(residents_page, route=routes.RESIDENTS, title="Residents", on_load=ResidentsState.load)
 app.add_page(officer_page, route=routes.OFFICER, title="Officer", on_load=OfficerState.load)
 app.add_page(wallet_page, route=routes.WALLET, title="My permits", on_load=WalletState.load)
 app.add_page(admin_page, route=routes.ADMIN, title="Administration", on_load=AdminState.load)

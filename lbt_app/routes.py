@@ -4,6 +4,7 @@ from lbt_app.core.access import Role
 
 LOGIN = "/"
 AUTHORITY = "/authority"
+RESIDENTS = "/authority/residents"
 OFFICER = "/officer"
 WALLET = "/wallet"
 ADMIN = "/admin"

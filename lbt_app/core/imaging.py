@@ -164,6 +164,12 @@ def decode_data_url(
 
 def load_grayscale(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image | str:
     """The image as upright 8-bit grayscale, or an error message id."""
+    loaded = _load_upright(data, max_pixels=max_pixels, draft="L")
+    return loaded if isinstance(loaded, str) else _to_grayscale(loaded)
+
+
+def _load_upright(data: bytes, *, max_pixels: int, draft: str) -> Image.Image | str:
+    """The image decoded (JPEG: straight to `draft` mode) and upright, or an error message id."""
     try:
         with Image.open(BytesIO(data), formats=ALLOWED_FORMATS) as opened:
             width, height = opened.size
@@ -172,17 +178,46 @@ def load_grayscale(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Imag
             # The header alone gives the size: refuse before decompressing anything.
             if width * height > max_pixels:
                 return IMAGE_TOO_LARGE
-            # JPEG: decode the luma channel only, which is all the readers use.
-            opened.draft("L", opened.size)
+            opened.draft(draft, opened.size)
             opened.load()
-            upright = _upright(opened)
-            return _to_grayscale(upright)
+            return _upright(opened)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return IMAGE_TOO_LARGE
     except UnidentifiedImageError:
         return NOT_AN_IMAGE
     except _PILLOW_DATA_ERRORS:
         return IMAGE_DAMAGED
+
+
+PORTRAIT_SIZE = (300, 400)  # 3:4, as on ID documents
+PORTRAIT_TOO_SMALL = N_("The photo is too small: at least 150 × 200 pixels.")
+
+
+@dataclass(frozen=True)
+class Portrait:
+    """Exactly one of `jpeg` and `error` (a message id) is set."""
+
+    jpeg: bytes | None
+    error: str | None
+
+
+def portrait_jpeg(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Portrait:
+    """A holder photo as stored: upright, centre-cropped to 3:4, 300 × 400 JPEG, no metadata."""
+    if not isinstance(data, bytes | bytearray) or not data:
+        return Portrait(None, FILE_EMPTY if isinstance(data, bytes | bytearray) else NOT_AN_IMAGE)
+    if len(data) > max_bytes:
+        return Portrait(None, FILE_TOO_LARGE)
+    loaded = _load_upright(bytes(data), max_pixels=DEFAULT_MAX_PIXELS, draft="RGB")
+    if isinstance(loaded, str):
+        return Portrait(None, loaded)
+    if loaded.width < PORTRAIT_SIZE[0] // 2 or loaded.height < PORTRAIT_SIZE[1] // 2:
+        return Portrait(None, PORTRAIT_TOO_SMALL)
+    rgb = Image.new("RGB", loaded.size, (255, 255, 255))
+    rgb.paste(loaded.convert("RGBA"), mask=loaded.convert("RGBA").getchannel("A"))
+    fitted = ImageOps.fit(rgb, PORTRAIT_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.4))
+    out = BytesIO()
+    fitted.save(out, "JPEG", quality=85, optimize=True)
+    return Portrait(out.getvalue(), None)
 
 
 def decode_grayscale(gray: Image.Image, *, thorough: bool = True) -> DecodeResult:

@@ -36,6 +36,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from lbt_app.i18n import N_
+
 # A stay with this many days left (or fewer) gets a warning.
 NEAR_LIMIT_DAYS = 3
 
@@ -49,6 +51,9 @@ class Direction(StrEnum):
 
     ENTRY = "entry"
     EXIT = "exit"
+
+
+DIRECTION_LABEL: dict[str, str] = {Direction.ENTRY: N_("entry"), Direction.EXIT: N_("exit")}
 
 
 @dataclass(frozen=True)

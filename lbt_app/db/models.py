@@ -148,6 +148,31 @@ class Resident(SQLModel, table=True):
     residence_since: date
     photo_id: int | None = Field(default=None, foreign_key="document.id")
     created_at: datetime = _ts()
+    # Names in both scripts and the document number, case-folded: what the registry search reads.
+    search_text: str = Field(default="", max_length=500)
+
+    @staticmethod
+    def compose_search_text(
+        surname_native: str,
+        given_names_native: str,
+        surname_latin: str,
+        given_names_latin: str,
+        document_number: str,
+    ) -> str:
+        parts = (surname_native, given_names_native, surname_latin, given_names_latin)
+        return " ".join([*parts, document_number]).casefold()[:500]
+
+
+@sa.event.listens_for(Resident, "before_insert")
+@sa.event.listens_for(Resident, "before_update")
+def _index_resident(_mapper, _connection, resident: Resident) -> None:
+    resident.search_text = Resident.compose_search_text(
+        resident.surname_native,
+        resident.given_names_native,
+        resident.surname_latin,
+        resident.given_names_latin,
+        resident.document_number,
+    )
 
 
 class User(SQLModel, table=True):

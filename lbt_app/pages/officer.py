@@ -1,8 +1,8 @@
 """The officer's page: scan a permit, read the verdict at a glance, record what happened."""
 
 import reflex as rx
-from reflex.vars import ArrayVar, ObjectVar
 
+from lbt_app.components.files import IMAGE_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.scanner import Scanner, VerdictCue
 from lbt_app.states.officer import (
@@ -27,36 +27,16 @@ def _lane_switch() -> rx.Component:
     )
 
 
-def _rejection_codes(rejected: rx.Var) -> rx.event.EventSpec:
-    """Only the reasons travel, never the refused file itself (it may be 30 MB)."""
-    codes = (
-        rejected.to(ArrayVar)
-        .map(
-            lambda r: r.to(ObjectVar)["errors"].to(ArrayVar).map(lambda e: e.to(ObjectVar)["code"])
-        )
-        .join(",")
-    )
-    return OfficerState.photo_rejected(codes)
-
-
 def _photo_upload() -> rx.Component:
-    return rx.upload.root(
-        rx.button(
-            rx.icon("camera", size=20),
-            T("Take a photo"),
-            size="3",
-            variant="soft",
-            width="100%",
-            type="button",
-        ),
-        id=PHOTO_UPLOAD_ID,
-        accept={"image/jpeg": [], "image/png": [], "image/webp": []},
-        max_files=1,
+    return file_button(
+        rx.icon("camera", size=20),
+        T("Take a photo"),
+        upload_id=PHOTO_UPLOAD_ID,
+        accept=IMAGE_TYPES,
         max_size=MAX_PHOTO_BYTES,
-        multiple=False,
-        no_drag=True,
-        on_drop=OfficerState.upload_photo(rx.upload_files(upload_id=PHOTO_UPLOAD_ID)),
-        on_drop_rejected=_rejection_codes,
+        handler=OfficerState.upload_photo,
+        size="3",
+        variant="soft",
         width="100%",
     )
 

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.layout import T, T_var, page
+from lbt_app.pages.residents import authority_nav
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
 
@@ -27,6 +28,7 @@ def _status_badge(p: rx.Var) -> rx.Component:
 
 def authority_page() -> rx.Component:
     return page(
+        authority_nav(),
         rx.heading(T("Authority desk"), size="6"),
         rx.grid(
             _figure(T("Active permits"), AuthorityState.counts["active"]),

@@ -15,7 +15,7 @@ import reflex as rx
 
 from lbt_app.core import imaging
 from lbt_app.core.access import Action, Principal
-from lbt_app.core.stay import Direction, proposed_direction
+from lbt_app.core.stay import DIRECTION_LABEL, Direction, proposed_direction
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
 from lbt_app.db.types import utcnow
@@ -25,7 +25,6 @@ from lbt_app.services.checks import Check, CrossingError, Source
 from lbt_app.states.session import SessionState
 
 OUTCOME_LABEL = {"VALID": N_("VALID"), "INVALID": N_("INVALID"), "CHECK": N_("CHECK")}
-DIRECTION_LABEL = {"entry": N_("entry"), "exit": N_("exit")}
 SHIFT_ACTION_LABEL = {
     "permit_checked": N_("Checked"),
     "crossing_recorded": N_("Recorded"),
@@ -167,7 +166,7 @@ class OfficerState(SessionState):
         if principal is None:
             return self._refused()
         if not files:
-            return None  # the browser refused the file; `photo_rejected` says why
+            return None  # the browser refused the file; `file_rejected` says why
         upload = files[0]
         if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
             return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))
@@ -179,14 +178,6 @@ class OfficerState(SessionState):
         if not result.ok:
             return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
         return self._accept(principal, result.text or "", Source.PHOTO)
-
-    @rx.event
-    def photo_rejected(self, codes: str):
-        """The browser refused the file before sending it (too large, or not an image)."""
-        too_large = isinstance(codes, str) and "file-too-large" in codes.split(",")
-        return rx.toast.error(
-            self._t(imaging.FILE_TOO_LARGE if too_large else imaging.NOT_AN_IMAGE)
-        )
 
     @rx.event
     def check_number(self, form: dict):

@@ -8,13 +8,16 @@ import reflex as rx
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action, Principal, require
+from lbt_app.core.imaging import FILE_TOO_LARGE
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import LANGUAGES, normalize_lang, t, ui_strings
+from lbt_app.i18n import LANGUAGES, N_, normalize_lang, t, ui_strings
 from lbt_app.services import audit, auth
 from lbt_app.settings import get_settings
 
 log = logging.getLogger(__name__)
+
+FILE_NOT_ACCEPTED = N_("This kind of file is not accepted here.")
 
 
 class SessionState(rx.State):
@@ -77,6 +80,12 @@ class SessionState(rx.State):
             rx.redirect(routes.HOME[principal.role]),
             rx.toast.warning(self._t("That page is not for your role.")),
         ]
+
+    @rx.event
+    def file_rejected(self, codes: str):
+        """The browser refused a file before sending it: say why (too large, wrong kind)."""
+        too_large = isinstance(codes, str) and "file-too-large" in codes.split(",")
+        return rx.toast.error(self._t(FILE_TOO_LARGE if too_large else FILE_NOT_ACCEPTED))
 
     @rx.event
     def set_language(self, lang: str) -> None:

@@ -148,11 +148,11 @@ def test_a_30_mb_upload_is_refused_before_reading(db_url):
 
 def test_the_browser_refusing_a_file_is_explained(db_url):
     state = _officer()
-    too_big = OfficerState.photo_rejected.fn(state, "file-invalid-type,file-too-large")
+    too_big = OfficerState.file_rejected.fn(state, "file-invalid-type,file-too-large")
     assert "The file is too large." in str(too_big)
-    wrong = OfficerState.photo_rejected.fn(state, "file-invalid-type")
-    assert "The file is not an image." in str(wrong)
-    assert "The file is not an image." in str(OfficerState.photo_rejected.fn(state, ["x"]))
+    wrong = OfficerState.file_rejected.fn(state, "file-invalid-type")
+    assert "This kind of file is not accepted here." in str(wrong)
+    assert "not accepted" in str(OfficerState.file_rejected.fn(state, ["x"]))
 
 
 @pytest.mark.parametrize("username", [None, "farhod", "staff", "admin"])

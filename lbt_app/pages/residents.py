@@ -1,0 +1,301 @@
+"""Authority staff: the residents registry, a resident's file, the resident form, CSV import."""
+
+import reflex as rx
+
+from lbt_app import routes
+from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, file_button
+from lbt_app.components.layout import T, T_var, page
+from lbt_app.core import imaging
+from lbt_app.services import residents
+from lbt_app.states.residents import CSV_UPLOAD_ID, PHOTO_UPLOAD_ID, ResidentsState
+
+S = ResidentsState
+
+
+def authority_nav() -> rx.Component:
+    return rx.hstack(
+        rx.link(T("Authority desk"), href=routes.AUTHORITY, data_testid="nav-desk"),
+        rx.link(T("Residents"), href=routes.RESIDENTS, data_testid="nav-residents"),
+        spacing="4",
+    )
+
+
+def _search() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                name="query",
+                default_value=S.query,
+                placeholder=T("Name in either script, or document number"),
+                width="100%",
+                data_testid="resident-search",
+            ),
+            rx.button(rx.icon("search", size=16), T("Search"), type="submit"),
+            width="100%",
+        ),
+        on_submit=S.search,
+        width="100%",
+    )
+
+
+def _rows() -> rx.Component:
+    return rx.vstack(
+        rx.foreach(
+            S.rows,
+            lambda r: rx.card(
+                rx.hstack(
+                    rx.vstack(
+                        rx.text(r["latin"], weight="bold"),
+                        rx.text(r["native"], size="2"),
+                        spacing="0",
+                    ),
+                    rx.spacer(),
+                    rx.text(r["birth_date"], " · ", r["document"], " · ", r["area"], size="2"),
+                    align="center",
+                    wrap="wrap",
+                    width="100%",
+                ),
+                on_click=S.open_resident(r["id"]),
+                cursor="pointer",
+                width="100%",
+                data_testid="resident-row",
+                data_document=r["document"],
+            ),
+        ),
+        rx.hstack(
+            rx.button(
+                T("Previous"),
+                variant="soft",
+                disabled=S.page <= 1,
+                on_click=S.go_to_page(S.page - 1),
+            ),
+            rx.text(S.page, " / ", S.pages, " · ", S.total, data_testid="resident-pages"),
+            rx.button(
+                T("Next"),
+                variant="soft",
+                disabled=S.page >= S.pages,
+                on_click=S.go_to_page(S.page + 1),
+                data_testid="resident-next",
+            ),
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def _list(title: rx.Var, items: rx.Var, render) -> rx.Component:
+    return rx.vstack(
+        rx.text(title, weight="bold", size="2"),
+        rx.foreach(items, lambda i: rx.text(*render(i), size="2")),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _file() -> rx.Component:
+    f = S.file
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.cond(
+                    f["photo"] != "",
+                    rx.image(
+                        src=f["photo"],
+                        width="96px",
+                        height="128px",
+                        border_radius="6px",
+                        alt=T("Holder's photo"),
+                    ),
+                ),
+                rx.vstack(
+                    rx.heading(f["latin"], size="5", data_testid="file-latin"),
+                    rx.text(f["native"], size="4"),
+                    rx.text(T("Date of birth"), ": ", f["birth_date"], " · ", f["sex"], size="2"),
+                    rx.text(T("Document"), ": ", f["document"], " · ", f["nationality"], size="2"),
+                    rx.text(f["address"], " · ", f["area"], size="2"),
+                    rx.text(T("Resident since"), ": ", f["since"], size="2"),
+                    spacing="1",
+                ),
+                rx.spacer(),
+                rx.vstack(
+                    rx.button(T("Edit"), on_click=S.edit_resident, data_testid="resident-edit"),
+                    rx.button(T("Close"), variant="soft", on_click=S.close_resident),
+                ),
+                width="100%",
+                wrap="wrap",
+            ),
+            _list(T("Documents"), S.documents, lambda d: [d["kind"], " · ", d["at"]]),
+            _list(
+                T("Applications"),
+                S.applications,
+                lambda a: [a["at"], " · ", a["status"], " ", a["reason"]],
+            ),
+            _list(
+                T("Permits"),
+                S.permits,
+                lambda p: [p["number"], " · ", T_var(p["status_label"]), " · ", p["valid_until"]],
+            ),
+            _list(
+                T("Crossings"),
+                S.crossings,
+                lambda c: [c["at"], " · ", T_var(c["direction_label"]), " · ", c["point"]],
+            ),
+            width="100%",
+        ),
+        width="100%",
+        data_testid="resident-file",
+    )
+
+
+def _field(name: str, label: rx.Var, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2", weight="medium"),
+        rx.input(
+            value=S.form[name],
+            on_change=lambda v: S.set_field(name, v),
+            name=name,
+            width="100%",
+            data_testid=f"field-{name}",
+            **props,
+        ),
+        rx.cond(
+            S.form_errors.contains(name),
+            rx.text(T_var(S.form_errors[name]), color_scheme="red", size="1"),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _form() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(S.editing > 0, T("Edit resident"), T("New resident"))),
+            rx.vstack(
+                rx.grid(
+                    _field("surname_native", T("Surname (native script)")),
+                    _field("given_names_native", T("Given names (native script)")),
+                    _field("surname_latin", T("Surname (Latin, ICAO)")),
+                    _field("given_names_latin", T("Given names (Latin, ICAO)")),
+                    _field("birth_date", T("Date of birth"), type="date"),
+                    _field("sex", T("Sex (M, F, X)"), max_length=1),
+                    _field("nationality", T("Nationality (e.g. TJK)"), max_length=3),
+                    _field("document_number", T("Document number")),
+                    _field("address", T("Address")),
+                    _field("residence_since", T("Resident since"), type="date"),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+                rx.vstack(
+                    rx.text(T("Border area"), size="2", weight="medium"),
+                    rx.el.select(
+                        rx.foreach(S.areas, lambda a: rx.el.option(a, value=a)),
+                        value=S.form["border_area"],
+                        on_change=lambda v: S.set_field("border_area", v),
+                        data_testid="field-border_area",
+                        style={"padding": "6px"},
+                    ),
+                    rx.cond(
+                        S.form_errors.contains("border_area"),
+                        rx.text(T_var(S.form_errors["border_area"]), color_scheme="red", size="1"),
+                    ),
+                ),
+                rx.hstack(
+                    rx.cond(
+                        S.photo_preview != "",
+                        rx.image(src=S.photo_preview, width="72px", height="96px"),
+                    ),
+                    file_button(
+                        rx.icon("camera", size=16),
+                        T("Photo"),
+                        upload_id=PHOTO_UPLOAD_ID,
+                        accept=IMAGE_TYPES,
+                        max_size=imaging.DEFAULT_MAX_BYTES,
+                        handler=S.upload_photo,
+                        variant="soft",
+                    ),
+                    rx.cond(
+                        S.form_errors.contains("photo"),
+                        rx.text(T_var(S.form_errors["photo"]), color_scheme="red", size="2"),
+                    ),
+                    align="center",
+                ),
+                rx.hstack(
+                    rx.button(T("Save"), on_click=S.save, data_testid="resident-save"),
+                    rx.button(T("Cancel"), variant="soft", on_click=S.close_form),
+                ),
+                spacing="3",
+            ),
+            max_width="720px",
+        ),
+        open=S.form_open,
+    )
+
+
+def _import() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(T("Import residents from a CSV file"), weight="bold"),
+            rx.text(T("Columns"), ": ", ", ".join(residents.FIELDS), size="1"),
+            file_button(
+                rx.icon("upload", size=16),
+                T("Choose a CSV file"),
+                upload_id=CSV_UPLOAD_ID,
+                accept=CSV_TYPES,
+                max_size=residents.MAX_CSV_BYTES,
+                handler=S.upload_csv,
+            ),
+            rx.cond(
+                S.importing | (S.import_summary != ""),
+                rx.progress(
+                    value=S.import_done,
+                    max=S.import_total,
+                    width="100%",
+                    data_testid="import-progress",
+                ),
+            ),
+            rx.text(S.import_summary, data_testid="import-summary"),
+            rx.foreach(
+                S.import_errors,
+                lambda e: rx.text(
+                    T("Line"),
+                    " ",
+                    e["line"],
+                    " · ",
+                    e["field"],
+                    ": ",
+                    e["message"],
+                    size="2",
+                    color_scheme="red",
+                    data_testid="import-error",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def residents_page() -> rx.Component:
+    return page(
+        authority_nav(),
+        rx.hstack(
+            rx.heading(T("Residents"), size="6"),
+            rx.spacer(),
+            rx.button(
+                rx.icon("user-plus", size=16),
+                T("New resident"),
+                on_click=S.new_resident,
+                data_testid="resident-new",
+            ),
+            width="100%",
+            align="center",
+        ),
+        _search(),
+        rx.cond(S.selected > 0, _file()),
+        _rows(),
+        _import(),
+        _form(),
+        testid="residents-page",
+    )

@@ -1,0 +1,339 @@
+"""Authority staff: the residents registry — search, the resident's file, the form, CSV import."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import reflex as rx
+
+from lbt_app.core import imaging
+from lbt_app.core.access import Action
+from lbt_app.core.stay import DIRECTION_LABEL
+from lbt_app.core.translit import latin
+from lbt_app.db.engine import session_scope
+from lbt_app.db.types import utcnow
+from lbt_app.i18n import format_day
+from lbt_app.services import residents
+from lbt_app.services.permits import STATUS_LABEL, effective_status
+from lbt_app.services.residents import FIELDS, ResidentError
+from lbt_app.states.session import SessionState
+
+PHOTO_UPLOAD_ID = "resident-photo"
+CSV_UPLOAD_ID = "residents-csv"
+_NATIVE_TO_LATIN = {"surname_native": "surname_latin", "given_names_native": "given_names_latin"}
+
+
+def _data_url(jpeg: bytes | None) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode() if jpeg else ""
+
+
+class ResidentsState(SessionState):
+    query: str = ""
+    page: int = 1
+    total: int = 0
+    rows: list[dict[str, str]] = []
+    # the open resident's file
+    selected: int = 0
+    file: dict[str, str] = {}
+    documents: list[dict[str, str]] = []
+    applications: list[dict[str, str]] = []
+    permits: list[dict[str, str]] = []
+    crossings: list[dict[str, str]] = []
+    # the form
+    form_open: bool = False
+    editing: int = 0
+    form: dict[str, str] = {}
+    form_errors: dict[str, str] = {}
+    photo_preview: str = ""
+    areas: list[str] = []
+    # CSV import
+    importing: bool = False
+    import_done: int = 0
+    import_total: int = 0
+    import_summary: str = ""
+    import_errors: list[dict[str, str]] = []
+    _photo: bytes = b""
+    _csv: bytes = b""
+    _latin_edited: list[str] = []
+
+    @rx.var
+    def pages(self) -> int:
+        return max(1, -(-self.total // residents.PAGE_SIZE))
+
+    @rx.event
+    def load(self):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._turn_away()
+        self._show(principal)
+        with session_scope() as session:
+            self.areas = sorted(residents.home_areas(session, principal))
+        self._search()
+        return None
+
+    def _search(self) -> None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return
+        with session_scope() as session:
+            found, self.total = residents.search_residents(
+                session=session, principal=principal, query=self.query, page=self.page
+            )
+        self.page = min(self.page, self.pages)
+        self.rows = [
+            {
+                "id": str(r.id),
+                "latin": f"{r.surname_latin} {r.given_names_latin}",
+                "native": r.native,
+                "birth_date": format_day(r.birth_date, self.lang),
+                "document": r.document_number,
+                "area": r.area,
+            }
+            for r in found
+        ]
+
+    @rx.event
+    def search(self, form: dict):
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        self.query, self.page = str(form.get("query", ""))[:100], 1
+        self._search()
+        return None
+
+    @rx.event
+    def go_to_page(self, page: int):
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        self.page = max(1, int(page)) if isinstance(page, int | float) else 1
+        self._search()
+        return None
+
+    @rx.event
+    def open_resident(self, resident_id: str):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        number = str(resident_id)
+        try:
+            with session_scope() as session:
+                found = residents.resident_file(
+                    session=session,
+                    principal=principal,
+                    resident_id=int(number) if number.isdigit() else 0,
+                )
+                self._fill_file(found)
+        except ResidentError as error:
+            return rx.toast.error(self._t(str(error)))
+        return None
+
+    def _fill_file(self, found: residents.ResidentFile) -> None:
+        r, lang = found.resident, self.lang
+        today = utcnow().date()
+        self.selected = r.id or 0
+        self.file = {
+            "latin": f"{r.surname_latin} {r.given_names_latin}",
+            "native": f"{r.surname_native} {r.given_names_native}",
+            "birth_date": format_day(r.birth_date, lang),
+            "sex": r.sex,
+            "nationality": r.nationality,
+            "document": r.document_number,
+            "address": r.address,
+            "area": found.area,
+            "since": format_day(r.residence_since, lang),
+            "photo": _data_url(found.photo),
+        }
+        self.documents = [
+            {"kind": kind, "at": format_day(at.date(), lang)} for kind, at in found.documents
+        ]
+        self.applications = [
+            {
+                "status": str(a.status),
+                "at": format_day(a.submitted_at.date(), lang),
+                "reason": a.reason,
+            }
+            for a in found.applications
+        ]
+        self.permits = [
+            {
+                "number": p.number,
+                "status_label": STATUS_LABEL[effective_status(p, today)],
+                "valid_until": format_day(p.valid_until, lang),
+            }
+            for p in found.permits
+        ]
+        self.crossings = [
+            {
+                "at": format_day(c.at.date(), lang),
+                "direction_label": DIRECTION_LABEL[c.direction],
+                "point": point,
+            }
+            for c, point in found.crossings
+        ]
+
+    @rx.event
+    def close_resident(self) -> None:
+        self.selected = 0
+
+    @rx.event
+    def new_resident(self):
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        self.editing = 0
+        self.form = dict.fromkeys(FIELDS, "")
+        self.form["sex"] = "X"
+        self.form["border_area"] = self.areas[0] if self.areas else ""
+        self._open_form()
+        return None
+
+    @rx.event
+    def edit_resident(self):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        try:
+            with session_scope() as session:
+                r = residents.own_resident(session, principal, self.selected)
+                area = residents.home_areas(session, principal)
+                code = next((c for c, i in area.items() if i == r.border_area_id), "")
+                self.form = {
+                    name: str(getattr(r, name)) for name in FIELDS if name != "border_area"
+                } | {"border_area": code}
+        except ResidentError as error:
+            return rx.toast.error(self._t(str(error)))
+        self.editing = self.selected
+        self._open_form()
+        self._latin_edited = ["surname_latin", "given_names_latin"]
+        self.photo_preview = self.file.get("photo", "")
+        return None
+
+    def _open_form(self) -> None:
+        self.form_errors, self._photo, self.photo_preview = {}, b"", ""
+        self._latin_edited = []
+        self.form_open = True
+
+    @rx.event
+    def close_form(self) -> None:
+        self.form_open = False
+        self._photo = b""
+
+    @rx.event
+    def set_field(self, name: str, value: str) -> None:
+        """Typing in the form; the Latin names follow the native ones until edited by hand."""
+        if name not in FIELDS or not isinstance(value, str):
+            return
+        self.form[name] = value[:300]
+        if name in _NATIVE_TO_LATIN.values():
+            self._latin_edited = [*self._latin_edited, name]
+        target = _NATIVE_TO_LATIN.get(name)
+        if target and target not in self._latin_edited:
+            self.form[target] = latin(value)
+
+    @rx.event
+    async def upload_photo(self, files: list[rx.UploadFile]):
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        if not files:
+            return None
+        upload = files[0]
+        if upload.size is not None and upload.size > imaging.DEFAULT_MAX_BYTES:
+            return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))
+        data = await upload.read(imaging.DEFAULT_MAX_BYTES + 1)
+        portrait = await asyncio.to_thread(imaging.portrait_jpeg, data)
+        if portrait.jpeg is None:
+            self.form_errors = {**self.form_errors, "photo": portrait.error or ""}
+            return None
+        self._photo = portrait.jpeg
+        self.photo_preview = _data_url(portrait.jpeg)
+        self.form_errors = {k: v for k, v in self.form_errors.items() if k != "photo"}
+        return None
+
+    @rx.event
+    def save(self):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        try:
+            with session_scope() as session:
+                saved, errors = residents.save_resident(
+                    session=session,
+                    principal=principal,
+                    raw=self.form,
+                    now=utcnow(),
+                    resident_id=self.editing or None,
+                    photo=self._photo or None,
+                )
+                saved_id = saved.id if saved else 0
+        except ResidentError as error:
+            self.form_errors = {"photo": str(error)}
+            return None
+        self.form_errors = errors
+        if saved_id == 0:
+            return rx.toast.error(self._t("Please correct the marked fields."))
+        self.form_open, self._photo = False, b""
+        self._search()
+        return [ResidentsState.open_resident(str(saved_id)), rx.toast.success(self._t("Saved."))]
+
+    @rx.event
+    async def upload_csv(self, files: list[rx.UploadFile]):
+        """Take the registry file; the import itself runs in the background with progress."""
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        if self.importing or not files:
+            return None
+        self._csv = await files[0].read(residents.MAX_CSV_BYTES + 1)
+        self.importing, self.import_done, self.import_total = True, 0, 1
+        self.import_summary, self.import_errors = "", []
+        return ResidentsState.run_import
+
+    @rx.event(background=True)
+    async def run_import(self):
+        async with self:
+            principal = self._permit(Action.MANAGE_PERMITS)
+            data, self._csv = self._csv, b""
+            if principal is None or not data:
+                self.importing = False
+                return None
+        loop = asyncio.get_running_loop()
+        progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+
+        def report_progress(done: int, total: int) -> None:
+            loop.call_soon_threadsafe(progress.put_nowait, (done, total))
+
+        def run() -> residents.ImportReport:
+            with session_scope() as session:
+                return residents.import_csv(
+                    session=session,
+                    principal=principal,
+                    data=data,
+                    now=utcnow(),
+                    progress=report_progress,
+                )
+
+        task = asyncio.ensure_future(asyncio.to_thread(run))
+        while not task.done():
+            await asyncio.sleep(0.25)
+            latest = None
+            while not progress.empty():
+                latest = progress.get_nowait()
+            if latest:
+                async with self:
+                    self.import_done, self.import_total = latest
+        report = task.result()
+        async with self:
+            self.importing = False
+            self.import_done = self.import_total
+            if report.problem:
+                self.import_summary = self._t(report.problem, columns=", ".join(FIELDS))
+            else:
+                self.import_summary = self._t(
+                    "{imported} of {rows} rows imported.",
+                    imported=report.imported,
+                    rows=report.rows,
+                )
+            self.import_errors = [
+                {"line": str(line), "field": name, "message": self._t(message)}
+                for line, name, message in report.errors[:200]
+            ]
+            self._search()
+        return None

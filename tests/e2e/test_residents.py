@@ -1,0 +1,77 @@
+"""The residents registry in a browser: a new resident with a photo, search, CSV import."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from lbt_app.services.residents import FIELDS
+from tests.e2e.conftest import hydrated, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (480, 640), (190, 170, 150)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _registry(page, app) -> None:
+    sign_in(page, app, "staff", "staff-demo-2026")
+    page.wait_for_url("**/authority")
+    hydrated(page)
+    page.click("[data-testid=nav-residents]")
+    page.wait_for_url("**/authority/residents")
+    page.wait_for_selector("[data-testid=resident-row]")
+
+
+def test_a_new_resident_with_icao_latin_names_and_a_photo_is_found_by_native_name(page, app):
+    _registry(page, app)
+    page.click("[data-testid=resident-new]")
+    page.fill("[data-testid=field-surname_native]", "Ҷӯраева")
+    page.fill("[data-testid=field-given_names_native]", "Ғунчагул")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=field-given_names_latin]').value === 'GHUNCHAGUL'"
+    )
+    assert page.input_value("[data-testid=field-surname_latin]") == "JURAEVA"
+    for name, value in {
+        "birth_date": "1990-03-08",
+        "sex": "F",
+        "nationality": "TJK",
+        "document_number": "E2E00001",
+        "address": "Ғафуров, кӯчаи Айнӣ 9",
+        "residence_since": "2010-01-01",
+    }.items():
+        page.fill(f"[data-testid=field-{name}]", value)
+    page.click("[data-testid=resident-save]")
+    page.wait_for_selector("text=A photo is required.")
+    photo = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
+    page.set_input_files("#resident-photo input[type=file]", files=[photo])
+    page.wait_for_selector("[role=dialog] img")
+    page.click("[data-testid=resident-save]")
+    page.wait_for_selector("[data-testid=file-latin]:has-text('JURAEVA GHUNCHAGUL')")
+    page.fill("[data-testid=resident-search]", "ҷӯраева")
+    page.press("[data-testid=resident-search]", "Enter")
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=resident-row]')]"
+        ".map(r => r.dataset.document).join() === 'E2E00001'"
+    )
+
+
+def test_a_csv_import_reports_bad_rows_and_keeps_good_ones(page, app):
+    _registry(page, app)
+    rows = [
+        ",".join(FIELDS),
+        "Каримов,Алишер,,,1980-02-03,M,TJK,E2E10001,Хуҷанд,TJ-SGD,1999-05-01",
+        "Бобоев,Сино,,,1980-02-30,M,TJK,E2E10002,Хуҷанд,TJ-SGD,1999-05-01",
+    ]
+    csv = {"name": "list.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()}
+    page.set_input_files("#residents-csv input[type=file]", files=[csv])
+    page.wait_for_selector("[data-testid=import-summary]:has-text('1 of 2 rows imported.')")
+    assert "Line 3 · birth_date" in page.inner_text("[data-testid=import-error]")
+    page.fill("[data-testid=resident-search]", "E2E10001")
+    page.press("[data-testid=resident-search]", "Enter")
+    page.wait_for_selector("[data-testid=resident-row][data-document=E2E10001]")
