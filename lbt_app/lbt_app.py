@@ -6,11 +6,13 @@ import reflex as rx
 
 from lbt_app import routes
 from lbt_app.i18n import t
+from lbt_app.pages.applications import applications_page
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
 from lbt_app.pages.residents import residents_page
 from lbt_app.pages.roles import admin_page, authority_page, wallet_page
 from lbt_app.settings import get_settings
+from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.residents import ResidentsState
@@ -38,6 +40,12 @@ app.add_page(
     authority_page, route=routes.AUTHORITY, title="Authority desk", on_load=AuthorityState.load
 )
 app.add_page(residents_page, route=routes.RESIDENTS, title="Residents", on_load=ResidentsState.load)
+app.add_page(
+    applications_page,
+    route=routes.APPLICATIONS,
+    title="Applications",
+    on_load=ApplicationsState.load,
+)
 app.add_page(officer_page, route=routes.OFFICER, title="Officer", on_load=OfficerState.load)
 app.add_page(wallet_page, route=routes.WALLET, title="My permits", on_load=WalletState.load)
 app.add_page(admin_page, route=routes.ADMIN, title="Administration", on_load=AdminState.load)

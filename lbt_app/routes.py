@@ -5,6 +5,7 @@ from lbt_app.core.access import Role
 LOGIN = "/"
 AUTHORITY = "/authority"
 RESIDENTS = "/authority/residents"
+APPLICATIONS = "/authority/applications"
 OFFICER = "/officer"
 WALLET = "/wallet"
 ADMIN = "/admin"

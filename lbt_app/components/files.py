@@ -8,6 +8,7 @@ from reflex.vars import ArrayVar, ObjectVar
 from lbt_app.states.session import SessionState
 
 IMAGE_TYPES: dict[str, list[str]] = {"image/jpeg": [], "image/png": [], "image/webp": []}
+PROOF_TYPES: dict[str, list[str]] = {**IMAGE_TYPES, "application/pdf": [".pdf"]}
 CSV_TYPES: dict[str, list[str]] = {"text/csv": [".csv"], "text/plain": [".csv", ".txt"]}
 
 

@@ -221,6 +221,17 @@ class Application(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
 
 
+class RefusalEntry(SQLModel, table=True):
+    """A person an authority will not issue a permit to (by travel document number)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    authority_id: int = Field(foreign_key="authority.id", index=True)
+    document_number: str = Field(max_length=24, index=True)
+    reason: str = Field(max_length=500)
+    added_at: datetime = _ts()
+    added_by_id: int | None = Field(default=None, foreign_key="user.id")
+
+
 class Permit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=24, unique=True, index=True)

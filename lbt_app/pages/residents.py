@@ -3,11 +3,17 @@
 import reflex as rx
 
 from lbt_app import routes
-from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, file_button
+from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.core import imaging
 from lbt_app.services import residents
-from lbt_app.states.residents import CSV_UPLOAD_ID, PHOTO_UPLOAD_ID, ResidentsState
+from lbt_app.services.applications import MAX_PROOF_BYTES
+from lbt_app.states.residents import (
+    CSV_UPLOAD_ID,
+    PHOTO_UPLOAD_ID,
+    PROOF_UPLOAD_ID,
+    ResidentsState,
+)
 
 S = ResidentsState
 
@@ -16,6 +22,7 @@ def authority_nav() -> rx.Component:
     return rx.hstack(
         rx.link(T("Authority desk"), href=routes.AUTHORITY, data_testid="nav-desk"),
         rx.link(T("Residents"), href=routes.RESIDENTS, data_testid="nav-residents"),
+        rx.link(T("Applications"), href=routes.APPLICATIONS, data_testid="nav-applications"),
         spacing="4",
     )
 
@@ -119,6 +126,15 @@ def _file() -> rx.Component:
                 rx.spacer(),
                 rx.vstack(
                     rx.button(T("Edit"), on_click=S.edit_resident, data_testid="resident-edit"),
+                    file_button(
+                        rx.icon("file-plus", size=16),
+                        T("Application with proof of residence"),
+                        upload_id=PROOF_UPLOAD_ID,
+                        accept=PROOF_TYPES,
+                        max_size=MAX_PROOF_BYTES,
+                        handler=S.upload_application,
+                        variant="soft",
+                    ),
                     rx.button(T("Close"), variant="soft", on_click=S.close_resident),
                 ),
                 width="100%",

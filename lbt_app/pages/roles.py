@@ -26,6 +26,42 @@ def _status_badge(p: rx.Var) -> rx.Component:
     )
 
 
+def _revoke_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(T("Revoke"), " ", AuthorityState.revoking),
+            rx.form(
+                rx.vstack(
+                    rx.input(
+                        name="reason",
+                        placeholder=T("Reason"),
+                        required=True,
+                        width="100%",
+                        data_testid="revoke-reason",
+                    ),
+                    rx.hstack(
+                        rx.button(
+                            T("Revoke"),
+                            type="submit",
+                            color_scheme="red",
+                            data_testid="revoke-submit",
+                        ),
+                        rx.button(
+                            T("Cancel"),
+                            type="button",
+                            variant="soft",
+                            on_click=AuthorityState.cancel_revoke,
+                        ),
+                    ),
+                ),
+                on_submit=AuthorityState.revoke,
+                reset_on_submit=True,
+            ),
+        ),
+        open=AuthorityState.revoking != "",
+    )
+
+
 def authority_page() -> rx.Component:
     return page(
         authority_nav(),
@@ -101,6 +137,17 @@ def authority_page() -> rx.Component:
                                 on_click=AuthorityState.reinstate(p["number"]),
                             ),
                         ),
+                        rx.cond(
+                            (p["status"] == "active") | (p["status"] == "suspended"),
+                            rx.button(
+                                T("Revoke"),
+                                size="1",
+                                variant="soft",
+                                color_scheme="red",
+                                on_click=AuthorityState.ask_revoke(p["number"]),
+                                data_testid="revoke",
+                            ),
+                        ),
                         align="center",
                         wrap="wrap",
                     ),
@@ -111,6 +158,7 @@ def authority_page() -> rx.Component:
             ),
             width="100%",
         ),
+        _revoke_dialog(),
         testid="authority-page",
     )
 

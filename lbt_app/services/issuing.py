@@ -69,7 +69,7 @@ def _claims(
     )
 
 
-def _years_after(day: date, years: int) -> date:
+def years_after(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
@@ -109,7 +109,7 @@ def issue_permit(
         raise IssueError(N_("Choose crossing points of this agreement."))
     if request.valid_until < request.valid_from:
         raise IssueError(N_("The permit must end after it starts."))
-    if request.valid_until >= _years_after(request.valid_from, agreement.max_validity_years):
+    if request.valid_until >= years_after(request.valid_from, agreement.max_validity_years):
         raise IssueError(N_("The validity is longer than the agreement allows."))
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     key = keys.signing_key(session=session, authority_id=authority.id or 0, kek=kek)
@@ -194,7 +194,7 @@ def renew(
             border_area_code=area.code if area else "",
             crossing_point_codes=tuple(points),
             valid_from=start,
-            valid_until=_years_after(start, years) - timedelta(days=1),
+            valid_until=years_after(start, years) - timedelta(days=1),
         ),
     )
     audit.record(

@@ -14,13 +14,15 @@ from lbt_app.core.translit import latin
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import residents
+from lbt_app.services import applications, residents
+from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import FIELDS, ResidentError
 from lbt_app.states.session import SessionState
 
 PHOTO_UPLOAD_ID = "resident-photo"
 CSV_UPLOAD_ID = "residents-csv"
+PROOF_UPLOAD_ID = "application-proof"
 _NATIVE_TO_LATIN = {"surname_native": "surname_latin", "given_names_native": "given_names_latin"}
 
 
@@ -169,6 +171,31 @@ class ResidentsState(SessionState):
                 "point": point,
             }
             for c, point in found.crossings
+        ]
+
+    @rx.event
+    async def upload_application(self, files: list[rx.UploadFile]):
+        """Register an application at the desk for the open resident, with its proof."""
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        if not files:
+            return None
+        data = await files[0].read(applications.MAX_PROOF_BYTES + 1)
+        try:
+            with session_scope() as session:
+                applications.submit(
+                    session=session,
+                    principal=principal,
+                    resident_id=self.selected,
+                    proof=data,
+                    now=utcnow(),
+                )
+        except (IssueError, ResidentError) as error:
+            return rx.toast.error(self._t(str(error)))
+        return [
+            ResidentsState.open_resident(str(self.selected)),
+            rx.toast.success(self._t("Application registered.")),
         ]
 
     @rx.event

@@ -32,6 +32,7 @@ def _rows(rows: list[permits.PermitRow], lang: str) -> list[dict[str, str]]:
 class AuthorityState(SessionState):
     counts: dict[str, int] = {}
     permits: list[dict[str, str]] = []
+    revoking: str = ""  # the permit whose revocation form is open
 
     @rx.event
     def load(self):
@@ -45,6 +46,20 @@ class AuthorityState(SessionState):
             rows = permits.list_permits(session=session, principal=principal, today=today)
         self.permits = _rows(rows, self.lang)
         return None
+
+    @rx.event
+    def ask_revoke(self, number: str) -> None:
+        self.revoking = str(number)[:24]
+
+    @rx.event
+    def cancel_revoke(self) -> None:
+        self.revoking = ""
+
+    @rx.event
+    def revoke(self, form: dict):
+        """Revoke for good, with the reason kept on the permit and in the audit log."""
+        number, self.revoking = self.revoking, ""
+        return self._change(number, "revoke", str(form.get("reason", ""))[:500])
 
     def _change(self, number: str, action: str, reason: str):
         principal = self._permit(Action.MANAGE_PERMITS)

@@ -1,14 +1,100 @@
-"""The authority desk in a browser: printable permit cards download and their QR verifies."""
+"""The authority portal end to end: resident → application → approval → card → revocation,
+and the officer's check of that permit afterwards."""
 
 from __future__ import annotations
 
+import io
+
 import pypdfium2 as pdfium
 import pytest
+import sqlalchemy as sa
+from PIL import Image
+from sqlmodel import Session
 
 from lbt_app.core.imaging import decode_image
-from tests.e2e.conftest import hydrated, permit_field, sign_in
+from lbt_app.core.verdict import Code
+from lbt_app.db.types import utcnow
+from lbt_app.services import checks
+from lbt_app.states.applications import ApplicationsState
+from lbt_app.states.roles import AuthorityState
+from tests.e2e.conftest import (
+    audit_details,
+    capture_sockets,
+    forge_event,
+    hydrated,
+    permit_field,
+    sign_in,
+    sign_in_as_officer,
+    verdict_of,
+    wait_until,
+)
+from tests.e2e.test_residents import new_resident, open_registry
 
 pytestmark = pytest.mark.browser
+
+
+def _proof() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (600, 400), (250, 250, 240)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _card_text(path) -> tuple[str, str]:
+    """The card's text and the QR read back from the page rendered at 200 dpi."""
+    (card,) = list(pdfium.PdfDocument(path.read_bytes()))
+    image = path.with_suffix(".png")
+    card.render(scale=200 / 72).to_pil().save(image)
+    return card.get_textpage().get_text_range(), decode_image(image.read_bytes()).text or ""
+
+
+def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
+    page, browser, app, tmp_path
+):
+    open_registry(page, app)
+    new_resident(page, "E2E20001", "Назарова", "Мадина", "NAZAROVA MADINA")
+    proof = {"name": "proof.jpg", "mimeType": "image/jpeg", "buffer": _proof()}
+    page.set_input_files("#application-proof input[type=file]", files=[proof])
+    page.wait_for_selector("text=Application registered.")
+
+    page.click("[data-testid=nav-applications]")
+    page.wait_for_url("**/authority/applications")
+    row = page.locator("[data-testid=application-row][data-document=E2E20001]")
+    row.locator("[data-testid=application-review]").click()
+    page.wait_for_selector("[data-testid=application-review-panel]")
+    rules = page.locator("[data-testid=eligibility-rule]")
+    assert rules.count() == 4
+    assert all(rules.nth(i).get_attribute("data-ok") == "yes" for i in range(4))
+    page.click("[data-testid=application-approve]")
+    page.wait_for_selector("text=Permit issued.")
+    assert page.locator("[data-testid=application-row][data-document=E2E20001]").count() == 0
+
+    page.click("[data-testid=nav-desk]")
+    page.wait_for_url("**/authority")
+    new_row = page.locator("[data-testid=permit-row]:has-text('NAZAROVA MADINA')")
+    new_row.wait_for()
+    number = new_row.get_attribute("data-number")
+    with page.expect_download() as download:
+        new_row.locator("[data-testid=print-card]").click()
+    path = tmp_path / "card.pdf"
+    download.value.save_as(path)
+    text, qr = _card_text(path)
+    assert number in text and "NAZAROVA MADINA" in text and "Назарова Мадина" in text
+    with Session(app.engine()) as session:
+        check = checks.assess(session=session, text=qr, now=utcnow(), point_code="FOTEHOBOD")
+    assert check.verdict.code is Code.VALID and check.permit.number == number
+
+    new_row.locator("[data-testid=revoke]").click()
+    page.fill("[data-testid=revoke-reason]", "Moved away from the border area")
+    page.click("[data-testid=revoke-submit]")
+    page.wait_for_selector("text=Saved.")
+
+    officer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    officer_page = officer.new_page()
+    sign_in_as_officer(officer_page, app)
+    officer_page.fill("[data-testid=manual-number]", number)
+    officer_page.click("[data-testid=manual-check]")
+    assert verdict_of(officer_page)[:2] == ("INVALID", "revoked")
+    officer.close()
 
 
 def test_a_permit_card_downloads_and_its_printed_qr_reads_back(page, app, tmp_path):
@@ -22,8 +108,69 @@ def test_a_permit_card_downloads_and_its_printed_qr_reads_back(page, app, tmp_pa
     assert download.value.suggested_filename == f"permit-{number}.pdf"
     path = tmp_path / "card.pdf"
     download.value.save_as(path)
-    (card,) = list(pdfium.PdfDocument(path.read_bytes()))
-    assert "RAHIMOV" in card.get_textpage().get_text_range()
-    image = tmp_path / "card.png"
-    card.render(scale=200 / 72).to_pil().save(image)
-    assert decode_image(image.read_bytes()).text == permit_field(app, "RAHIMOV", "payload")
+    text, qr = _card_text(path)
+    assert "RAHIMOV" in text and qr == permit_field(app, "RAHIMOV", "payload")
+
+
+@pytest.mark.parametrize(("user", "path"), [("officer2", "/officer"), ("gulnora", "/wallet")])
+def test_forged_approve_and_revoke_from_other_roles_change_nothing(page, app, user, path):
+    with app.engine().connect() as conn:
+        pending = (
+            conn.execute(
+                sa.text("SELECT id FROM application WHERE status = 'submitted' ORDER BY id")
+            )
+            .scalars()
+            .all()
+        )
+    number = permit_field(app, "YUSUPOVA")
+    denied = len(audit_details(app, "access_denied"))
+    sockets = capture_sockets(page)
+    sign_in(page, app, user, f"{user}-demo-2026")
+    page.wait_for_url(f"**{path}")
+    hydrated(page)
+    forge_event(sockets, f"{ApplicationsState.get_full_name()}.approve", {}, path)
+    forge_event(sockets, f"{AuthorityState.get_full_name()}.ask_revoke", {"number": number}, path)
+    forge_event(
+        sockets, f"{AuthorityState.get_full_name()}.revoke", {"form": {"reason": "x"}}, path
+    )
+    assert wait_until(page, lambda: len(audit_details(app, "access_denied")) >= denied + 2)
+    with app.engine().connect() as conn:
+        still = (
+            conn.execute(
+                sa.text("SELECT id FROM application WHERE status = 'submitted' ORDER BY id")
+            )
+            .scalars()
+            .all()
+        )
+        status = conn.execute(
+            sa.text("SELECT status FROM permit WHERE number = :n"), {"n": number}
+        ).scalar_one()
+    assert still == pending and status == "active"
+
+
+def test_bulk_approval_issues_every_ticked_application_with_progress(page, app):
+    sign_in(page, app, "staff", "staff-demo-2026")
+    page.wait_for_url("**/authority")
+    hydrated(page)
+    page.click("[data-testid=nav-applications]")
+    page.wait_for_selector("[data-testid=application-row]")
+    rows = page.locator("[data-testid=application-row]")
+    ticked = 0
+    for i in range(rows.count()):
+        pick = rows.nth(i).locator("[data-testid=application-pick]")
+        if pick.is_enabled():
+            pick.click()
+            ticked += 1
+    assert ticked >= 1
+    page.click("[data-testid=approve-picked]")
+    page.wait_for_selector(
+        f"[data-testid=bulk-summary]:has-text('Permits issued: {ticked}. Not issued: 0.')"
+    )
+    with app.engine().connect() as conn:
+        davlat = conn.execute(
+            sa.text(
+                "SELECT a.status FROM application a JOIN resident r ON r.id = a.resident_id "
+                "WHERE r.surname_latin = 'SHARIPOV'"
+            )
+        ).scalar_one()
+    assert davlat == "approved"

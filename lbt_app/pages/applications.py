@@ -1,0 +1,145 @@
+"""Authority staff: applications oldest first, eligibility rule by rule, approve or reject."""
+
+import reflex as rx
+
+from lbt_app.components.layout import T, page
+from lbt_app.pages.residents import authority_nav
+from lbt_app.states.applications import ApplicationsState
+
+S = ApplicationsState
+
+
+def _row(r: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.hstack(
+            rx.checkbox(
+                checked=S.picked.contains(r["id"]),
+                on_change=lambda _: S.toggle_pick(r["id"]),
+                disabled=r["eligible"] != "yes",
+                data_testid="application-pick",
+            ),
+            rx.vstack(
+                rx.text(r["latin"], weight="bold"),
+                rx.text(r["native"], " · ", r["document"], size="2"),
+                spacing="0",
+            ),
+            rx.spacer(),
+            rx.text(r["submitted"], size="2"),
+            rx.cond(
+                r["eligible"] == "yes",
+                rx.badge(T("Eligible"), color_scheme="green"),
+                rx.badge(T("Not eligible"), ": ", r["failed"], color_scheme="red"),
+            ),
+            rx.button(
+                T("Review"),
+                size="1",
+                on_click=S.select(r["id"]),
+                data_testid="application-review",
+            ),
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        width="100%",
+        data_testid="application-row",
+        data_document=r["document"],
+    )
+
+
+def _review() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.heading(T("Review"), size="4"),
+            rx.foreach(
+                S.rules,
+                lambda rule: rx.hstack(
+                    rx.cond(
+                        rule["ok"] == "yes",
+                        rx.icon("circle-check", color="green", size=18),
+                        rx.icon("circle-x", color="red", size=18),
+                    ),
+                    rx.text(rule["label"]),
+                    data_testid="eligibility-rule",
+                    data_ok=rule["ok"],
+                ),
+            ),
+            rx.cond(
+                S.proof != "",
+                rx.image(src=S.proof, max_width="320px", alt=T("Proof of residence")),
+                rx.cond(S.proof_is_pdf, rx.text(T("Proof of residence"), ": PDF")),
+            ),
+            rx.hstack(
+                rx.text(T("Validity in years")),
+                rx.el.select(
+                    rx.foreach(S.year_choices, lambda y: rx.el.option(y, value=y)),
+                    value=S.years,
+                    on_change=S.set_years,
+                    data_testid="approve-years",
+                ),
+                align="center",
+            ),
+            rx.hstack(
+                rx.foreach(
+                    S.points,
+                    lambda code: rx.checkbox(
+                        code,
+                        checked=S.chosen_points.contains(code),
+                        on_change=lambda _: S.toggle_point(code),
+                    ),
+                ),
+                wrap="wrap",
+            ),
+            rx.button(
+                T("Approve and issue"),
+                on_click=S.approve,
+                color_scheme="green",
+                data_testid="application-approve",
+            ),
+            rx.form(
+                rx.hstack(
+                    rx.input(
+                        name="reason",
+                        placeholder=T("Reason the resident will see"),
+                        width="100%",
+                        data_testid="reject-reason",
+                    ),
+                    rx.button(T("Reject"), type="submit", color_scheme="red", data_testid="reject"),
+                    width="100%",
+                ),
+                on_submit=S.reject,
+                reset_on_submit=True,
+                width="100%",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        data_testid="application-review-panel",
+    )
+
+
+def applications_page() -> rx.Component:
+    return page(
+        authority_nav(),
+        rx.heading(T("Applications"), size="6"),
+        rx.cond(S.selected > 0, _review()),
+        rx.cond(
+            S.rows.length() > 0,
+            rx.vstack(rx.foreach(S.rows, _row), width="100%"),
+            rx.text(T("No applications are waiting.")),
+        ),
+        rx.hstack(
+            rx.button(
+                T("Approve selected"),
+                on_click=S.approve_picked,
+                disabled=(S.picked.length() == 0) | S.bulk_running,
+                data_testid="approve-picked",
+            ),
+            rx.cond(
+                S.bulk_total > 0,
+                rx.progress(value=S.bulk_done, max=S.bulk_total, width="200px"),
+            ),
+            rx.text(S.bulk_summary, data_testid="bulk-summary"),
+            align="center",
+        ),
+        testid="applications-page",
+    )

@@ -1,0 +1,200 @@
+"""Authority staff: the queue of applications, eligibility, approve or reject, bulk approval."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import reflex as rx
+
+from lbt_app.core.access import Action, Principal
+from lbt_app.db.engine import session_scope
+from lbt_app.db.models import Agreement
+from lbt_app.db.types import utcnow
+from lbt_app.i18n import format_day
+from lbt_app.services import applications
+from lbt_app.services.applications import RULES
+from lbt_app.services.issuing import IssueError
+from lbt_app.settings import get_settings
+from lbt_app.states.session import SessionState
+
+
+def _approve_one(principal: Principal, application_id: int, years: int, points: list[str]) -> str:
+    """One approval in its own transaction; returns "" or the error's message id."""
+    try:
+        with session_scope() as session:
+            applications.approve(
+                session=session,
+                principal=principal,
+                application_id=application_id,
+                years=years,
+                points=points,
+                kek=get_settings().key_encryption_key(),
+                now=utcnow(),
+            )
+    except IssueError as error:
+        return str(error)
+    return ""
+
+
+class ApplicationsState(SessionState):
+    rows: list[dict[str, str]] = []
+    rules: list[dict[str, str]] = []  # the selected application's eligibility, rule by rule
+    selected: int = 0
+    proof: str = ""  # data URL of an image proof
+    proof_is_pdf: bool = False
+    points: list[str] = []
+    chosen_points: list[str] = []
+    max_years: int = 5
+    years: str = "5"
+    picked: list[str] = []  # ids ticked for bulk approval
+    bulk_running: bool = False
+    bulk_done: int = 0
+    bulk_total: int = 0
+    bulk_summary: str = ""
+
+    @rx.var
+    def year_choices(self) -> list[str]:
+        return [str(y) for y in range(1, self.max_years + 1)]
+
+    @rx.event
+    def load(self):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._turn_away()
+        self._show(principal)
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return
+        today = utcnow().date()
+        with session_scope() as session:
+            pending = applications.queue(session=session, principal=principal, today=today)
+            self.points = applications.crossing_points(session, principal)
+            agreement = session.get(Agreement, principal.agreement_id)
+            self.max_years = agreement.max_validity_years if agreement else 1
+        self.rows = [
+            {
+                "id": str(p.application.id),
+                "latin": f"{p.resident.surname_latin} {p.resident.given_names_latin}",
+                "native": f"{p.resident.surname_native} {p.resident.given_names_native}",
+                "document": p.resident.document_number,
+                "submitted": format_day(p.application.submitted_at.date(), self.lang),
+                "eligible": "yes" if p.eligible else "no",
+                "failed": ", ".join(self._t(RULES[k]) for k, ok in p.eligibility.items() if not ok),
+            }
+            for p in pending
+        ]
+        self.picked = [i for i in self.picked if any(r["id"] == i for r in self.rows)]
+        if not any(r["id"] == str(self.selected) for r in self.rows):
+            self.selected = 0
+
+    @rx.event
+    def select(self, application_id: str):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        number = int(application_id) if str(application_id).isdigit() else 0
+        today = utcnow().date()
+        try:
+            with session_scope() as session:
+                pending = applications.own_application(session, principal, number)
+                verdicts = applications.eligibility(session, principal, pending.resident, today)
+                proof = applications.proof_of(session, principal, number)
+                proof_data, proof_type = (proof.data, proof.content_type) if proof else (b"", "")
+        except IssueError as error:
+            return rx.toast.error(self._t(str(error)))
+        self.selected = number
+        self.rules = [
+            {"label": self._t(RULES[k]), "ok": "yes" if ok else "no"} for k, ok in verdicts.items()
+        ]
+        self.proof_is_pdf = proof_type == "application/pdf"
+        self.proof = (
+            f"data:{proof_type};base64,{base64.b64encode(proof_data).decode()}"
+            if proof_data and not self.proof_is_pdf
+            else ""
+        )
+        self.chosen_points, self.years = list(self.points), str(self.max_years)
+        return None
+
+    @rx.event
+    def toggle_point(self, code: str) -> None:
+        if code in self.points:
+            chosen = set(self.chosen_points) ^ {code}
+            self.chosen_points = [p for p in self.points if p in chosen]
+
+    @rx.event
+    def set_years(self, years: str) -> None:
+        if str(years).isdigit() and 1 <= int(years) <= self.max_years:
+            self.years = str(years)
+
+    @rx.event
+    def toggle_pick(self, application_id: str) -> None:
+        if any(r["id"] == application_id for r in self.rows):
+            picked = set(self.picked) ^ {application_id}
+            self.picked = [r["id"] for r in self.rows if r["id"] in picked]
+
+    @rx.event
+    def approve(self):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        problem = _approve_one(principal, self.selected, int(self.years), self.chosen_points)
+        if problem:
+            return rx.toast.error(self._t(problem))
+        self.selected = 0
+        self._refresh()
+        return rx.toast.success(self._t("Permit issued."))
+
+    @rx.event
+    def reject(self, form: dict):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        try:
+            with session_scope() as session:
+                applications.reject(
+                    session=session,
+                    principal=principal,
+                    application_id=self.selected,
+                    reason=str(form.get("reason", ""))[:1000],
+                    now=utcnow(),
+                )
+        except IssueError as error:
+            return rx.toast.error(self._t(str(error)))
+        self.selected = 0
+        self._refresh()
+        return rx.toast.success(self._t("Application rejected."))
+
+    @rx.event(background=True)
+    async def approve_picked(self):
+        """Approve every ticked application (longest validity, all crossing points)."""
+        async with self:
+            principal = self._permit(Action.MANAGE_PERMITS)
+            if principal is None:
+                return self._refused()
+            if self.bulk_running or not self.picked:
+                return None
+            ids, years, points = list(self.picked), self.max_years, list(self.points)
+            self.bulk_running, self.bulk_done, self.bulk_total = True, 0, len(ids)
+            self.bulk_summary = ""
+        failed = 0
+        for done, application_id in enumerate(ids, start=1):
+            problem = await asyncio.to_thread(
+                _approve_one, principal, int(application_id), years, points
+            )
+            failed += bool(problem)
+            async with self:
+                self.bulk_done = done
+        async with self:
+            self.bulk_running, self.picked = False, []
+            self.bulk_summary = self._t(
+                "Permits issued: {issued}. Not issued: {failed}.",
+                issued=len(ids) - failed,
+                failed=failed,
+            )
+            self._refresh()
+        return None
