@@ -9,12 +9,14 @@ from lbt_app.i18n import t
 from lbt_app.pages.applications import applications_page
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
+from lbt_app.pages.oversight import oversight_page
 from lbt_app.pages.residents import residents_page
 from lbt_app.pages.roles import admin_page, authority_page, wallet_page
 from lbt_app.settings import get_settings
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
+from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
@@ -46,6 +48,7 @@ app.add_page(
     title="Applications",
     on_load=ApplicationsState.load,
 )
+app.add_page(oversight_page, route=routes.OVERSIGHT, title="Oversight", on_load=OversightState.load)
 app.add_page(officer_page, route=routes.OFFICER, title="Officer", on_load=OfficerState.load)
 app.add_page(wallet_page, route=routes.WALLET, title="My permits", on_load=WalletState.load)
 app.add_page(admin_page, route=routes.ADMIN, title="Administration", on_load=AdminState.load)

@@ -23,7 +23,9 @@ def authority_nav() -> rx.Component:
         rx.link(T("Authority desk"), href=routes.AUTHORITY, data_testid="nav-desk"),
         rx.link(T("Residents"), href=routes.RESIDENTS, data_testid="nav-residents"),
         rx.link(T("Applications"), href=routes.APPLICATIONS, data_testid="nav-applications"),
+        rx.link(T("Oversight"), href=routes.OVERSIGHT, data_testid="nav-oversight"),
         spacing="4",
+        wrap="wrap",
     )
 
 

@@ -62,19 +62,209 @@ def _revoke_dialog() -> rx.Component:
     )
 
 
+A = AuthorityState
+
+
+def _dashboard() -> rx.Component:
+    f = A.figures
+    return rx.vstack(
+        rx.grid(
+            _figure(T("Active permits"), f["active"]),
+            _figure(T("Pending applications"), f["pending"]),
+            _figure(T("Crossings today"), f["crossings_today"]),
+            _figure(T("Inside now"), f["inside"]),
+            _figure(T("Near the stay limit"), f["near_limit"]),
+            _figure(T("Over the stay limit"), f["over_limit"]),
+            columns=rx.breakpoints(initial="2", md="6"),
+            spacing="3",
+            width="100%",
+            data_testid="dashboard",
+        ),
+        rx.foreach(
+            A.attention,
+            lambda h: rx.text(
+                h["name"],
+                " · ",
+                h["document"],
+                " · ",
+                T("Days used"),
+                " ",
+                h["days"],
+                " · ",
+                T("Must leave by"),
+                " ",
+                h["leave_by"],
+                color_scheme=rx.cond(h["over"] == "yes", "red", "amber"),
+                size="2",
+                data_testid="attention",
+            ),
+        ),
+        rx.grid(
+            rx.card(
+                rx.text(T("Crossings per day, last 30 days"), weight="bold", size="2"),
+                rx.recharts.bar_chart(
+                    rx.foreach(
+                        A.points,
+                        lambda code, i: rx.recharts.bar(
+                            data_key=code,
+                            stack_id="points",
+                            fill=rx.match(i, (0, "#0d9488"), (1, "#f59e0b"), "#6366f1"),
+                        ),
+                    ),
+                    rx.recharts.x_axis(data_key="day"),
+                    rx.recharts.y_axis(allow_decimals=False),
+                    rx.recharts.graphing_tooltip(),
+                    rx.recharts.legend(),
+                    data=A.chart,
+                    height=220,
+                ),
+                data_testid="chart-crossings",
+            ),
+            rx.card(
+                rx.text(T("Permits by status"), weight="bold", size="2"),
+                rx.recharts.bar_chart(
+                    rx.recharts.bar(data_key="count", fill="#0d9488"),
+                    rx.recharts.x_axis(data_key="status"),
+                    rx.recharts.y_axis(allow_decimals=False),
+                    rx.recharts.graphing_tooltip(),
+                    data=A.by_status,
+                    height=220,
+                ),
+                data_testid="chart-status",
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="3",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _select(name: str, label: rx.Var, options: list[tuple[str, rx.Var | str]]) -> rx.Component:
+    return rx.el.select(
+        rx.el.option(label, value=""),
+        *[rx.el.option(text, value=value) for value, text in options],
+        name=name,
+        default_value=A.filters[name],
+        data_testid=f"filter-{name}",
+        style={"padding": "6px"},
+    )
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.hstack(
+            _select(
+                "status",
+                T("Any status"),
+                [
+                    ("active", T("Active")),
+                    ("suspended", T("Suspended")),
+                    ("revoked", T("Revoked")),
+                    ("expired", T("Expired")),
+                ],
+            ),
+            rx.el.select(
+                rx.el.option(T("Any area"), value=""),
+                rx.foreach(A.areas, lambda a: rx.el.option(a, value=a)),
+                name="area",
+                data_testid="filter-area",
+                style={"padding": "6px"},
+            ),
+            _select(
+                "expiring",
+                T("Any expiry"),
+                [
+                    ("30", T("Expiring within 30 days")),
+                    ("90", T("Expiring within 90 days")),
+                    ("180", T("Expiring within 180 days")),
+                ],
+            ),
+            rx.button(T("Filter"), type="submit", data_testid="filter-apply"),
+            wrap="wrap",
+        ),
+        on_submit=A.filter,
+        width="100%",
+    )
+
+
+def _permit_panel() -> rx.Component:
+    info = A.permit_info
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.image(src=A.permit_qr, width="160px", alt=info["number"]),
+                rx.vstack(
+                    rx.heading(info["number"], size="5", data_testid="permit-panel-number"),
+                    rx.text(info["holder"], weight="bold"),
+                    rx.text(T("Border area"), ": ", info["area"], " · ", info["points"]),
+                    rx.text(T("Valid"), ": ", info["valid_from"], " – ", info["valid_until"]),
+                    rx.text(
+                        T_var(info["status_label"]),
+                        " ",
+                        info["reason"],
+                        data_testid="permit-panel-status",
+                    ),
+                    rx.form(
+                        rx.hstack(
+                            rx.el.select(
+                                *[rx.el.option(str(y), value=str(y)) for y in range(1, 6)],
+                                name="years",
+                                style={"padding": "4px"},
+                            ),
+                            rx.button(
+                                T("Renew"), size="1", type="submit", data_testid="permit-renew"
+                            ),
+                            rx.button(
+                                T("Close"),
+                                size="1",
+                                type="button",
+                                variant="soft",
+                                on_click=A.close_permit,
+                            ),
+                        ),
+                        on_submit=A.renew,
+                    ),
+                    spacing="1",
+                ),
+                wrap="wrap",
+                width="100%",
+            ),
+            rx.text(T("Status history and audit"), weight="bold", size="2"),
+            rx.foreach(
+                A.permit_events,
+                lambda e: rx.text(
+                    e["at"], " · ", T_var(e["label"]), " · ", e["actor"], " ", e["detail"], size="1"
+                ),
+            ),
+            rx.text(T("Crossings"), weight="bold", size="2"),
+            rx.foreach(
+                A.permit_crossings,
+                lambda c: rx.text(
+                    c["at"],
+                    " · ",
+                    T_var(c["direction_label"]),
+                    " · ",
+                    c["point"],
+                    " · ",
+                    c["code"],
+                    size="1",
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+        data_testid="permit-panel",
+    )
+
+
 def authority_page() -> rx.Component:
     return page(
         authority_nav(),
         rx.heading(T("Authority desk"), size="6"),
-        rx.grid(
-            _figure(T("Active permits"), AuthorityState.counts["active"]),
-            _figure(T("Suspended"), AuthorityState.counts["suspended"]),
-            _figure(T("Pending applications"), AuthorityState.counts["pending"]),
-            _figure(T("Residents"), AuthorityState.counts["residents"]),
-            columns=rx.breakpoints(initial="2", md="4"),
-            spacing="3",
-            width="100%",
-        ),
+        _dashboard(),
+        _filters(),
+        rx.cond(AuthorityState.open_number != "", _permit_panel()),
         rx.hstack(
             rx.heading(T("Permits"), size="4"),
             rx.spacer(),
@@ -95,7 +285,12 @@ def authority_page() -> rx.Component:
                 lambda p: rx.card(
                     rx.hstack(
                         rx.vstack(
-                            rx.text(p["holder"], weight="bold"),
+                            rx.link(
+                                p["holder"],
+                                weight="bold",
+                                on_click=AuthorityState.open_permit(p["number"]),
+                                data_testid="permit-open",
+                            ),
                             rx.text(
                                 p["number"],
                                 " · ",

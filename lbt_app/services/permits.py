@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from lbt_app.core.access import AccessDenied, Principal, Role
 from lbt_app.db.models import (
-    Application,
-    ApplicationStatus,
+    AuditEvent,
     Authority,
     BorderArea,
+    Crossing,
+    CrossingPoint,
     Permit,
+    PermitCrossingPoint,
     PermitStatus,
     Resident,
 )
@@ -66,9 +68,32 @@ def _scoped(principal: Principal):
 
 
 def list_permits(
-    *, session: Session, principal: Principal, today: date, limit: int = 50
+    *,
+    session: Session,
+    principal: Principal,
+    today: date,
+    limit: int = 50,
+    status: str = "",
+    area: str = "",
+    expiring_days: int | None = None,
 ) -> list[PermitRow]:
-    rows = session.exec(_scoped(principal).order_by(col(Permit.issued_at).desc()).limit(limit))
+    """The caller's permits, newest first; filtered by (effective) status, host border area,
+    or expiry within `expiring_days`."""
+    query = _scoped(principal)
+    if status == PermitStatus.EXPIRED:
+        query = query.where(Permit.status == PermitStatus.ACTIVE, col(Permit.valid_until) < today)
+    elif status == PermitStatus.ACTIVE:
+        query = query.where(Permit.status == PermitStatus.ACTIVE, col(Permit.valid_until) >= today)
+    elif status:
+        query = query.where(Permit.status == status)
+    if area:
+        query = query.where(BorderArea.code == area)
+    if expiring_days is not None:
+        query = query.where(
+            col(Permit.valid_until) >= today,
+            col(Permit.valid_until) <= today + timedelta(days=expiring_days),
+        )
+    rows = session.exec(query.order_by(col(Permit.issued_at).desc()).limit(limit))
     return [
         PermitRow(
             number=permit.number,
@@ -80,41 +105,6 @@ def list_permits(
         )
         for permit, resident, area in rows
     ]
-
-
-def desk_counts(*, session: Session, principal: Principal, today: date) -> dict[str, int]:
-    """The authority desk's headline figures, within the caller's agreement."""
-    agreement_authorities = select(Authority.id).where(
-        Authority.agreement_id == principal.agreement_id
-    )
-    permits = session.exec(
-        select(Permit.status, func.count())
-        .where(
-            col(Permit.authority_id).in_(agreement_authorities),
-            col(Permit.valid_until) >= today,
-        )
-        .group_by(Permit.status)
-    ).all()
-    by_status = {str(status): n for status, n in permits}
-    pending = session.exec(
-        select(func.count())
-        .select_from(Application)
-        .where(
-            col(Application.authority_id).in_(agreement_authorities),
-            Application.status == ApplicationStatus.SUBMITTED,
-        )
-    ).one()
-    residents = session.exec(
-        select(func.count())
-        .select_from(Resident)
-        .where(col(Resident.authority_id).in_(agreement_authorities))
-    ).one()
-    return {
-        "active": by_status.get("active", 0),
-        "suspended": by_status.get("suspended", 0),
-        "pending": pending,
-        "residents": residents,
-    }
 
 
 def own_permit(session: Session, principal: Principal, number: str) -> Permit:
@@ -161,3 +151,51 @@ def change_status(
         detail={"from": str(previous), "to": str(target), "reason": reason[:500]},
     )
     return permit
+
+
+@dataclass(frozen=True)
+class PermitFile:
+    """What the permit page shows."""
+
+    permit: Permit
+    holder: str
+    area: str
+    points: list[str]
+    status: PermitStatus
+    # (time, action, actor, detail) of every audit event about this permit, newest first
+    events: list[tuple[datetime, str, str, dict]]
+    crossings: list[tuple[datetime, str, str, str]]  # (time, direction, point, verdict code)
+
+
+def permit_file(*, session: Session, principal: Principal, number: str, today: date) -> PermitFile:
+    permit = own_permit(session, principal, number)
+    resident = session.get(Resident, permit.resident_id)
+    area = session.get(BorderArea, permit.border_area_id)
+    points = session.exec(
+        select(CrossingPoint.code)
+        .join(PermitCrossingPoint, col(PermitCrossingPoint.crossing_point_id) == CrossingPoint.id)
+        .where(PermitCrossingPoint.permit_id == permit.id)
+        .order_by(CrossingPoint.id)
+    ).all()
+    events = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.subject == permit.number)
+        .order_by(col(AuditEvent.seq).desc())
+        .limit(200)
+    ).all()
+    crossings = session.exec(
+        select(Crossing, CrossingPoint.code)
+        .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
+        .where(Crossing.permit_id == permit.id)
+        .order_by(col(Crossing.at).desc())
+        .limit(100)
+    ).all()
+    return PermitFile(
+        permit=permit,
+        holder=f"{resident.surname_latin} {resident.given_names_latin}" if resident else "",
+        area=area.code if area else "",
+        points=list(points),
+        status=effective_status(permit, today),
+        events=[(e.at, e.action, e.actor, e.detail) for e in events],
+        crossings=[(c.at, c.direction, code, c.code) for c, code in crossings],
+    )

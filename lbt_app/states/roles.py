@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+
 import reflex as rx
+from babel.dates import format_date, format_datetime
 from sqlmodel import select
 
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action
+from lbt_app.core.qr import render_png
+from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import PermitStatus, User
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import format_day
-from lbt_app.services import audit, cards, permits
+from lbt_app.i18n import N_, format_day
+from lbt_app.services import applications, cards, issuing, permits, statistics
+from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
+from lbt_app.settings import get_settings
 from lbt_app.states.session import SessionState
 
 
@@ -29,10 +36,38 @@ def _rows(rows: list[permits.PermitRow], lang: str) -> list[dict[str, str]]:
     ]
 
 
+EXPIRY_CHOICES = ("30", "90", "180")
+EVENT_LABEL = {
+    "permit_issued": N_("Issued"),
+    "permit_suspend": N_("Suspended"),
+    "permit_reinstate": N_("Reinstated"),
+    "permit_revoke": N_("Revoked"),
+    "permit_renewed": N_("Renewed"),
+    "permit_checked": N_("Checked"),
+    "crossing_recorded": N_("Recorded"),
+    "crossing_refused": N_("Refused"),
+    "misuse_reported": N_("Misuse reported"),
+    "misuse_decided": N_("Misuse decided"),
+    "cards_printed": N_("Card printed"),
+}
+
+
 class AuthorityState(SessionState):
-    counts: dict[str, int] = {}
+    figures: dict[str, int] = {}
+    by_status: list[dict[str, str | int]] = []
+    chart: list[dict[str, str | int]] = []
+    points: list[str] = []
+    attention: list[dict[str, str]] = []
     permits: list[dict[str, str]] = []
+    areas: list[str] = []
+    filters: dict[str, str] = {"status": "", "area": "", "expiring": ""}
     revoking: str = ""  # the permit whose revocation form is open
+    # the open permit's page
+    open_number: str = ""
+    permit_info: dict[str, str] = {}
+    permit_qr: str = ""
+    permit_events: list[dict[str, str]] = []
+    permit_crossings: list[dict[str, str]] = []
 
     @rx.event
     def load(self):
@@ -40,12 +75,140 @@ class AuthorityState(SessionState):
         if principal is None:
             return self._turn_away()
         self._show(principal)
-        today = utcnow().date()
-        with session_scope() as session:
-            self.counts = permits.desk_counts(session=session, principal=principal, today=today)
-            rows = permits.list_permits(session=session, principal=principal, today=today)
-        self.permits = _rows(rows, self.lang)
+        self._refresh()
         return None
+
+    def _refresh(self) -> None:
+        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
+        if principal is None:
+            return
+        now, lang = utcnow(), self.lang
+        with session_scope() as session:
+            board = statistics.dashboard(session=session, principal=principal, now=now)
+            self.areas = applications.host_areas(session, principal)
+            rows = permits.list_permits(
+                session=session,
+                principal=principal,
+                today=now.date(),
+                status=self.filters["status"],
+                area=self.filters["area"],
+                expiring_days=int(self.filters["expiring"]) if self.filters["expiring"] else None,
+            )
+        self.permits = _rows(rows, lang)
+        self.figures, self.points = board.figures, board.points
+        self.by_status = [
+            {"status": self._t(STATUS_LABEL[PermitStatus(k)]), "count": n}
+            for k, n in sorted(board.permits_by_status.items())
+        ]
+        self.chart = [
+            {**row, "day": format_date(row["day"], format="d MMM", locale=lang)}
+            for row in board.crossings_per_day
+        ]
+        self.attention = [
+            {
+                "name": h.name,
+                "document": h.document_number,
+                "days": str(h.days_used),
+                "leave_by": format_day(h.must_leave_by, lang),
+                "over": "yes" if h.over_limit else "",
+            }
+            for h in board.attention
+        ]
+
+    @rx.event
+    def filter(self, form: dict):
+        if self._permit(Action.VIEW_AUTHORITY_DESK) is None:
+            return self._refused()
+        status, area = str(form.get("status", "")), str(form.get("area", ""))
+        expiring = str(form.get("expiring", ""))
+        self.filters = {
+            "status": status if status in {str(s) for s in PermitStatus} else "",
+            "area": area if area in self.areas else "",
+            "expiring": expiring if expiring in EXPIRY_CHOICES else "",
+        }
+        self._refresh()
+        return None
+
+    @rx.event
+    def open_permit(self, number: str):
+        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
+        if principal is None:
+            return self._refused()
+        lang = self.lang
+        try:
+            with session_scope() as session:
+                file = permits.permit_file(
+                    session=session,
+                    principal=principal,
+                    number=str(number)[:24],
+                    today=utcnow().date(),
+                )
+        except PermitError as error:
+            return rx.toast.error(self._t(str(error)))
+        permit = file.permit
+        self.open_number = permit.number
+        self.permit_info = {
+            "number": permit.number,
+            "holder": file.holder,
+            "area": file.area,
+            "points": ", ".join(file.points),
+            "status": str(file.status),
+            "status_label": STATUS_LABEL[file.status],
+            "reason": permit.status_reason,
+            "valid_from": format_day(permit.valid_from, lang),
+            "valid_until": format_day(permit.valid_until, lang),
+        }
+        self.permit_qr = (
+            "data:image/png;base64,"
+            + base64.b64encode(render_png(permit.payload, box_size=4)).decode()
+        )
+        self.permit_events = [
+            {
+                "at": format_datetime(at, format="short", locale=lang),
+                "label": EVENT_LABEL.get(action, action),
+                "actor": actor,
+                "detail": str(
+                    detail.get("reason") or detail.get("code") or detail.get("new") or ""
+                ),
+            }
+            for at, action, actor, detail in file.events
+        ]
+        self.permit_crossings = [
+            {
+                "at": format_datetime(at, format="short", locale=lang),
+                "direction_label": DIRECTION_LABEL[direction],
+                "point": point,
+                "code": code,
+            }
+            for at, direction, point, code in file.crossings
+        ]
+        return None
+
+    @rx.event
+    def close_permit(self) -> None:
+        self.open_number = ""
+
+    @rx.event
+    def renew(self, form: dict):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        years = str(form.get("years", ""))
+        try:
+            with session_scope() as session:
+                new = issuing.renew(
+                    session=session,
+                    principal=principal,
+                    number=self.open_number,
+                    years=int(years) if years.isdigit() else 0,
+                    kek=get_settings().key_encryption_key(),
+                    now=utcnow(),
+                )
+                number = new.number
+        except (IssueError, PermitError) as error:
+            return rx.toast.error(self._t(str(error)))
+        self._refresh()
+        return [AuthorityState.open_permit(number), rx.toast.success(self._t("Permit renewed."))]
 
     @rx.event
     def ask_revoke(self, number: str) -> None:
@@ -77,7 +240,9 @@ class AuthorityState(SessionState):
                 )
         except PermitError as error:
             return rx.toast.error(self._t(str(error)))
-        return [AuthorityState.load, rx.toast.success(self._t("Saved."))]
+        self._refresh()
+        reopen = [AuthorityState.open_permit(number)] if self.open_number == number else []
+        return [*reopen, rx.toast.success(self._t("Saved."))]
 
     @rx.event
     def suspend(self, number: str):
@@ -141,10 +306,5 @@ class AdminState(SessionState):
                 {"username": u.username, "name": u.full_name, "role": ROLE_LABEL[u.role]}
                 for u in session.exec(select(User).order_by(User.role, User.username))
             ]
-            check = audit.verify_chain(session=session)
-        self.chain = (
-            self._t("Audit chain intact: {n} events.", n=check.events)
-            if check.ok
-            else self._t("Audit chain broken at event {seq}.", seq=check.first_broken_seq)
-        )
+        _, self.chain = self._chain_check()
         return None

@@ -63,6 +63,14 @@ class SessionState(rx.State):
             log.warning("refused %s for %s", action, principal.username if principal else "-")
             return None
 
+    def _chain_check(self) -> tuple[bool, str]:
+        """The audit chain's state in words (admin and authority pages show it)."""
+        with session_scope() as session:
+            check = audit.verify_chain(session=session)
+        if check.ok:
+            return True, self._t("Audit chain intact: {n} events.", n=check.events)
+        return False, self._t("Audit chain broken at event {seq}.", seq=check.first_broken_seq)
+
     def _refused(self) -> rx.event.EventSpec:
         return rx.toast.error(self._t(self._refusal or "You are not allowed to do this."))
 

@@ -220,3 +220,44 @@ def test_staff_download_cards_and_other_roles_get_nothing(db_url, session):
         assert "application/pdf" not in str(AuthorityState.card.fn(forged, number))
         assert "application/pdf" not in str(AuthorityState.all_cards.fn(forged))
     assert _cards_printed(session) == 2
+
+
+def test_the_desk_filters_opens_a_permit_and_renews_it(db_url, session):
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(state)
+    assert state.figures["active"] == 5 and len(state.chart) == 30 and state.areas == ["UZ-FRG"]
+    AuthorityState.filter.fn(state, {"status": "suspended", "area": "nowhere", "expiring": "7"})
+    assert state.filters == {"status": "suspended", "area": "", "expiring": ""}
+    assert [p["status"] for p in state.permits] == ["suspended"]
+    AuthorityState.filter.fn(state, {"status": "active"})
+    number = state.permits[-1]["number"]
+    AuthorityState.open_permit.fn(state, number)
+    assert state.permit_info["number"] == number and state.permit_qr.startswith("data:image/png")
+    assert any(e["label"] == "Issued" for e in state.permit_events)
+    assert "Permit renewed." in str(AuthorityState.renew.fn(state, {"years": "2"}))
+    session.expire_all()
+    renewed = session.exec(select(AuditEvent).where(AuditEvent.action == "permit_renewed")).one()
+    assert renewed.subject == number and renewed.detail["new"] != number
+    too_long = AuthorityState.renew.fn(state, {"years": "9"})
+    assert "longer than the agreement allows" in str(too_long)
+
+
+def test_desk_and_oversight_events_from_other_roles_show_and_change_nothing(db_url, session):
+    from lbt_app.states.oversight import OversightState
+
+    number = _active_permit(session).number
+    for username in [None, "officer1", "farhod", "admin"]:
+        desk = _sub(_client(username), AuthorityState)
+        AuthorityState.filter.fn(desk, {"status": "active"})
+        AuthorityState.open_permit.fn(desk, number)
+        desk.open_number = number
+        AuthorityState.renew.fn(desk, {"years": "1"})
+        assert desk.permits == [] and desk.permit_info == {}
+        oversight = _sub(_client(username), OversightState)
+        OversightState.filter.fn(oversight, {"action": ""})
+        OversightState.decide.fn(oversight, {"report": "1", "decision": "revocation"})
+        assert oversight.events == []
+    session.expire_all()
+    assert len(session.exec(select(Permit).where(Permit.number == number)).all()) == 1
+    renewed = session.exec(select(AuditEvent).where(AuditEvent.action == "permit_renewed")).all()
+    assert renewed == []

@@ -1,0 +1,123 @@
+"""Authority staff: the audit log with filters and chain check; officers' misuse reports."""
+
+import reflex as rx
+
+from lbt_app.components.layout import T, T_var, page
+from lbt_app.pages.residents import authority_nav
+from lbt_app.services.oversight import PAGE_SIZE
+from lbt_app.states.oversight import OversightState
+
+S = OversightState
+
+
+def _report(r: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(r["at"], " · ", r["officer"], " · ", r["point"], " · ", r["number"], size="2"),
+            rx.text(r["note"]),
+            rx.cond(
+                r["decision"] != "",
+                rx.badge(
+                    T_var(r["decision_label"]), " · ", r["decided_by"], data_testid="decision"
+                ),
+                rx.form(
+                    rx.hstack(
+                        rx.el.input(type="hidden", name="report", value=r["seq"]),
+                        rx.el.select(
+                            rx.foreach(
+                                S.decisions, lambda d: rx.el.option(d["label"], value=d["value"])
+                            ),
+                            name="decision",
+                            data_testid="decision-choice",
+                            style={"padding": "6px"},
+                        ),
+                        rx.input(name="note", placeholder=T("Note"), data_testid="decision-note"),
+                        rx.button(T("Decide"), type="submit", data_testid="decide"),
+                        wrap="wrap",
+                    ),
+                    on_submit=S.decide,
+                    reset_on_submit=True,
+                ),
+            ),
+            width="100%",
+        ),
+        width="100%",
+        data_testid="misuse-report",
+        data_number=r["number"],
+    )
+
+
+def _log() -> rx.Component:
+    return rx.vstack(
+        rx.form(
+            rx.hstack(
+                rx.el.select(
+                    rx.el.option(T("Any action"), value=""),
+                    rx.foreach(S.actions, lambda a: rx.el.option(a, value=a)),
+                    name="action",
+                    data_testid="audit-action",
+                    style={"padding": "6px"},
+                ),
+                rx.input(name="text", placeholder=T("User or subject"), data_testid="audit-text"),
+                rx.button(T("Filter"), type="submit", data_testid="audit-filter"),
+                wrap="wrap",
+            ),
+            on_submit=S.filter,
+        ),
+        rx.foreach(
+            S.events,
+            lambda e: rx.text(
+                e["seq"],
+                " · ",
+                e["at"],
+                " · ",
+                e["actor"],
+                " · ",
+                e["action"],
+                " · ",
+                e["subject"],
+                " ",
+                e["detail"],
+                size="1",
+                data_testid="audit-event",
+            ),
+        ),
+        rx.hstack(
+            rx.button(
+                T("Previous"),
+                variant="soft",
+                disabled=S.page <= 1,
+                on_click=S.go_to_page(S.page - 1),
+            ),
+            rx.text(S.page, " · ", S.total),
+            rx.button(
+                T("Next"),
+                variant="soft",
+                disabled=S.page * PAGE_SIZE >= S.total,
+                on_click=S.go_to_page(S.page + 1),
+            ),
+            align="center",
+        ),
+        width="100%",
+    )
+
+
+def oversight_page() -> rx.Component:
+    return page(
+        authority_nav(),
+        rx.heading(T("Misuse reports"), size="6"),
+        rx.cond(
+            S.reports.length() > 0,
+            rx.vstack(rx.foreach(S.reports, _report), width="100%"),
+            rx.text(T("No misuse reports.")),
+        ),
+        rx.heading(T("Audit log"), size="6"),
+        rx.callout(
+            S.chain,
+            icon=rx.cond(S.chain_ok, "shield-check", "shield-alert"),
+            color_scheme=rx.cond(S.chain_ok, "green", "red"),
+            data_testid="audit-chain",
+        ),
+        _log(),
+        testid="oversight-page",
+    )

@@ -1,0 +1,122 @@
+"""Authority staff: the agreement's audit log (filters, chain check) and misuse decisions."""
+
+from __future__ import annotations
+
+import json
+
+import reflex as rx
+from babel.dates import format_datetime
+
+from lbt_app.core.access import Action
+from lbt_app.db.engine import session_scope
+from lbt_app.db.types import utcnow
+from lbt_app.services import oversight
+from lbt_app.services.oversight import DECISIONS
+from lbt_app.services.permits import PermitError
+from lbt_app.states.session import SessionState
+
+
+class OversightState(SessionState):
+    events: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    action: str = ""
+    text: str = ""
+    actions: list[str] = []
+    chain: str = ""
+    chain_ok: bool = True
+    reports: list[dict[str, str]] = []
+
+    @rx.var
+    def decisions(self) -> list[dict[str, str]]:
+        return [{"value": k, "label": self._t(v)} for k, v in DECISIONS.items()]
+
+    @rx.event
+    def load(self):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._turn_away()
+        self._show(principal)
+        self.chain_ok, self.chain = self._chain_check()
+        self._refresh()
+        return None
+
+    def _refresh(self) -> None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return
+        lang = self.lang
+        with session_scope() as session:
+            events, self.total = oversight.audit_log(
+                session=session,
+                principal=principal,
+                action=self.action,
+                text=self.text,
+                page=self.page,
+            )
+            reports = oversight.misuse_reports(session=session, principal=principal)
+            self.actions = oversight.audit_actions(session=session, principal=principal)
+        self.events = [
+            {
+                "seq": str(e.seq),
+                "at": format_datetime(e.at, format="short", locale=lang),
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "detail": json.dumps(e.detail, ensure_ascii=False)[:200],
+            }
+            for e in events
+        ]
+        self.reports = [
+            {
+                "seq": str(r.seq),
+                "at": format_datetime(r.at, format="short", locale=lang),
+                "officer": r.officer,
+                "number": r.number,
+                "point": r.point,
+                "note": r.note,
+                "decision": r.decision,
+                "decision_label": DECISIONS.get(r.decision, ""),
+                "decided_by": r.decided_by,
+            }
+            for r in reports
+        ]
+
+    @rx.event
+    def filter(self, form: dict):
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        action = str(form.get("action", ""))
+        self.action = action if action in self.actions else ""
+        self.text, self.page = str(form.get("text", ""))[:64], 1
+        self._refresh()
+        return None
+
+    @rx.event
+    def go_to_page(self, page: int):
+        if self._permit(Action.MANAGE_PERMITS) is None:
+            return self._refused()
+        self.page = max(1, int(page)) if isinstance(page, int | float) else 1
+        self._refresh()
+        return None
+
+    @rx.event
+    def decide(self, form: dict):
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
+            return self._refused()
+        seq = str(form.get("report", ""))
+        try:
+            with session_scope() as session:
+                oversight.decide_misuse(
+                    session=session,
+                    principal=principal,
+                    report_seq=int(seq) if seq.isdigit() else 0,
+                    decision=str(form.get("decision", "")),
+                    note=str(form.get("note", ""))[:1000],
+                    now=utcnow(),
+                )
+        except PermitError as error:
+            return rx.toast.error(self._t(str(error)))
+        self._refresh()
+        return rx.toast.success(self._t("Saved."))
