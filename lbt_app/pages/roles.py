@@ -26,10 +26,19 @@ def _status_badge(p: rx.Var) -> rx.Component:
     )
 
 
-def _revoke_dialog() -> rx.Component:
+def _change_dialog() -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(T("Revoke"), " ", AuthorityState.revoking),
+            rx.dialog.title(
+                rx.match(
+                    AuthorityState.change["action"],
+                    ("suspend", T("Suspend")),
+                    ("reinstate", T("Reinstate")),
+                    T("Revoke"),
+                ),
+                " ",
+                AuthorityState.change["number"],
+            ),
             rx.form(
                 rx.vstack(
                     rx.input(
@@ -37,28 +46,23 @@ def _revoke_dialog() -> rx.Component:
                         placeholder=T("Reason"),
                         required=True,
                         width="100%",
-                        data_testid="revoke-reason",
+                        data_testid="change-reason",
                     ),
                     rx.hstack(
-                        rx.button(
-                            T("Revoke"),
-                            type="submit",
-                            color_scheme="red",
-                            data_testid="revoke-submit",
-                        ),
+                        rx.button(T("Save"), type="submit", data_testid="change-submit"),
                         rx.button(
                             T("Cancel"),
                             type="button",
                             variant="soft",
-                            on_click=AuthorityState.cancel_revoke,
+                            on_click=AuthorityState.cancel_change,
                         ),
                     ),
                 ),
-                on_submit=AuthorityState.revoke,
+                on_submit=AuthorityState.change_status,
                 reset_on_submit=True,
             ),
         ),
-        open=AuthorityState.revoking != "",
+        open=AuthorityState.change.length() > 0,
     )
 
 
@@ -320,7 +324,8 @@ def authority_page() -> rx.Component:
                                 size="1",
                                 variant="soft",
                                 color_scheme="amber",
-                                on_click=AuthorityState.suspend(p["number"]),
+                                on_click=AuthorityState.ask_change(p["number"], "suspend"),
+                                data_testid="suspend",
                             ),
                         ),
                         rx.cond(
@@ -329,7 +334,8 @@ def authority_page() -> rx.Component:
                                 T("Reinstate"),
                                 size="1",
                                 variant="soft",
-                                on_click=AuthorityState.reinstate(p["number"]),
+                                on_click=AuthorityState.ask_change(p["number"], "reinstate"),
+                                data_testid="reinstate",
                             ),
                         ),
                         rx.cond(
@@ -339,7 +345,7 @@ def authority_page() -> rx.Component:
                                 size="1",
                                 variant="soft",
                                 color_scheme="red",
-                                on_click=AuthorityState.ask_revoke(p["number"]),
+                                on_click=AuthorityState.ask_change(p["number"], "revoke"),
                                 data_testid="revoke",
                             ),
                         ),
@@ -353,7 +359,7 @@ def authority_page() -> rx.Component:
             ),
             width="100%",
         ),
-        _revoke_dialog(),
+        _change_dialog(),
         testid="authority-page",
     )
 

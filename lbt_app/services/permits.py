@@ -121,7 +121,7 @@ def own_permit(session: Session, principal: Principal, number: str) -> Permit:
     return row[0]
 
 
-_TRANSITIONS: dict[str, tuple[frozenset[PermitStatus], PermitStatus]] = {
+TRANSITIONS: dict[str, tuple[frozenset[PermitStatus], PermitStatus]] = {
     "suspend": (frozenset({PermitStatus.ACTIVE}), PermitStatus.SUSPENDED),
     "reinstate": (frozenset({PermitStatus.SUSPENDED}), PermitStatus.ACTIVE),
     "revoke": (frozenset({PermitStatus.ACTIVE, PermitStatus.SUSPENDED}), PermitStatus.REVOKED),
@@ -132,7 +132,7 @@ def change_status(
     *, session: Session, principal: Principal, number: str, action: str, reason: str, now: datetime
 ) -> Permit:
     """Suspend, reinstate or revoke one permit of the caller's agreement, with an audit event."""
-    allowed_from, target = _TRANSITIONS[action]
+    allowed_from, target = TRANSITIONS[action]
     reason = reason.strip()
     if not reason:
         raise PermitError(N_("Give a reason."))

@@ -61,7 +61,7 @@ class AuthorityState(SessionState):
     permits: list[dict[str, str]] = []
     areas: list[str] = []
     filters: dict[str, str] = {"status": "", "area": "", "expiring": ""}
-    revoking: str = ""  # the permit whose revocation form is open
+    change: dict[str, str] = {}  # {"number", "action"} while the status-change form is open
     # the open permit's page
     open_number: str = ""
     permit_info: dict[str, str] = {}
@@ -211,18 +211,22 @@ class AuthorityState(SessionState):
         return [AuthorityState.open_permit(number), rx.toast.success(self._t("Permit renewed."))]
 
     @rx.event
-    def ask_revoke(self, number: str) -> None:
-        self.revoking = str(number)[:24]
+    def ask_change(self, number: str, action: str) -> None:
+        """Open the form for suspend / reinstate / revoke; the reason is asked for each."""
+        if action in permits.TRANSITIONS:
+            self.change = {"number": str(number)[:24], "action": action}
 
     @rx.event
-    def cancel_revoke(self) -> None:
-        self.revoking = ""
+    def cancel_change(self) -> None:
+        self.change = {}
 
     @rx.event
-    def revoke(self, form: dict):
-        """Revoke for good, with the reason kept on the permit and in the audit log."""
-        number, self.revoking = self.revoking, ""
-        return self._change(number, "revoke", str(form.get("reason", ""))[:500])
+    def change_status(self, form: dict):
+        """The status change, with its reason kept on the permit and in the audit log."""
+        change, self.change = self.change, {}
+        if not change:
+            return None
+        return self._change(change["number"], change["action"], str(form.get("reason", ""))[:500])
 
     def _change(self, number: str, action: str, reason: str):
         principal = self._permit(Action.MANAGE_PERMITS)
@@ -243,14 +247,6 @@ class AuthorityState(SessionState):
         self._refresh()
         reopen = [AuthorityState.open_permit(number)] if self.open_number == number else []
         return [*reopen, rx.toast.success(self._t("Saved."))]
-
-    @rx.event
-    def suspend(self, number: str):
-        return self._change(number, "suspend", self._t("Suspended at the authority desk."))
-
-    @rx.event
-    def reinstate(self, number: str):
-        return self._change(number, "reinstate", self._t("Reinstated at the authority desk."))
 
     def _cards(self, numbers: list[str], filename: str):
         principal = self._permit(Action.MANAGE_PERMITS)

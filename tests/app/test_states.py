@@ -75,7 +75,8 @@ def test_wrong_password_shows_a_message_and_no_token(db_url):
 def test_forged_suspend_from_a_non_authority_changes_nothing(db_url, session, username):
     permit = _active_permit(session)
     state = _sub(_client(username), AuthorityState)
-    AuthorityState.suspend.fn(state, permit.number)
+    state.change = {"number": permit.number, "action": "suspend"}  # forged into its state too
+    AuthorityState.change_status.fn(state, {"reason": "forged"})
     session.expire_all()
     assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
     denied = session.exec(select(AuditEvent).where(AuditEvent.action == "access_denied")).all()
@@ -85,19 +86,27 @@ def test_forged_suspend_from_a_non_authority_changes_nothing(db_url, session, us
 def test_authority_staff_can_suspend_and_reinstate(db_url, session):
     permit = _active_permit(session)
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.suspend.fn(state, permit.number)
+    AuthorityState.ask_change.fn(state, permit.number, "suspend")
+    assert "Give a reason." in str(AuthorityState.change_status.fn(state, {"reason": " "}))
+    AuthorityState.ask_change.fn(state, permit.number, "suspend")
+    AuthorityState.change_status.fn(state, {"reason": "Seen working across the border"})
     session.expire_all()
     assert session.get(Permit, permit.id).status is PermitStatus.SUSPENDED
-    AuthorityState.reinstate.fn(state, permit.number)
+    assert session.get(Permit, permit.id).status_reason == "Seen working across the border"
+    AuthorityState.ask_change.fn(state, permit.number, "reinstate")
+    AuthorityState.change_status.fn(state, {"reason": "Cleared"})
     session.expire_all()
     assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
+    AuthorityState.ask_change.fn(state, permit.number, "delete")  # not a status change
+    assert state.change == {}
 
 
 def test_forged_suspend_with_odd_arguments_is_refused_cleanly(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
     before = session.exec(select(Permit.status)).all()
     for junk in ["", "NOPE-1", "'; DROP TABLE permit; --", 12345, None]:
-        AuthorityState.suspend.fn(state, junk)
+        AuthorityState.ask_change.fn(state, junk, "suspend")
+        AuthorityState.change_status.fn(state, {"reason": "x"})
     session.expire_all()
     assert session.exec(select(Permit.status)).all() == before
 

@@ -84,8 +84,8 @@ def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
     assert check.verdict.code is Code.VALID and check.permit.number == number
 
     new_row.locator("[data-testid=revoke]").click()
-    page.fill("[data-testid=revoke-reason]", "Moved away from the border area")
-    page.click("[data-testid=revoke-submit]")
+    page.fill("[data-testid=change-reason]", "Moved away from the border area")
+    page.click("[data-testid=change-submit]")
     page.wait_for_selector("text=Saved.")
 
     officer = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -129,10 +129,9 @@ def test_forged_approve_and_revoke_from_other_roles_change_nothing(page, app, us
     page.wait_for_url(f"**{path}")
     hydrated(page)
     forge_event(sockets, f"{ApplicationsState.get_full_name()}.approve", {}, path)
-    forge_event(sockets, f"{AuthorityState.get_full_name()}.ask_revoke", {"number": number}, path)
-    forge_event(
-        sockets, f"{AuthorityState.get_full_name()}.revoke", {"form": {"reason": "x"}}, path
-    )
+    name = AuthorityState.get_full_name()
+    forge_event(sockets, f"{name}.ask_change", {"number": number, "action": "revoke"}, path)
+    forge_event(sockets, f"{name}.change_status", {"form": {"reason": "x"}}, path)
     assert wait_until(page, lambda: len(audit_details(app, "access_denied")) >= denied + 2)
     with app.engine().connect() as conn:
         still = (

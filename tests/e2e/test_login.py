@@ -84,7 +84,9 @@ def test_a_forged_authority_event_from_a_resident_changes_nothing(page, app):
     sign_in(page, app, "farhod", "farhod-demo-2026")
     page.wait_for_url("**/wallet")
     hydrated(page)
-    forge_event(sockets, f"{AuthorityState.get_full_name()}.suspend", {"number": number}, "/wallet")
+    name = AuthorityState.get_full_name()
+    forge_event(sockets, f"{name}.ask_change", {"number": number, "action": "suspend"}, "/wallet")
+    forge_event(sockets, f"{name}.change_status", {"form": {"reason": "forged"}}, "/wallet")
     reached = wait_until(page, lambda: len(audit_details(app, "access_denied")) > denied_before)
     with app.engine().connect() as conn:
         status = conn.execute(
