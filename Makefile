@@ -34,7 +34,7 @@ lint:
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 messages:
-	$(PY) scripts/messages.py ru
+	$(PY) scripts/messages.py
 
 bench:
 	$(RUNENV) $(PY) bench/run_all.py

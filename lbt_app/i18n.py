@@ -15,7 +15,8 @@ from babel.messages.pofile import read_po
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 SOURCE_LANG = "en"
-LANGUAGES: tuple[str, ...] = ("en", "ru")
+# English is the source; Russian, Tajik, Uzbek (Latin) and Kyrgyz are catalogues in locales/.
+LANGUAGES: tuple[str, ...] = ("en", "ru", "tg", "uz", "ky")
 
 
 def N_(msgid: str) -> str:

@@ -30,6 +30,7 @@ def update(lang: str, template: Catalog) -> Catalog:
         catalog = read_po(fh, locale=lang)
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
+    catalog.fuzzy = False  # the header: the catalogue is in use as it is
     out = io.BytesIO()
     write_po(out, catalog, width=100, omit_header=False, sort_output=True)
     path.write_bytes(out.getvalue())
@@ -38,7 +39,10 @@ def update(lang: str, template: Catalog) -> Catalog:
 
 if __name__ == "__main__":
     template = extract()
-    for lang in sys.argv[1:] or ["ru"]:
+    sys.path.insert(0, str(ROOT))
+    from lbt_app.i18n import LANGUAGES, SOURCE_LANG
+
+    for lang in sys.argv[1:] or [code for code in LANGUAGES if code != SOURCE_LANG]:
         catalog = update(lang, template)
         missing = [m.id for m in catalog if m.id and not m.string]
         sys.stdout.write(f"{lang}: {len(catalog)} messages, {len(missing)} untranslated\n")

@@ -217,11 +217,11 @@ def store_photo(session: Session, data: bytes, now: datetime) -> Document:
     return document
 
 
-def _apply(resident: Resident, record: ResidentInput, areas: Mapping[str, int]) -> None:
+def _columns(record: ResidentInput, areas: Mapping[str, int]) -> dict[str, object]:
+    """The record as Resident column values (the area code becomes its id)."""
     values = asdict(record)
-    resident.border_area_id = areas[values.pop("border_area")]
-    for name, value in values.items():
-        setattr(resident, name, value)
+    values["border_area_id"] = areas[values.pop("border_area")]
+    return values
 
 
 def save_resident(
@@ -245,20 +245,19 @@ def save_resident(
     if record is None or errors:
         return None, errors
     portrait = store_photo(session, photo, now) if photo else None
-    resident = existing or Resident(
-        authority_id=principal.authority_id or 0, created_at=now, **_placeholders()
+    values = _columns(record, areas)
+    changed = sorted(
+        name for name, value in values.items() if existing and getattr(existing, name) != value
     )
-    before = {name: str(getattr(resident, name)) for name in FIELDS if hasattr(resident, name)}
-    _apply(resident, record, areas)
+    resident = existing or Resident(
+        authority_id=principal.authority_id or 0, created_at=now, **values
+    )
+    for name, value in values.items():
+        setattr(resident, name, value)
     if portrait is not None:
         resident.photo_id = portrait.id
     session.add(resident)
     session.flush()
-    changed = sorted(
-        name
-        for name in FIELDS
-        if hasattr(resident, name) and before.get(name) != str(getattr(resident, name))
-    )
     audit.record(
         session=session,
         action="resident_updated" if existing else "resident_created",
@@ -268,22 +267,6 @@ def save_resident(
         detail={"resident": resident.id, "fields": changed, "photo": portrait is not None},
     )
     return resident, {}
-
-
-def _placeholders() -> dict[str, object]:
-    """Values a new Resident needs before `_apply` sets the real ones."""
-    return {
-        "border_area_id": 0,
-        "surname_native": "",
-        "given_names_native": "",
-        "surname_latin": "",
-        "given_names_latin": "",
-        "birth_date": date.min,
-        "nationality": "",
-        "document_number": "",
-        "address": "",
-        "residence_since": date.min,
-    }
 
 
 @dataclass(frozen=True)
@@ -475,8 +458,7 @@ def import_csv(
         if record.document_number in taken:
             report.errors.append((line, "document_number", DOCUMENT_TAKEN))
             continue
-        row = asdict(record)
-        row["border_area_id"] = areas[row.pop("border_area")]
+        row = _columns(record, areas)
         row["search_text"] = Resident.compose_search_text(
             record.surname_native,
             record.given_names_native,

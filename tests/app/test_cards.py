@@ -13,6 +13,7 @@ from lbt_app.core.access import AccessDenied
 from lbt_app.core.imaging import decode_image
 from lbt_app.core.verdict import Code
 from lbt_app.db.models import AuditEvent, Permit
+from lbt_app.i18n import t
 from lbt_app.services import cards, checks
 from lbt_app.services.permits import PermitError
 from tests.app.factories import permit_of, principal
@@ -51,14 +52,13 @@ def test_a_card_carries_what_the_regulation_asks_in_two_languages(session):
         "TJK",
         "UZ-FRG",
         "сарҳадии вилояти Суғд",
-        "Date of birth / Дата рождения",
-        "Travel document / Проездной документ",
-        "Issuing authority / Выдавший орган",
-        "Valid / Действительно",
-        "Issued on / Дата выдачи",
-        "The holder may not leave the border area",
-        "Владелец не вправе покидать приграничную зону",
-        "РАЗРЕШЕНИЕ НА МАЛОЕ ПРИГРАНИЧНОЕ ПЕРЕДВИЖЕНИЕ",
+        *[
+            f"{t(label, 'uz')} / {t(label, 'ru')}"  # UZ-FRG: the host language is Uzbek
+            for label in ("Date of birth", "Travel document", "Issuing authority", "Issued on")
+        ],
+        t(cards.STATEMENT, "uz"),
+        t(cards.STATEMENT, "ru"),
+        t(cards.TITLE, "ru").upper(),
     ]:
         assert expected in " ".join(text.split()), expected
     event = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
@@ -119,3 +119,10 @@ def test_unknown_or_too_many_permits_are_refused(session, numbers):
         cards.permit_cards(
             session=session, principal=principal(session, "staff"), numbers=numbers, now=NOW
         )
+
+
+def test_the_card_languages_follow_the_host_country():
+    assert cards.card_languages("UZB") == ("uz", "ru")
+    assert cards.card_languages("TJK") == ("tg", "ru")
+    assert cards.card_languages("KGZ") == ("ky", "ru")
+    assert cards.card_languages("KAZ") == ("en", "ru")  # no catalogue yet

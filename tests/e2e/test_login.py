@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from lbt_app.i18n import t
 from lbt_app.services.demo import LOGINS
 from lbt_app.states.roles import AuthorityState
 from tests.e2e.conftest import (
@@ -72,6 +73,9 @@ def test_language_switch_translates_the_page(page, app):
     page.reload()
     hydrated(page)
     page.wait_for_selector("text=Имя пользователя")  # remembered
+    for lang in ("tg", "uz", "ky"):  # the languages of the border areas
+        page.select_option("[data-testid=language]", lang)
+        page.wait_for_selector(f"text={t('Sign in', lang)}")
 
 
 def test_a_forged_authority_event_from_a_resident_changes_nothing(page, app):
