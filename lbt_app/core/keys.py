@@ -103,6 +103,27 @@ def _aesgcm(kek: bytes) -> AESGCM:
     return AESGCM(kek)
 
 
+def seal(data: bytes, kek: bytes, context: str) -> bytes:
+    """``data`` encrypted under ``kek`` (AES-GCM), bound to ``context`` (a kid, a record id)."""
+    nonce = os.urandom(_NONCE_BYTES)
+    return _BLOB_VERSION + nonce + _aesgcm(kek).encrypt(nonce, data, context.encode())
+
+
+def unseal(blob: bytes, kek: bytes, context: str) -> bytes:
+    """What ``seal`` sealed; raises KeyDecryptionError if the blob cannot be opened."""
+    aesgcm = _aesgcm(kek)
+    if not isinstance(blob, bytes) or len(blob) <= 1 + _NONCE_BYTES:
+        raise KeyDecryptionError("the encrypted data has the wrong length")
+    if blob[:1] != _BLOB_VERSION:
+        raise KeyDecryptionError("the encrypted data has an unknown format version")
+    nonce = blob[1 : 1 + _NONCE_BYTES]
+    try:
+        return aesgcm.decrypt(nonce, blob[1 + _NONCE_BYTES :], context.encode())
+    except InvalidTag:
+        # Raised without the cause: nothing about the secret may leak into logs.
+        raise KeyDecryptionError("wrong KEK or context for this encrypted data") from None
+
+
 def encrypt_private_key(key: SigningKeyPair, kek: bytes) -> bytes:
     """The private key of ``key`` encrypted under ``kek``, bound to its kid."""
     raw = key.private_key.private_bytes(
@@ -110,21 +131,11 @@ def encrypt_private_key(key: SigningKeyPair, kek: bytes) -> bytes:
         serialization.PrivateFormat.Raw,
         serialization.NoEncryption(),
     )
-    nonce = os.urandom(_NONCE_BYTES)
-    return _BLOB_VERSION + nonce + _aesgcm(kek).encrypt(nonce, raw, key.kid.encode())
+    return seal(raw, kek, key.kid)
 
 
 def decrypt_private_key(blob: bytes, kek: bytes, kid: str) -> SigningKeyPair:
     """The key pair stored in ``blob``; raises KeyDecryptionError if it cannot be opened."""
-    aesgcm = _aesgcm(kek)
     if not isinstance(blob, bytes) or len(blob) != _BLOB_BYTES:
         raise KeyDecryptionError("the encrypted key has the wrong length")
-    if blob[:1] != _BLOB_VERSION:
-        raise KeyDecryptionError("the encrypted key has an unknown format version")
-    nonce = blob[1 : 1 + _NONCE_BYTES]
-    try:
-        raw = aesgcm.decrypt(nonce, blob[1 + _NONCE_BYTES :], kid.encode())
-    except InvalidTag:
-        # Raised without the cause: nothing about the key may leak into logs.
-        raise KeyDecryptionError("wrong KEK or kid for this encrypted key") from None
-    return SigningKeyPair(kid, Ed25519PrivateKey.from_private_bytes(raw))
+    return SigningKeyPair(kid, Ed25519PrivateKey.from_private_bytes(unseal(blob, kek, kid)))

@@ -221,6 +221,15 @@ class Application(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
 
 
+class WalletSecret(SQLModel, table=True):
+    """The live-code secret of a resident's wallet, sealed under the KEK (core/live.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", unique=True, index=True)
+    secret_sealed: bytes = Field(sa_column=Column(sa.LargeBinary, nullable=False))
+    activated_at: datetime = _ts()
+
+
 class RefusalEntry(SQLModel, table=True):
     """A person an authority will not issue a permit to (by travel document number)."""
 

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.wallet import LiveQr
 from lbt_app.pages.residents import authority_nav
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
@@ -364,30 +365,110 @@ def authority_page() -> rx.Component:
     )
 
 
-def wallet_page() -> rx.Component:
-    return page(
-        rx.heading(T("My permits"), size="6"),
-        rx.cond(
-            WalletState.permits.length() == 0,
-            rx.text(T("You have no permit yet.")),
-        ),
-        rx.foreach(
-            WalletState.permits,
-            lambda p: rx.card(
-                rx.vstack(
-                    rx.hstack(
-                        rx.text(p["number"], weight="bold"),
-                        rx.spacer(),
-                        _status_badge(p),
-                        width="100%",
+def _wallet_card() -> rx.Component:
+    card = WalletState.card
+    return rx.card(
+        rx.vstack(
+            rx.cond(
+                card["payload"] != "",
+                LiveQr.create(
+                    payload=card["payload"],
+                    secret=WalletState.live_secret,
+                    saved=WalletState.offline_saved,
+                    hint=T("Turn the screen brightness up"),
+                ),
+                rx.callout.root(
+                    rx.callout.icon(rx.icon("ban")),
+                    rx.callout.text(T_var(card["status_label"]), " ", card["reason"]),
+                    color_scheme="red",
+                    width="100%",
+                    data_testid="wallet-unusable",
+                ),
+            ),
+            rx.text(T("Tap the code to show it full screen."), size="1", color_scheme="gray"),
+            rx.hstack(
+                rx.cond(
+                    card["photo"] != "",
+                    rx.image(
+                        src=card["photo"],
+                        width="84px",
+                        height="112px",
+                        border_radius="6px",
+                        alt=T("Holder's photo"),
                     ),
-                    rx.text(T("Valid until"), ": ", p["valid_until"], size="2"),
-                    rx.text(T("Border area"), ": ", p["area"], size="2"),
-                    spacing="2",
+                ),
+                rx.vstack(
+                    rx.text(card["latin"], weight="bold", size="4"),
+                    rx.text(card["native"], size="3"),
+                    rx.text(T("Permit number"), ": ", card["number"], size="2"),
+                    rx.text(
+                        T("Valid"),
+                        ": ",
+                        card["valid_from"],
+                        " – ",
+                        card["valid_until"],
+                        size="2",
+                    ),
+                    rx.text(T("Border area"), ": ", card["area"], size="2"),
+                    rx.text(T("Crossing points"), ": ", card["points"], size="2"),
+                    spacing="1",
+                ),
+                align="start",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        data_testid="wallet-permit",
+        data_status=card["status"],
+    )
+
+
+def _wallet_stay() -> rx.Component:
+    stay = WalletState.stay
+    return rx.vstack(
+        rx.cond(
+            WalletState.renew_soon,
+            rx.callout(
+                T("Your permit ends soon: ask for a renewal."),
+                icon="calendar-clock",
+                color_scheme="amber",
+                width="100%",
+                data_testid="renew-reminder",
+            ),
+        ),
+        rx.cond(
+            stay.length() > 0,
+            rx.card(
+                rx.text(T("Entered on"), ": ", stay["entered_on"]),
+                rx.text(T("Days used"), ": ", stay["days"]),
+                rx.text(
+                    T("Must leave by"),
+                    ": ",
+                    stay["must_leave_by"],
+                    weight="bold",
+                    color_scheme=rx.cond(stay["over"] == "yes", "red", "gray"),
                 ),
                 width="100%",
-                data_testid="wallet-permit",
+                data_testid="wallet-stay",
             ),
+        ),
+        rx.foreach(
+            WalletState.recent,
+            lambda c: rx.text(
+                c["at"], " · ", T_var(c["direction_label"]), " · ", c["point"], size="2"
+            ),
+        ),
+        width="100%",
+    )
+
+
+def wallet_page() -> rx.Component:
+    return page(
+        rx.heading(T("My permit"), size="6"),
+        rx.cond(
+            WalletState.card.length() == 0,
+            rx.text(T("You have no permit yet.")),
+            rx.vstack(_wallet_card(), _wallet_stay(), width="100%"),
         ),
         testid="wallet-page",
     )

@@ -13,14 +13,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from lbt_app.core.access import AccessDenied, Principal, Role
+from lbt_app.core.live import split as split_live
 from lbt_app.core.payload import PermitClaims, photo_hash
 from lbt_app.core.stay import (
     Direction,
-    Passage,
-    StayRules,
     StayStatus,
     check_crossing,
-    stay_status,
 )
 from lbt_app.core.stay import proposed_direction as propose
 from lbt_app.core.verdict import Code, Outcome, Verdict
@@ -37,7 +35,9 @@ from lbt_app.db.models import (
     Resident,
 )
 from lbt_app.i18n import N_
-from lbt_app.services import audit, keys
+from lbt_app.services import audit, keys, wallet
+from lbt_app.services.stays import PastCrossing, stay_of
+from lbt_app.settings import get_settings
 
 
 class CrossingError(ValueError):
@@ -66,13 +66,6 @@ MAX_NOTE_CHARS = 500
 
 
 @dataclass(frozen=True)
-class PastCrossing:
-    at: datetime
-    direction: str
-    point: str
-
-
-@dataclass(frozen=True)
 class Check:
     """A verdict with the server's context; every field is always set."""
 
@@ -84,28 +77,6 @@ class Check:
     direction: Direction | None = None
     recent: tuple[PastCrossing, ...] = field(default_factory=tuple)
     point_code: str = ""
-
-
-def stay_rules(agreement: Agreement) -> StayRules:
-    return StayRules(
-        max_stay_days=agreement.max_stay_days,
-        period_cap_days=agreement.period_cap_days,
-        period_days=agreement.period_days,
-        timezone=agreement.timezone,
-    )
-
-
-def _history(session: Session, resident_id: int) -> list[tuple[Crossing, str]]:
-    """Crossings of all the holder's permits: a renewal does not restart a stay."""
-    return list(
-        session.exec(
-            select(Crossing, CrossingPoint.code)
-            .join(Permit, col(Permit.id) == Crossing.permit_id)
-            .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
-            .where(Permit.resident_id == resident_id)
-            .order_by(col(Crossing.at).desc())
-        ).all()
-    )
 
 
 def _point_code(session: Session, principal: Principal) -> str:
@@ -124,6 +95,7 @@ def _online_code(
     claims: PermitClaims,
     point_code: str | None,
     photo_proven: bool,
+    live_ok: bool,
     stay: StayStatus,
     direction: Direction,
 ) -> Code | None:
@@ -135,6 +107,8 @@ def _online_code(
         return Code.CROSSING_POINT_NOT_ALLOWED
     if not photo_proven:
         return Code.PHOTO_MISMATCH
+    if not live_ok:
+        return Code.STATIC_COPY
     problem = check_crossing(stay, direction)
     return Code(problem) if problem else None
 
@@ -146,15 +120,28 @@ def assess(
     now: datetime,
     point_code: str | None,
     direction: Direction | None = None,
+    live: bool = True,
 ) -> Check:
-    """The verdict for a permit text; `point_code` None skips the crossing-point rule."""
-    offline = verify(text[:4096], keys.trust_list(session=session), now)
+    """The verdict for a permit text; `point_code` None skips the crossing-point rule.
+
+    A wallet's live text carries a 30-second code (core/live.py): the permit inside is verified
+    as usual, then the code must be fresh for a holder with a wallet (`live` False skips this:
+    the typed number of a damaged card)."""
+    permit_text, code = split_live(text[:4096])
+    offline = verify(permit_text, keys.trust_list(session=session), now)
     claims = offline.claims
     permit = None
     if claims is not None:
         permit = session.exec(select(Permit).where(Permit.number == claims.number)).first()
     if claims is None or permit is None:
         return Check(verdict=offline, point_code=point_code or "")
+    live_ok = not live or wallet.live_code_ok(
+        session=session,
+        resident_id=permit.resident_id,
+        code=code,
+        kek=get_settings().key_encryption_key(),
+        now=now,
+    )
     return _online(
         session=session,
         permit=permit,
@@ -163,6 +150,7 @@ def assess(
         point_code=point_code,
         direction=direction,
         now=now,
+        live_ok=live_ok,
     )
 
 
@@ -178,7 +166,14 @@ def verify_scan(
     """The full verdict for a scanned (or typed) permit at the officer's crossing point."""
     _require_officer(principal)
     point_code = _point_code(session, principal)
-    check = assess(session=session, text=text, now=now, point_code=point_code, direction=direction)
+    check = assess(
+        session=session,
+        text=text,
+        now=now,
+        point_code=point_code,
+        direction=direction,
+        live=source is not Source.MANUAL,
+    )
     record_check(session=session, check=check, now=now, actor=principal, source=source)
     return check
 
@@ -219,6 +214,7 @@ def _online(
     point_code: str | None,
     direction: Direction | None,
     now: datetime,
+    live_ok: bool,
 ) -> Check:
     resident = session.get(Resident, permit.resident_id)
     authority = session.get(Authority, permit.authority_id)
@@ -227,10 +223,7 @@ def _online(
         return Check(verdict=offline, point_code=point_code or "")
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     proven = photo is not None and photo_hash(photo.data) == claims.photo_hash
-    history = _history(session, permit.resident_id)
-    stay = stay_status(
-        [Passage(c.at, Direction(c.direction)) for c, _ in history], stay_rules(agreement), now
-    )
+    stay, recent = stay_of(session, permit.resident_id, agreement, now)
     chosen = Direction(direction) if direction else propose(stay)
     verdict = offline
     if offline.outcome is Outcome.VALID:
@@ -239,6 +232,7 @@ def _online(
             claims=claims,
             point_code=point_code,
             photo_proven=proven,
+            live_ok=live_ok,
             stay=stay,
             direction=chosen,
         )
@@ -251,7 +245,7 @@ def _online(
         photo=photo.data if photo is not None and proven else None,
         stay=stay,
         direction=chosen,
-        recent=tuple(PastCrossing(c.at, c.direction, code) for c, code in history[:5]),
+        recent=recent,
         point_code=point_code or "",
     )
 
@@ -286,11 +280,14 @@ def record_crossing(
     direction: Direction,
     now: datetime,
     source: Source = Source.CAMERA,
+    live: bool = True,
 ) -> Crossing:
     """Record one passage; the server re-checks the permit and never takes a client's verdict.
 
     An entry needs a VALID verdict. An exit needs only a genuine permit on record: leaving the
-    host area is always allowed, and an overstay is kept in the record's code.
+    host area is always allowed, and an overstay is kept in the record's code. `live` False
+    skips the live-code rule for a text whose code the server already found fresh at the scan
+    (the officer decides a little later than the 30-second step).
     """
     direction = Direction(direction)
     _require_officer(principal)
@@ -301,6 +298,7 @@ def record_crossing(
         now=now,
         point_code=_point_code(session, principal),
         direction=direction,
+        live=live and source is not Source.MANUAL,
     )
     genuine = check.verdict.code not in {
         Code.MALFORMED,

@@ -24,8 +24,8 @@ from lbt_app.db.models import (
     Permit,
     Resident,
 )
-from lbt_app.services.checks import stay_rules
 from lbt_app.services.permits import effective_status
+from lbt_app.services.stays import stay_rules
 
 CHART_DAYS = 30
 

@@ -16,6 +16,7 @@ import reflex as rx
 from lbt_app.core import imaging
 from lbt_app.core.access import Action, Principal
 from lbt_app.core.stay import DIRECTION_LABEL, Direction, proposed_direction
+from lbt_app.core.verdict import Code
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
 from lbt_app.db.types import utcnow
@@ -286,6 +287,8 @@ class OfficerState(SessionState):
                     direction=Direction(direction),
                     now=utcnow(),
                     source=Source(self._source),
+                    # the code was fresh at the scan (server-side text); a static copy stays one
+                    live=self.code == Code.STATIC_COPY,
                 )
         except CrossingError as error:
             return rx.toast.error(self._t(str(error)))

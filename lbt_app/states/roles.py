@@ -15,7 +15,7 @@ from lbt_app.db.engine import session_scope
 from lbt_app.db.models import PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
-from lbt_app.services import applications, cards, issuing, permits, statistics
+from lbt_app.services import applications, cards, issuing, permits, statistics, wallet
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.settings import get_settings
@@ -274,6 +274,26 @@ class AuthorityState(SessionState):
 
 class WalletState(SessionState):
     permits: list[dict[str, str]] = []
+    card: dict[str, str] = {}
+    stay: dict[str, str] = {}
+    recent: list[dict[str, str]] = []
+    renew_soon: bool = False
+    # the wallet's live-code secret (base64): sent to this resident's own browser only
+    live_secret: str = ""
+
+    @rx.var
+    def offline_saved(self) -> dict[str, str]:
+        """What the offline page shows beside the QR (labels in the resident's language)."""
+        return {
+            **self.card,
+            "photo": "",
+            "lang": self.lang,
+            "label_valid_until": self._t("Valid until"),
+            "label_area": self._t("Border area"),
+            "label_points": self._t("Crossing points"),
+            "label_refreshed": self._t("Last refreshed"),
+            "label_hint": self._t("Turn the screen brightness up"),
+        }
 
     @rx.event
     def load(self):
@@ -281,9 +301,61 @@ class WalletState(SessionState):
         if principal is None:
             return self._turn_away()
         self._show(principal)
+        now, lang = utcnow(), self.lang
         with session_scope() as session:
-            rows = permits.list_permits(session=session, principal=principal, today=utcnow().date())
-        self.permits = _rows(rows, self.lang)
+            rows = permits.list_permits(session=session, principal=principal, today=now.date())
+            view = wallet.wallet_view(session=session, principal=principal, now=now)
+            secret = wallet.activate(
+                session=session,
+                principal=principal,
+                kek=get_settings().key_encryption_key(),
+                now=now,
+            )
+        self.permits = _rows(rows, lang)
+        self.live_secret = base64.b64encode(secret).decode()
+        if view is None:
+            self.card, self.stay, self.recent, self.renew_soon = {}, {}, [], False
+            return None
+        p = view.permit
+        self.card = {
+            "number": p.number,
+            "latin": view.holder_latin,
+            "native": view.holder_native,
+            "valid_from": format_day(p.valid_from, lang),
+            "valid_until": format_day(p.valid_until, lang),
+            "area": view.area,
+            "points": ", ".join(view.points),
+            "status": str(view.status),
+            "status_label": STATUS_LABEL[view.status],
+            "reason": p.status_reason,
+            "payload": p.payload if view.status is PermitStatus.ACTIVE else "",
+            "refreshed": now.isoformat(timespec="minutes"),
+            "photo": (
+                "data:image/jpeg;base64," + base64.b64encode(view.photo).decode()
+                if view.photo
+                else ""
+            ),
+        }
+        stay = view.stay
+        self.stay = (
+            {
+                "entered_on": format_day(stay.entered_on, lang),
+                "days": f"{stay.days_used} / {stay.max_stay_days}",
+                "must_leave_by": format_day(stay.must_leave_by, lang),
+                "over": "yes" if stay.over_limit else "",
+            }
+            if stay.inside
+            else {}
+        )
+        self.recent = [
+            {
+                "at": format_day(c.at.date(), lang),
+                "direction_label": DIRECTION_LABEL[c.direction],
+                "point": c.point,
+            }
+            for c in view.recent
+        ]
+        self.renew_soon = view.renew_soon
         return None
 
 

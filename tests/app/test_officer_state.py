@@ -214,3 +214,30 @@ def test_refuse_and_report_after_a_verdict_then_the_shift_counts_them(db_url, se
         "Refused",
         "Checked",
     ]
+
+
+def test_no_entry_on_a_static_copy_but_on_a_fresh_live_code(db_url, session):
+    from lbt_app.core import live
+    from lbt_app.db.types import utcnow
+    from lbt_app.services import wallet
+    from lbt_app.settings import get_settings
+    from tests.app.factories import principal
+
+    secret = wallet.activate(
+        session=session,
+        principal=principal(session, "farhod"),
+        kek=get_settings().key_encryption_key(),
+        now=utcnow(),
+    )
+    session.commit()
+    card = permit_of(session, "RAHIMOV").payload
+    state = _officer()
+    OfficerState.scanned.fn(state, card, _now_ms())  # the printed card of a wallet holder
+    assert (state.outcome, state.code) == ("CHECK", "static_copy")
+    before = len(session.exec(select(Crossing)).all())
+    assert "cannot be recorded" in str(OfficerState.record_crossing.fn(state, "entry"))
+    OfficerState.scanned.fn(state, live.live_text(card, secret, utcnow()), _now_ms())
+    assert (state.outcome, state.code) == ("VALID", "valid")
+    OfficerState.record_crossing.fn(state, "entry")
+    session.expire_all()
+    assert len(session.exec(select(Crossing)).all()) == before + 1

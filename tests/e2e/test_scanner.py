@@ -87,11 +87,11 @@ def test_permit_not_allowed_at_this_crossing_point_is_invalid(camera, app, tmp_p
 
 
 def test_a_light_on_dark_code_reads(camera, app, tmp_path):
-    page = camera(_video(tmp_path, app, "NAZAROVA", dark=True))  # a phone in dark mode
-    sign_in_as_officer(page, app, "officer2")
+    page = camera(_video(tmp_path, app, "KARIMOVA", dark=True))  # a phone in dark mode
+    sign_in_as_officer(page, app)
     _scan(page)
-    assert verdict_of(page) == ("CHECK", "already_inside", "camera")  # she entered 3 days ago
-    assert "NAZAROVA" in page.inner_text("[data-testid=holder-latin]")
+    assert verdict_of(page) == ("VALID", "valid", "camera")
+    assert "KARIMOVA" in page.inner_text("[data-testid=holder-latin]")
 
 
 def test_a_picture_without_a_code_keeps_scanning_quietly(camera, app, tmp_path):
