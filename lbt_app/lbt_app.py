@@ -30,11 +30,21 @@ def _backend_error(exception: Exception) -> rx.event.EventSpec:
     return rx.toast.error(message, position="top-center")
 
 
+# Installable (manifest, icons, service worker); the service worker keeps the wallet offline.
+PWA_HEAD = [
+    rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
+    rx.el.meta(name="theme-color", content="#0d9488"),
+    rx.el.link(rel="manifest", href="/manifest.json"),
+    rx.el.link(rel="icon", href="/favicon.ico"),
+    rx.el.link(rel="apple-touch-icon", href="/icons/apple-touch-icon.png"),
+    rx.el.meta(name="apple-mobile-web-app-capable", content="yes"),
+    rx.el.meta(name="apple-mobile-web-app-status-bar-style", content="default"),
+    rx.el.meta(name="apple-mobile-web-app-title", content="LBT"),
+    rx.el.script("if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js');"),
+]
+
 app = rx.App(
-    head_components=[
-        rx.el.meta(name="viewport", content="width=device-width, initial-scale=1"),
-        rx.el.meta(name="theme-color", content="#0d9488"),
-    ],
+    head_components=PWA_HEAD,
     backend_exception_handler=_backend_error,
 )
 app.add_page(login_page, route=routes.LOGIN, title="LBT permits", on_load=LoginState.load)

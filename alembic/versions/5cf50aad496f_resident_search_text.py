@@ -51,10 +51,9 @@ def upgrade() -> None:
             row.document_number,
         )
         conn.execute(table.update().where(table.c.id == row.id).values(search_text=text))
-    with op.batch_alter_table("resident", schema=None) as batch_op:
-        batch_op.alter_column("search_text", server_default=None)
+    # The server default stays: removing it would make SQLite rebuild the table, which its
+    # foreign keys forbid once residents are referenced.
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("resident", schema=None) as batch_op:
-        batch_op.drop_column("search_text")
+    op.drop_column("resident", "search_text")  # SQLite 3.35+ drops a column in place

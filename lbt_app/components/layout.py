@@ -70,6 +70,7 @@ def header() -> rx.Component:
         align="center",
         border_bottom="1px solid var(--gray-5)",
         spacing="3",
+        wrap="wrap",  # a long name or language name wraps rather than widening the page
     )
 
 

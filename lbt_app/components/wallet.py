@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-QRCODE_NPM = "qrcode@1.5.4"
-
 
 class LiveQr(rx.Component):
     """The permit QR with its 30-second live code, drawn on the phone; tap for full screen."""
 
     library = "$/public/wallet.jsx"
     tag = "LiveQr"
-    lib_dependencies: list[str] = [QRCODE_NPM]  # noqa: RUF012
 
     payload: rx.Var[str]
     secret: rx.Var[str]

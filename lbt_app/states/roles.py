@@ -272,6 +272,10 @@ class AuthorityState(SessionState):
         return self._cards([p["number"] for p in self.permits], "permit-cards.pdf")
 
 
+# Shown by the static offline page (assets/wallet-offline.html holds every translation).
+OFFLINE_EMPTY = N_("Open your permit once while online; then it shows here without a network.")
+
+
 class WalletState(SessionState):
     permits: list[dict[str, str]] = []
     card: dict[str, str] = {}

@@ -138,3 +138,30 @@ def test_the_lookups_have_indexes(db_url):
     assert ["number"] in indexed("permit")
     assert ["document_number"] in indexed("resident")
     assert ["permit_id", "at"] in indexed("crossing")
+
+
+def test_a_database_with_data_migrates_down_and_up_again(tmp_path):
+    """An embedded installation upgraded in place keeps its residents (SQLite foreign keys on)."""
+    from alembic.config import Config
+    from sqlmodel import Session
+
+    from alembic import command
+    from lbt_app.db import migrate
+    from lbt_app.services import demo
+    from lbt_app.settings import PROJECT_ROOT
+    from tests.conftest import NOW
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        demo.load(session=session, kek=bytes(32), now=NOW)
+        session.commit()
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "27f46c50b563")  # the first release's schema, data kept
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        residents = session.exec(select(Resident)).all()
+    assert len(residents) == 9
+    assert all(r.surname_native.casefold() in r.search_text for r in residents)

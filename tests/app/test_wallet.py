@@ -82,3 +82,15 @@ def test_only_a_resident_has_a_wallet(session):
     for username in ["officer1", "staff", "admin"]:
         with pytest.raises(AccessDenied):
             _activate(session, username)
+
+
+def test_the_offline_page_carries_every_translation_of_its_note():
+    import html
+
+    from lbt_app.i18n import LANGUAGES, t
+    from lbt_app.settings import PROJECT_ROOT
+    from lbt_app.states.roles import OFFLINE_EMPTY
+
+    page = (PROJECT_ROOT / "assets" / "wallet-offline.html").read_text()
+    for lang in LANGUAGES:
+        assert f'<p lang="{lang}">{html.escape(t(OFFLINE_EMPTY, lang))}</p>' in page, lang

@@ -189,3 +189,22 @@ def wait_until(page, predicate, seconds: float = 10) -> bool:
             return True
         page.wait_for_timeout(200)
     return predicate()
+
+
+def assess_as_the_app(app: RunningApp, text: str, point_code: str | None, monkeypatch):
+    """The server's verdict for `text`, computed here with the app's database and KEK."""
+    from sqlmodel import Session
+
+    from lbt_app.db.types import utcnow
+    from lbt_app.services import checks
+    from lbt_app.settings import get_settings
+
+    monkeypatch.setenv("LBT_DATA_DIR", app.env["LBT_DATA_DIR"])
+    monkeypatch.setenv("LBT_DATABASE_URL", app.database_url)
+    get_settings.cache_clear()
+    try:
+        with Session(app.engine()) as session:
+            return checks.assess(session=session, text=text, now=utcnow(), point_code=point_code)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -166,5 +166,7 @@ def running_app(
         _wait_for(f"http://localhost:{port}/", proc, log)
         yield RunningApp(f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, log)
     finally:
+        if proc.poll() is not None:  # it died under the tests: say why before its log goes
+            sys.stderr.write(f"app exited with {proc.returncode}:\n{log.read_text()[-6000:]}\n")
         _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)

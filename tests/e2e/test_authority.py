@@ -9,15 +9,13 @@ import pypdfium2 as pdfium
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from sqlmodel import Session
 
 from lbt_app.core.imaging import decode_image
 from lbt_app.core.verdict import Code
-from lbt_app.db.types import utcnow
-from lbt_app.services import checks
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.roles import AuthorityState
 from tests.e2e.conftest import (
+    assess_as_the_app,
     audit_details,
     capture_sockets,
     forge_event,
@@ -48,7 +46,7 @@ def _card_text(path) -> tuple[str, str]:
 
 
 def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
-    page, browser, app, tmp_path
+    page, browser, app, tmp_path, monkeypatch
 ):
     open_registry(page, app)
     new_resident(page, "E2E20001", "Назарова", "Мадина", "NAZAROVA MADINA")
@@ -79,8 +77,7 @@ def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
     download.value.save_as(path)
     text, qr = _card_text(path)
     assert number in text and "NAZAROVA MADINA" in text and "Назарова Мадина" in text
-    with Session(app.engine()) as session:
-        check = checks.assess(session=session, text=qr, now=utcnow(), point_code="FOTEHOBOD")
+    check = assess_as_the_app(app, qr, "FOTEHOBOD", monkeypatch)
     assert check.verdict.code is Code.VALID and check.permit.number == number
 
     new_row.locator("[data-testid=revoke]").click()

@@ -12,9 +12,19 @@ from PIL import Image
 
 from lbt_app.core import live
 from lbt_app.core.qr import render_png
+from lbt_app.core.verdict import Code
 from lbt_app.db.types import utcnow
 from tests.e2e.camera import SIZE, write_y4m
-from tests.e2e.conftest import hydrated, sign_in, sign_in_as_officer, verdict_of
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOBILE,
+    assess_as_the_app,
+    hydrated,
+    sign_in,
+    sign_in_as_officer,
+    verdict_of,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -70,3 +80,45 @@ def test_a_tap_shows_the_qr_full_screen_with_a_brightness_hint(page, app):
     assert "brightness" in full.inner_text()
     page.click("[data-testid=wallet-qr-full]")
     page.wait_for_selector("[data-testid=wallet-qr-full]", state="detached")
+
+
+def test_after_one_visit_the_wallet_opens_offline_and_its_qr_still_verifies(page, app, monkeypatch):
+    _open_wallet(page, app)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.context.set_offline(True)
+    try:
+        page.goto(app.url + "/wallet")
+        page.wait_for_selector("[data-testid=offline-wallet]")
+        page.wait_for_function(
+            "document.querySelector('[data-testid=wallet-qr]').dataset.text?.startsWith('LBTL:')"
+        )
+        text = page.get_attribute("[data-testid=wallet-qr]", "data-text")
+        assert "RAHIMOV" in page.inner_text("[data-testid=offline-wallet]")
+        assert page.inner_text("[data-testid=offline-refreshed]").strip()
+    finally:
+        page.context.set_offline(False)
+    check = assess_as_the_app(app, text, "FOTEHOBOD", monkeypatch)
+    assert check.verdict.code is Code.VALID
+
+
+def test_chromium_finds_the_app_installable(playwright, app, tmp_path):
+    # A normal (not incognito) profile, as a phone's browser has: installability needs one.
+    context = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        args=CHROMIUM_ARGS,
+        viewport=MOBILE,
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        _open_wallet(page, app)
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+        cdp = context.new_cdp_session(page)
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"].endswith("/manifest.json") and not manifest["errors"]
+    finally:
+        context.close()
