@@ -7,7 +7,7 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.i18n import t
 from lbt_app.pages.applications import applications_page
-from lbt_app.pages.login import login_page
+from lbt_app.pages.login import login_page, signup_page
 from lbt_app.pages.officer import officer_page
 from lbt_app.pages.oversight import oversight_page
 from lbt_app.pages.residents import residents_page
@@ -48,6 +48,7 @@ app = rx.App(
     backend_exception_handler=_backend_error,
 )
 app.add_page(login_page, route=routes.LOGIN, title="LBT permits", on_load=LoginState.load)
+app.add_page(signup_page, route=routes.SIGNUP, title="Sign up", on_load=LoginState.load)
 app.add_page(
     authority_page, route=routes.AUTHORITY, title="Authority desk", on_load=AuthorityState.load
 )

@@ -3,6 +3,7 @@
 from lbt_app.core.access import Role
 
 LOGIN = "/"
+SIGNUP = "/signup"
 AUTHORITY = "/authority"
 RESIDENTS = "/authority/residents"
 APPLICATIONS = "/authority/applications"

@@ -2,8 +2,22 @@
 
 import reflex as rx
 
+from lbt_app import routes
 from lbt_app.components.layout import T, T_var, page
-from lbt_app.states.login import LoginState
+from lbt_app.states.login import LoginState, SignUpState
+
+
+def _error(message_id: rx.Var, testid: str) -> rx.Component:
+    return rx.cond(
+        message_id != "",
+        rx.callout(
+            T_var(message_id),
+            icon="triangle-alert",
+            color_scheme="red",
+            data_testid=testid,
+            width="100%",
+        ),
+    )
 
 
 def login_page() -> rx.Component:
@@ -33,18 +47,14 @@ def login_page() -> rx.Component:
                         width="100%",
                         size="3",
                     ),
-                    rx.cond(
-                        LoginState.error != "",
-                        rx.callout(
-                            T_var(LoginState.error),
-                            icon="triangle-alert",
-                            color_scheme="red",
-                            data_testid="login-error",
-                            width="100%",
-                        ),
-                    ),
+                    _error(LoginState.error, "login-error"),
                     rx.button(
                         T("Sign in"), type="submit", size="3", width="100%", data_testid="sign-in"
+                    ),
+                    rx.link(
+                        T("No account yet? Sign up to apply for a permit."),
+                        href=routes.SIGNUP,
+                        data_testid="to-signup",
                     ),
                     spacing="3",
                     width="100%",
@@ -57,4 +67,52 @@ def login_page() -> rx.Component:
             margin="24px auto",
         ),
         testid="login-page",
+    )
+
+
+def _input(name: str, label: rx.Var, **props) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=f"signup-{name}"),
+        rx.input(id=f"signup-{name}", name=name, required=True, width="100%", size="3", **props),
+        width="100%",
+        spacing="1",
+    )
+
+
+def signup_page() -> rx.Component:
+    return page(
+        rx.card(
+            rx.form(
+                rx.vstack(
+                    rx.heading(T("Sign up"), size="6"),
+                    _input("full_name", T("Your name"), auto_complete="name"),
+                    _input(
+                        "username",
+                        T("User name or phone number"),
+                        auto_complete="username",
+                        auto_capitalize="none",
+                    ),
+                    _input(
+                        "password", T("Password"), type="password", auto_complete="new-password"
+                    ),
+                    _input(
+                        "password_again",
+                        T("Password again"),
+                        type="password",
+                        auto_complete="new-password",
+                    ),
+                    _error(SignUpState.error, "signup-error"),
+                    rx.button(
+                        T("Sign up"), type="submit", size="3", width="100%", data_testid="sign-up"
+                    ),
+                    spacing="3",
+                    width="100%",
+                ),
+                on_submit=SignUpState.sign_up,
+            ),
+            width="100%",
+            max_width="420px",
+            margin="24px auto",
+        ),
+        testid="signup-page",
     )

@@ -2,9 +2,12 @@
 
 import reflex as rx
 
+from lbt_app.components.files import IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.wallet import LiveQr
+from lbt_app.core import imaging
 from lbt_app.pages.residents import authority_nav
+from lbt_app.services.applications import MAX_PROOF_BYTES
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 
 
@@ -462,6 +465,94 @@ def _wallet_stay() -> rx.Component:
     )
 
 
+def _apply_field(name: str, label: rx.Var, **props) -> rx.Component:
+    return rx.vstack(
+        rx.text(label, size="2"),
+        rx.input(name=name, width="100%", size="3", data_testid=f"apply-{name}", **props),
+        rx.cond(
+            WalletState.apply_errors.contains(name),
+            rx.text(T_var(WalletState.apply_errors[name]), color_scheme="red", size="1"),
+        ),
+        width="100%",
+        spacing="1",
+    )
+
+
+def _apply() -> rx.Component:
+    errors = WalletState.apply_errors
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading(T("Apply for a permit"), size="4"),
+                rx.cond(
+                    WalletState.needs_record,
+                    rx.vstack(
+                        _apply_field("surname_native", T("Surname (native script)")),
+                        _apply_field("given_names_native", T("Given names (native script)")),
+                        _apply_field("birth_date", T("Date of birth"), type="date"),
+                        _apply_field("sex", T("Sex (M, F, X)"), max_length=1),
+                        _apply_field("nationality", T("Nationality (e.g. TJK)"), max_length=3),
+                        _apply_field("document_number", T("Document number")),
+                        _apply_field("address", T("Address")),
+                        rx.text(T("Border area"), size="2"),
+                        rx.el.select(
+                            rx.foreach(WalletState.apply_areas, lambda a: rx.el.option(a, value=a)),
+                            name="border_area",
+                            data_testid="apply-border_area",
+                            style={"padding": "8px"},
+                        ),
+                        _apply_field("residence_since", T("Resident since"), type="date"),
+                        rx.hstack(
+                            rx.cond(
+                                WalletState.apply_photo != "",
+                                rx.image(src=WalletState.apply_photo, width="60px", height="80px"),
+                            ),
+                            file_button(
+                                rx.icon("camera", size=16),
+                                T("Photo"),
+                                upload_id="apply-photo",
+                                accept=IMAGE_TYPES,
+                                max_size=imaging.DEFAULT_MAX_BYTES,
+                                handler=WalletState.upload_photo,
+                                variant="soft",
+                            ),
+                            rx.cond(
+                                errors.contains("photo"),
+                                rx.text(T_var(errors["photo"]), color_scheme="red", size="1"),
+                            ),
+                            align="center",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                rx.hstack(
+                    file_button(
+                        rx.icon("file-plus", size=16),
+                        T("Proof of residence"),
+                        upload_id="apply-proof",
+                        accept=PROOF_TYPES,
+                        max_size=MAX_PROOF_BYTES,
+                        handler=WalletState.upload_proof,
+                        variant="soft",
+                    ),
+                    rx.text(WalletState.proof_name, size="2", data_testid="apply-proof-name"),
+                    align="center",
+                ),
+                rx.cond(
+                    errors.contains("proof"),
+                    rx.text(T_var(errors["proof"]), color_scheme="red", size="1"),
+                ),
+                rx.button(T("Send the application"), type="submit", size="3", data_testid="apply"),
+                width="100%",
+            ),
+            on_submit=WalletState.apply,
+            width="100%",
+        ),
+        width="100%",
+        data_testid="apply-form",
+    )
+
+
 def wallet_page() -> rx.Component:
     return page(
         rx.heading(T("My permit"), size="6"),
@@ -470,6 +561,21 @@ def wallet_page() -> rx.Component:
             rx.text(T("You have no permit yet.")),
             rx.vstack(_wallet_card(), _wallet_stay(), width="100%"),
         ),
+        rx.foreach(
+            WalletState.applications,
+            lambda a: rx.text(
+                T("Application"),
+                " · ",
+                a["at"],
+                " · ",
+                T_var(a["status_label"]),
+                " ",
+                a["reason"],
+                data_testid="application-status",
+                data_status=a["status"],
+            ),
+        ),
+        rx.cond(WalletState.can_apply, _apply()),
         testid="wallet-page",
     )
 

@@ -10,6 +10,7 @@ be approved.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -28,11 +29,20 @@ from lbt_app.db.models import (
     PermitStatus,
     RefusalEntry,
     Resident,
+    User,
 )
 from lbt_app.i18n import N_
 from lbt_app.services import audit
 from lbt_app.services.issuing import IssueError, IssueRequest, issue_permit, years_after
-from lbt_app.services.residents import home_areas, own_resident
+from lbt_app.services.residents import (
+    DOCUMENT_TAKEN,
+    check_record,
+    columns,
+    document_taken,
+    home_areas,
+    own_resident,
+    store_photo,
+)
 
 RULES: dict[str, str] = {
     "lives_in_area": N_("Lives in the authority's border area"),
@@ -168,6 +178,18 @@ def submit(
     """Register an application at the desk, with its proof of residence (JPEG, PNG or PDF)."""
     principal = require(principal, Action.MANAGE_PERMITS)
     resident = own_resident(session, principal, resident_id)
+    return _file(session, principal, resident, principal.authority_id or 0, proof, now)
+
+
+def _file(
+    session: Session,
+    actor: Principal,
+    resident: Resident,
+    authority_id: int,
+    proof: bytes,
+    now: datetime,
+) -> Application:
+    """The application itself, from the desk or online: one waiting per resident."""
     if len(proof) > MAX_PROOF_BYTES:
         raise ApplicationError(N_("The file is too large."))
     content_type = next((t for magic, t in _MAGIC.items() if proof.startswith(magic)), None)
@@ -192,7 +214,7 @@ def submit(
     session.flush()
     application = Application(
         resident_id=resident.id or 0,
-        authority_id=principal.authority_id or 0,
+        authority_id=authority_id,
         proof_id=document.id,
         submitted_at=now,
     )
@@ -202,11 +224,92 @@ def submit(
         session=session,
         action="application_submitted",
         now=now,
-        actor=principal,
+        actor=actor,
         subject=resident.document_number,
         detail={"application": application.id},
     )
     return application
+
+
+def applicant_areas(session: Session) -> dict[str, int]:
+    """Border areas whose residents can apply: those with an issuing authority of their country."""
+    rows = session.exec(
+        select(BorderArea.code, BorderArea.id)
+        .join(
+            Authority,
+            (col(Authority.agreement_id) == BorderArea.agreement_id)
+            & (col(Authority.country) == BorderArea.country),
+        )
+        .where(Authority.kind == "issuing")
+        .order_by(BorderArea.code)
+    ).all()
+    return {code: area_id for code, area_id in rows if area_id is not None}
+
+
+def apply_online(
+    *,
+    session: Session,
+    principal: Principal | None,
+    raw: Mapping[str, object],
+    photo: bytes | None,
+    proof: bytes,
+    now: datetime,
+) -> tuple[Application | None, dict[str, str]]:
+    """A resident applies from the wallet: the first time with their record and photo, after a
+    rejection with a new proof only. Field errors change nothing."""
+    principal = require(principal, Action.VIEW_WALLET)
+    user = session.get(User, principal.user_id)
+    if user is None:
+        raise ApplicationError(N_("You are not allowed to do this."))
+    if user.resident_id is not None:
+        resident = session.get(Resident, user.resident_id)
+        if resident is None:
+            raise ApplicationError(N_("No such resident."))
+        return _file(session, principal, resident, resident.authority_id, proof, now), {}
+    areas = applicant_areas(session)
+    record, errors = check_record(raw, today=now.date(), areas=areas)
+    if record is not None and document_taken(session, record.document_number):
+        errors = {"document_number": DOCUMENT_TAKEN}
+    if not errors and not photo:
+        errors = {"photo": N_("A photo is required.")}
+    if record is None or errors:
+        return None, errors
+    area = session.get(BorderArea, areas[record.border_area])
+    authority = session.exec(
+        select(Authority).where(
+            Authority.agreement_id == (area.agreement_id if area else 0),
+            Authority.country == (area.country if area else ""),
+            Authority.kind == "issuing",
+        )
+    ).first()
+    if authority is None:
+        raise ApplicationError(N_("Not a border area of this authority."))
+    portrait = store_photo(session, photo, now)
+    resident = Resident(
+        authority_id=authority.id or 0,
+        created_at=now,
+        photo_id=portrait.id,
+        **columns(record, areas),
+    )
+    session.add(resident)
+    session.flush()
+    user.resident_id = resident.id
+    session.add(user)
+    return _file(session, principal, resident, authority.id or 0, proof, now), {}
+
+
+def own_applications(*, session: Session, principal: Principal | None) -> list[Application]:
+    """The caller's own applications, newest first (a resident follows theirs)."""
+    principal = require(principal, Action.VIEW_WALLET)
+    if principal.resident_id is None:
+        return []
+    return list(
+        session.exec(
+            select(Application)
+            .where(Application.resident_id == principal.resident_id)
+            .order_by(col(Application.submitted_at).desc())
+        ).all()
+    )
 
 
 def approve(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from functools import cache
 from pwdlib import PasswordHash
 from sqlmodel import Session, col, func, select
 
-from lbt_app.core.access import Principal
+from lbt_app.core.access import Principal, Role
 from lbt_app.db.models import AuditEvent, Authority, LoginSession, User
 from lbt_app.i18n import N_
 from lbt_app.services import audit
@@ -101,18 +102,55 @@ def sign_in(*, session: Session, username: str, password: str, now: datetime) ->
             session=session, action="login_failed", now=now, actor_name=username, subject=username
         )
         return SignIn(None, None, N_("Wrong user name or password."))
+    return _open_session(session, user, now, "login")
+
+
+def _open_session(session: Session, user: User, now: datetime, action: str) -> SignIn:
     token = secrets.token_urlsafe(32)
     session.add(
         LoginSession(
             token_hash=_token_hash(token),
             user_id=user.id or 0,
             created_at=now,
-            expires_at=now + timedelta(hours=settings.session_hours),
+            expires_at=now + timedelta(hours=get_settings().session_hours),
         )
     )
     principal = principal_of(session=session, user=user)
-    audit.record(session=session, action="login", now=now, actor=principal, subject=username)
+    audit.record(session=session, action=action, now=now, actor=principal, subject=user.username)
     return SignIn(token, principal, None)
+
+
+# A user name, or a phone number (digits, an optional leading +).
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}|\+?[0-9]{7,15}")
+MIN_PASSWORD = 8
+
+
+def sign_up(
+    *, session: Session, username: str, password: str, full_name: str, now: datetime
+) -> SignIn:
+    """A resident opens an account (then applies from the wallet); signed in at once."""
+    username = username.strip().lower().replace(" ", "")
+    full_name = " ".join(full_name.split())[:200]
+    if not _USERNAME.fullmatch(username):
+        return SignIn(
+            None, None, N_("A user name of 3 to 64 letters and digits, or a phone number.")
+        )
+    if len(password) < MIN_PASSWORD:
+        return SignIn(None, None, N_("A password of at least 8 characters."))
+    if not full_name:
+        return SignIn(None, None, N_("Enter your name."))
+    if session.exec(select(User.id).where(User.username == username)).first() is not None:
+        return SignIn(None, None, N_("This user name is taken."))
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        full_name=full_name,
+        role=Role.RESIDENT,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return _open_session(session, user, now, "signed_up")
 
 
 def principal_for_token(*, session: Session, token: str, now: datetime) -> Principal | None:

@@ -193,7 +193,7 @@ def own_resident(session: Session, principal: Principal, resident_id: int) -> Re
     return row
 
 
-def _document_taken(session: Session, number: str, except_id: int | None = None) -> bool:
+def document_taken(session: Session, number: str, except_id: int | None = None) -> bool:
     query = select(Resident.id).where(Resident.document_number == number)
     if except_id is not None:
         query = query.where(Resident.id != except_id)
@@ -217,7 +217,7 @@ def store_photo(session: Session, data: bytes, now: datetime) -> Document:
     return document
 
 
-def _columns(record: ResidentInput, areas: Mapping[str, int]) -> dict[str, object]:
+def columns(record: ResidentInput, areas: Mapping[str, int]) -> dict[str, object]:
     """The record as Resident column values (the area code becomes its id)."""
     values = asdict(record)
     values["border_area_id"] = areas[values.pop("border_area")]
@@ -238,14 +238,14 @@ def save_resident(
     existing = own_resident(session, principal, resident_id) if resident_id else None
     areas = home_areas(session, principal)
     record, errors = check_record(raw, today=now.date(), areas=areas)
-    if record is not None and _document_taken(session, record.document_number, resident_id):
+    if record is not None and document_taken(session, record.document_number, resident_id):
         errors = {"document_number": DOCUMENT_TAKEN}
     if existing is None and not photo and not errors:
         errors = {"photo": N_("A photo is required.")}
     if record is None or errors:
         return None, errors
     portrait = store_photo(session, photo, now) if photo else None
-    values = _columns(record, areas)
+    values = columns(record, areas)
     changed = sorted(
         name for name, value in values.items() if existing and getattr(existing, name) != value
     )
@@ -458,7 +458,7 @@ def import_csv(
         if record.document_number in taken:
             report.errors.append((line, "document_number", DOCUMENT_TAKEN))
             continue
-        row = _columns(record, areas)
+        row = columns(record, areas)
         row["search_text"] = Resident.compose_search_text(
             record.surname_native,
             record.given_names_native,

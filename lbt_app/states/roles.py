@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import reflex as rx
 from babel.dates import format_date, format_datetime
 from sqlmodel import select
 
+from lbt_app.core import imaging
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action
 from lbt_app.core.qr import render_png
 from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.db.engine import session_scope
-from lbt_app.db.models import PermitStatus, User
+from lbt_app.db.models import ApplicationStatus, PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
 from lbt_app.services import applications, cards, issuing, permits, statistics, wallet
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
+from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
 from lbt_app.states.session import SessionState
 
@@ -276,8 +279,24 @@ class AuthorityState(SessionState):
 OFFLINE_EMPTY = N_("Open your permit once while online; then it shows here without a network.")
 
 
+APPLICATION_LABEL = {
+    ApplicationStatus.SUBMITTED: N_("Submitted, under review"),
+    ApplicationStatus.APPROVED: N_("Approved"),
+    ApplicationStatus.REJECTED: N_("Rejected"),
+}
+
+
 class WalletState(SessionState):
     permits: list[dict[str, str]] = []
+    applications: list[dict[str, str]] = []
+    can_apply: bool = False
+    needs_record: bool = False  # no registry record yet: the first application carries it
+    apply_areas: list[str] = []
+    apply_errors: dict[str, str] = {}
+    apply_photo: str = ""  # preview of the cropped photo
+    proof_name: str = ""
+    _photo: bytes = b""
+    _proof: bytes = b""
     card: dict[str, str] = {}
     stay: dict[str, str] = {}
     recent: list[dict[str, str]] = []
@@ -309,14 +328,33 @@ class WalletState(SessionState):
         with session_scope() as session:
             rows = permits.list_permits(session=session, principal=principal, today=now.date())
             view = wallet.wallet_view(session=session, principal=principal, now=now)
-            secret = wallet.activate(
-                session=session,
-                principal=principal,
-                kek=get_settings().key_encryption_key(),
-                now=now,
+            secret = (
+                wallet.activate(
+                    session=session,
+                    principal=principal,
+                    kek=get_settings().key_encryption_key(),
+                    now=now,
+                )
+                if principal.resident_id is not None
+                else b""
             )
+            mine = applications.own_applications(session=session, principal=principal)
+            self.apply_areas = sorted(applications.applicant_areas(session))
         self.permits = _rows(rows, lang)
-        self.live_secret = base64.b64encode(secret).decode()
+        self.live_secret = base64.b64encode(secret).decode() if secret else ""
+        self.needs_record = principal.resident_id is None
+        self.applications = [
+            {
+                "at": format_day(a.submitted_at.date(), lang),
+                "status": str(a.status),
+                "status_label": APPLICATION_LABEL[a.status],
+                "reason": a.reason,
+            }
+            for a in mine
+        ]
+        usable = view is not None and view.status is PermitStatus.ACTIVE
+        waiting = any(a.status is ApplicationStatus.SUBMITTED for a in mine)
+        self.can_apply = not usable and not waiting
         if view is None:
             self.card, self.stay, self.recent, self.renew_soon = {}, {}, [], False
             return None
@@ -361,6 +399,57 @@ class WalletState(SessionState):
         ]
         self.renew_soon = view.renew_soon
         return None
+
+    @rx.event
+    async def upload_photo(self, files: list[rx.UploadFile]):
+        if self._permit(Action.VIEW_WALLET) is None:
+            return self._refused()
+        if not files:
+            return None
+        portrait = await asyncio.to_thread(
+            imaging.portrait_jpeg, await files[0].read(imaging.DEFAULT_MAX_BYTES + 1)
+        )
+        if portrait.jpeg is None:
+            self.apply_errors = {"photo": portrait.error or imaging.NOT_AN_IMAGE}
+            return None
+        self._photo = portrait.jpeg
+        self.apply_photo = "data:image/jpeg;base64," + base64.b64encode(portrait.jpeg).decode()
+        self.apply_errors = {k: v for k, v in self.apply_errors.items() if k != "photo"}
+        return None
+
+    @rx.event
+    async def upload_proof(self, files: list[rx.UploadFile]):
+        if self._permit(Action.VIEW_WALLET) is None:
+            return self._refused()
+        if not files:
+            return None
+        self._proof = await files[0].read(applications.MAX_PROOF_BYTES + 1)
+        self.proof_name = str(files[0].name or "")[:80]
+        return None
+
+    @rx.event
+    def apply(self, form: dict):
+        principal = self._permit(Action.VIEW_WALLET)
+        if principal is None:
+            return self._refused()
+        try:
+            with session_scope() as session:
+                application, errors = applications.apply_online(
+                    session=session,
+                    principal=principal,
+                    raw={k: str(v)[:300] for k, v in form.items()},
+                    photo=self._photo or None,
+                    proof=self._proof,
+                    now=utcnow(),
+                )
+        except (IssueError, ResidentError) as error:
+            self.apply_errors = {"proof": str(error)}
+            return None
+        self.apply_errors = errors
+        if application is None:
+            return rx.toast.error(self._t("Please correct the marked fields."))
+        self._photo, self._proof, self.apply_photo, self.proof_name = b"", b"", "", ""
+        return [WalletState.load, rx.toast.success(self._t("Application registered."))]
 
 
 class AdminState(SessionState):

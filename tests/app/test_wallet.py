@@ -94,3 +94,102 @@ def test_the_offline_page_carries_every_translation_of_its_note():
     page = (PROJECT_ROOT / "assets" / "wallet-offline.html").read_text()
     for lang in LANGUAGES:
         assert f'<p lang="{lang}">{html.escape(t(OFFLINE_EMPTY, lang))}</p>' in page, lang
+
+
+def test_a_resident_signs_up_applies_online_and_follows_the_application(session):
+    import io
+
+    from PIL import Image
+
+    from lbt_app.db.models import Application, ApplicationStatus, User
+    from lbt_app.services import applications, auth
+    from lbt_app.services.applications import ApplicationError
+
+    bad = [
+        ("x", "long-enough-pw", "N"),
+        ("new.person", "short", "N"),
+        ("new.person", "long-enough-pw", " "),
+        ("farhod", "long-enough-pw", "Someone"),
+    ]
+    for username, password, name in bad:
+        refused = auth.sign_up(
+            session=session, username=username, password=password, full_name=name, now=NOW
+        )
+        assert refused.error and refused.token is None
+    signed = auth.sign_up(
+        session=session, username="+992900112233", password="a-long-pass", full_name="Z", now=NOW
+    )
+    assert signed.token and signed.principal.resident_id is None
+    me = signed.principal
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 400), (180, 160, 150)).save(photo, "JPEG")
+    record = {
+        "surname_native": "Саидова",
+        "given_names_native": "Нилуфар",
+        "birth_date": "1985-05-05",
+        "sex": "F",
+        "nationality": "TJK",
+        "document_number": "N1234567",
+        "address": "Ғафуров",
+        "border_area": "TJ-SGD",
+        "residence_since": "2001-01-01",
+    }
+    proof = b"%PDF-1.4 proof of residence"
+    none, errors = applications.apply_online(
+        session=session, principal=me, raw=record, photo=None, proof=proof, now=NOW
+    )
+    assert none is None and errors == {"photo": "A photo is required."}
+    application, errors = applications.apply_online(
+        session=session, principal=me, raw=record, photo=photo.getvalue(), proof=proof, now=NOW
+    )
+    assert errors == {} and application.status is ApplicationStatus.SUBMITTED
+    user = session.exec(select(User).where(User.username == "+992900112233")).one()
+    assert user.resident_id == application.resident_id
+    me = principal(session, "+992900112233")
+    with pytest.raises(ApplicationError, match="already has an application"):
+        applications.apply_online(
+            session=session, principal=me, raw={}, photo=None, proof=proof, now=NOW
+        )
+    staff_queue = applications.queue(
+        session=session, principal=principal(session, "staff"), today=NOW.date()
+    )
+    assert application.id in [p.application.id for p in staff_queue]
+    applications.reject(
+        session=session,
+        principal=principal(session, "staff"),
+        application_id=application.id,
+        reason="The proof is unreadable",
+        now=NOW,
+    )
+    mine = applications.own_applications(session=session, principal=me)
+    assert [(a.status, a.reason) for a in mine] == [
+        (ApplicationStatus.REJECTED, "The proof is unreadable")
+    ]
+    again, _ = applications.apply_online(  # after a rejection: a new proof is enough
+        session=session, principal=me, raw={}, photo=None, proof=proof, now=NOW
+    )
+    assert again.status is ApplicationStatus.SUBMITTED
+    assert (
+        len(
+            session.exec(
+                select(Application).where(Application.resident_id == user.resident_id)
+            ).all()
+        )
+        == 2
+    )
+
+
+def test_a_resident_sees_only_their_own_wallet_and_applications(session):
+    from lbt_app.services import applications
+
+    farhod = wallet.wallet_view(session=session, principal=principal(session, "farhod"), now=NOW)
+    gulnora = wallet.wallet_view(session=session, principal=principal(session, "gulnora"), now=NOW)
+    assert farhod.holder_latin == "RAHIMOV FARHOD" and gulnora.holder_latin == "NAZAROVA GULNORA"
+    davlat = principal(session, "davlat")
+    assert wallet.wallet_view(session=session, principal=davlat, now=NOW) is None
+    assert [
+        a.resident_id for a in applications.own_applications(session=session, principal=davlat)
+    ] == [davlat.resident_id]
+    for username in ["officer1", "staff", "admin"]:
+        with pytest.raises(AccessDenied):
+            wallet.wallet_view(session=session, principal=principal(session, username), now=NOW)

@@ -208,3 +208,24 @@ def assess_as_the_app(app: RunningApp, text: str, point_code: str | None, monkey
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def approve_as_the_app(app: RunningApp, session, staff, application_id: int) -> None:
+    """Approve through the service layer with the app's KEK (its signing key is sealed with it)."""
+    from dataclasses import replace
+
+    from lbt_app.db.types import utcnow
+    from lbt_app.services import applications
+    from lbt_app.settings import get_settings
+
+    app_settings = replace(get_settings(), data_dir=Path(app.env["LBT_DATA_DIR"]), kek_env=None)
+    kek = app_settings.key_encryption_key()
+    applications.approve(
+        session=session,
+        principal=staff,
+        application_id=application_id,
+        years=2,
+        points=["FOTEHOBOD"],
+        kek=kek,
+        now=utcnow(),
+    )

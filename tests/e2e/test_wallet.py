@@ -8,22 +8,32 @@ import json
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
+from sqlmodel import Session, select
 
 from lbt_app.core import live
 from lbt_app.core.qr import render_png
 from lbt_app.core.verdict import Code
+from lbt_app.db.models import Application, Resident, User
 from lbt_app.db.types import utcnow
+from lbt_app.services.auth import principal_of
 from tests.e2e.camera import SIZE, write_y4m
 from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MOBILE,
+    approve_as_the_app,
     assess_as_the_app,
+    audit_details,
+    capture_sockets,
+    forge_event,
     hydrated,
+    permit_field,
     sign_in,
     sign_in_as_officer,
     verdict_of,
+    wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -122,3 +132,88 @@ def test_chromium_finds_the_app_installable(playwright, app, tmp_path):
         assert manifest["url"].endswith("/manifest.json") and not manifest["errors"]
     finally:
         context.close()
+
+
+def _jpeg(size=(300, 400)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (180, 160, 150)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_sign_up_apply_get_approved_and_carry_the_permit(page, app):
+    page.goto(app.url + "/")
+    hydrated(page)
+    page.click("[data-testid=to-signup]")
+    page.wait_for_url("**/signup")
+    hydrated(page)
+    page.fill("#signup-full_name", "Nilufar Saidova")
+    page.fill("#signup-username", "+992900445566")
+    page.fill("#signup-password", "border-2026-pass")
+    page.fill("#signup-password_again", "border-2026-pass")
+    page.click("[data-testid=sign-up]")
+    page.wait_for_url("**/wallet")
+    page.wait_for_selector("[data-testid=apply-form]")
+    for name, value in {
+        "surname_native": "Саидова",
+        "given_names_native": "Нилуфар",
+        "birth_date": "1985-05-05",
+        "sex": "F",
+        "nationality": "TJK",
+        "document_number": "E2E30001",
+        "address": "Ғафуров, кӯчаи Исмоили Сомонӣ 1",
+        "residence_since": "2001-01-01",
+    }.items():
+        page.fill(f"[data-testid=apply-{name}]", value)
+    photo = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
+    page.set_input_files("#apply-photo input[type=file]", files=[photo])
+    page.wait_for_selector("[data-testid=apply-form] img")
+    proof = {"name": "proof.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}
+    page.set_input_files("#apply-proof input[type=file]", files=[proof])
+    page.wait_for_selector("[data-testid=apply-proof-name]:has-text('proof.pdf')")
+    page.click("[data-testid=apply]")
+    page.wait_for_selector("[data-testid=application-status][data-status=submitted]")
+    assert page.locator("[data-testid=apply-form]").count() == 0
+
+    # The authority approves (its portal has its own test); here through the service layer.
+    with Session(app.engine()) as session:
+        application_id = session.exec(
+            select(Application.id)
+            .join(Resident, Resident.id == Application.resident_id)
+            .where(Resident.document_number == "E2E30001")
+        ).one()
+        staff = session.exec(select(User).where(User.username == "staff")).one()
+        approve_as_the_app(app, session, principal_of(session=session, user=staff), application_id)
+        session.commit()
+    page.reload()
+    hydrated(page)
+    page.wait_for_function(
+        "document.querySelector('[data-testid=wallet-qr]')?.dataset.text?.startsWith('LBTL:')"
+    )
+    assert "SAIDOVA NILUFAR" in page.inner_text("[data-testid=wallet-permit]")
+
+
+def test_a_resident_cannot_reach_another_residents_data_by_forged_events(page, app):
+    from lbt_app.states.residents import ResidentsState
+    from lbt_app.states.roles import AuthorityState
+
+    number = permit_field(app, "RAHIMOV")
+    with app.engine().connect() as conn:
+        farhod = conn.execute(
+            sa.text("SELECT id FROM resident WHERE surname_latin = 'RAHIMOV'")
+        ).scalar_one()
+    denied = len(audit_details(app, "access_denied"))
+    sockets = capture_sockets(page)
+    sign_in(page, app, "gulnora", "gulnora-demo-2026")
+    page.wait_for_url("**/wallet")
+    hydrated(page)
+    forge_event(
+        sockets, f"{AuthorityState.get_full_name()}.open_permit", {"number": number}, "/wallet"
+    )
+    forge_event(
+        sockets,
+        f"{ResidentsState.get_full_name()}.open_resident",
+        {"resident_id": str(farhod)},
+        "/wallet",
+    )
+    assert wait_until(page, lambda: len(audit_details(app, "access_denied")) >= denied + 2)
+    assert "RAHIMOV" not in page.content()
