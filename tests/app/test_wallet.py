@@ -193,3 +193,33 @@ def test_a_resident_sees_only_their_own_wallet_and_applications(session):
     for username in ["officer1", "staff", "admin"]:
         with pytest.raises(AccessDenied):
             wallet.wallet_view(session=session, principal=principal(session, username), now=NOW)
+
+
+def _resident_principal(session, surname):
+    import dataclasses
+
+    permit = permit_of(session, surname)
+    return dataclasses.replace(principal(session, "farhod"), resident_id=permit.resident_id)
+
+
+@pytest.mark.parametrize(
+    ("surname", "status"),
+    [("QODIROV", "suspended"), ("GHAFUROVA", "revoked"), ("HASANOV", "expired")],
+)
+def test_the_wallet_says_plainly_when_the_permit_cannot_be_used(session, surname, status):
+    view = wallet.wallet_view(
+        session=session, principal=_resident_principal(session, surname), now=NOW
+    )
+    assert str(view.status) == status and not view.renew_soon
+
+
+def test_a_renewal_reminder_shows_from_sixty_days_before_the_end(session):
+    me = _resident_principal(session, "RAHIMOV")
+    until = permit_of(session, "RAHIMOV").valid_until
+    early = wallet.wallet_view(session=session, principal=me, now=NOW)
+    assert not early.renew_soon
+    for days_left, reminded in [(61, False), (60, True), (1, True)]:
+        moment = NOW.replace(year=until.year, month=until.month, day=until.day) - timedelta(
+            days=days_left
+        )
+        assert wallet.wallet_view(session=session, principal=me, now=moment).renew_soon is reminded
