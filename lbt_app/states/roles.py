@@ -287,7 +287,6 @@ APPLICATION_LABEL = {
 
 
 class WalletState(SessionState):
-    permits: list[dict[str, str]] = []
     applications: list[dict[str, str]] = []
     can_apply: bool = False
     needs_record: bool = False  # no registry record yet: the first application carries it
@@ -326,7 +325,6 @@ class WalletState(SessionState):
         self._show(principal)
         now, lang = utcnow(), self.lang
         with session_scope() as session:
-            rows = permits.list_permits(session=session, principal=principal, today=now.date())
             view = wallet.wallet_view(session=session, principal=principal, now=now)
             secret = (
                 wallet.activate(
@@ -340,7 +338,6 @@ class WalletState(SessionState):
             )
             mine = applications.own_applications(session=session, principal=principal)
             self.apply_areas = sorted(applications.applicant_areas(session))
-        self.permits = _rows(rows, lang)
         self.live_secret = base64.b64encode(secret).decode() if secret else ""
         self.needs_record = principal.resident_id is None
         self.applications = [

@@ -139,11 +139,12 @@ def test_page_loads_turn_away_other_roles(db_url, cls, allowed):
             )
 
 
-def test_the_wallet_shows_only_the_residents_own_permits(db_url):
+def test_the_wallet_shows_only_the_residents_own_permit(db_url):
     state = _sub(_client("farhod"), WalletState)
     WalletState.load.fn(state)
-    assert len(state.permits) == 1
-    assert state.permits[0]["status"] == "active"
+    assert (state.card["latin"], state.card["status"]) == ("RAHIMOV FARHOD", "active")
+    assert state.card["payload"].startswith("LBT1:") and state.live_secret
+    assert state.applications and not state.can_apply
 
 
 def test_sign_out_ends_the_server_session(db_url):
