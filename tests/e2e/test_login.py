@@ -55,7 +55,8 @@ def test_a_resident_forcing_the_authority_page_is_turned_away(page, app):
     page.wait_for_url("**/wallet")
     page.goto(app.url + "/authority")
     page.wait_for_url("**/wallet")
-    assert page.locator("[data-testid=authority-page]").count() == 0
+    page.wait_for_selector("[data-testid=wallet-page]")  # the redirect has rendered
+    page.wait_for_selector("[data-testid=authority-page]", state="detached")
 
 
 def test_an_anonymous_visitor_is_sent_to_sign_in(page, app):
