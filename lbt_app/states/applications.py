@@ -63,13 +63,10 @@ class ApplicationsState(SessionState):
         if principal is None:
             return self._turn_away()
         self._show(principal)
-        self._refresh()
+        self._refresh(principal)
         return None
 
-    def _refresh(self) -> None:
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return
+    def _refresh(self, principal: Principal) -> None:
         today = utcnow().date()
         with session_scope() as session:
             pending = applications.queue(session=session, principal=principal, today=today)
@@ -146,7 +143,7 @@ class ApplicationsState(SessionState):
         if problem:
             return rx.toast.error(self._t(problem))
         self.selected = 0
-        self._refresh()
+        self._refresh(principal)
         return rx.toast.success(self._t("Permit issued."))
 
     @rx.event
@@ -166,7 +163,7 @@ class ApplicationsState(SessionState):
         except IssueError as error:
             return rx.toast.error(self._t(str(error)))
         self.selected = 0
-        self._refresh()
+        self._refresh(principal)
         return rx.toast.success(self._t("Application rejected."))
 
     @rx.event(background=True)
@@ -196,5 +193,5 @@ class ApplicationsState(SessionState):
                 issued=len(ids) - failed,
                 failed=failed,
             )
-            self._refresh()
+            self._refresh(principal)
         return None

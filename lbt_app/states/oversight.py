@@ -7,13 +7,13 @@ import json
 import reflex as rx
 from babel.dates import format_datetime
 
-from lbt_app.core.access import Action
+from lbt_app.core.access import Action, Principal
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
 from lbt_app.services import oversight
 from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
-from lbt_app.states.session import SessionState
+from lbt_app.states.session import SessionState, page_number
 
 
 class OversightState(SessionState):
@@ -38,13 +38,10 @@ class OversightState(SessionState):
             return self._turn_away()
         self._show(principal)
         self.chain_ok, self.chain = self._chain_check()
-        self._refresh()
+        self._refresh(principal)
         return None
 
-    def _refresh(self) -> None:
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return
+    def _refresh(self, principal: Principal) -> None:
         lang = self.lang
         with session_scope() as session:
             events, self.total = oversight.audit_log(
@@ -84,20 +81,22 @@ class OversightState(SessionState):
 
     @rx.event
     def filter(self, form: dict):
-        if self._permit(Action.MANAGE_PERMITS) is None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
             return self._refused()
         action = str(form.get("action", ""))
         self.action = action if action in self.actions else ""
         self.text, self.page = str(form.get("text", ""))[:64], 1
-        self._refresh()
+        self._refresh(principal)
         return None
 
     @rx.event
     def go_to_page(self, page: int):
-        if self._permit(Action.MANAGE_PERMITS) is None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
             return self._refused()
-        self.page = max(1, int(page)) if isinstance(page, int | float) else 1
-        self._refresh()
+        self.page = page_number(page)
+        self._refresh(principal)
         return None
 
     @rx.event
@@ -118,5 +117,5 @@ class OversightState(SessionState):
                 )
         except PermitError as error:
             return rx.toast.error(self._t(str(error)))
-        self._refresh()
+        self._refresh(principal)
         return rx.toast.success(self._t("Saved."))

@@ -8,7 +8,7 @@ import base64
 import reflex as rx
 
 from lbt_app.core import imaging
-from lbt_app.core.access import Action
+from lbt_app.core.access import Action, Principal
 from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.core.translit import latin
 from lbt_app.db.engine import session_scope
@@ -18,7 +18,7 @@ from lbt_app.services import applications, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import FIELDS, ResidentError
-from lbt_app.states.session import SessionState
+from lbt_app.states.session import SessionState, page_number
 
 PHOTO_UPLOAD_ID = "resident-photo"
 CSV_UPLOAD_ID = "residents-csv"
@@ -71,13 +71,10 @@ class ResidentsState(SessionState):
         self._show(principal)
         with session_scope() as session:
             self.areas = sorted(residents.home_areas(session, principal))
-        self._search()
+        self._search(principal)
         return None
 
-    def _search(self) -> None:
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return
+    def _search(self, principal: Principal) -> None:
         with session_scope() as session:
             found, self.total = residents.search_residents(
                 session=session, principal=principal, query=self.query, page=self.page
@@ -97,18 +94,20 @@ class ResidentsState(SessionState):
 
     @rx.event
     def search(self, form: dict):
-        if self._permit(Action.MANAGE_PERMITS) is None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
             return self._refused()
         self.query, self.page = str(form.get("query", ""))[:100], 1
-        self._search()
+        self._search(principal)
         return None
 
     @rx.event
     def go_to_page(self, page: int):
-        if self._permit(Action.MANAGE_PERMITS) is None:
+        principal = self._permit(Action.MANAGE_PERMITS)
+        if principal is None:
             return self._refused()
-        self.page = max(1, int(page)) if isinstance(page, int | float) else 1
-        self._search()
+        self.page = page_number(page)
+        self._search(principal)
         return None
 
     @rx.event
@@ -298,7 +297,7 @@ class ResidentsState(SessionState):
         if saved_id == 0:
             return rx.toast.error(self._t("Please correct the marked fields."))
         self.form_open, self._photo = False, b""
-        self._search()
+        self._search(principal)
         return [ResidentsState.open_resident(str(saved_id)), rx.toast.success(self._t("Saved."))]
 
     @rx.event
@@ -362,5 +361,5 @@ class ResidentsState(SessionState):
                 {"line": str(line), "field": name, "message": self._t(message)}
                 for line, name, message in report.errors[:200]
             ]
-            self._search()
+            self._search(principal)
         return None

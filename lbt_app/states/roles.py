@@ -10,7 +10,7 @@ from babel.dates import format_date, format_datetime
 from sqlmodel import select
 
 from lbt_app.core import imaging
-from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action
+from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action, Principal
 from lbt_app.core.qr import render_png
 from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.db.engine import session_scope
@@ -78,13 +78,10 @@ class AuthorityState(SessionState):
         if principal is None:
             return self._turn_away()
         self._show(principal)
-        self._refresh()
+        self._refresh(principal)
         return None
 
-    def _refresh(self) -> None:
-        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
-        if principal is None:
-            return
+    def _refresh(self, principal: Principal) -> None:
         now, lang = utcnow(), self.lang
         with session_scope() as session:
             board = statistics.dashboard(session=session, principal=principal, now=now)
@@ -120,7 +117,8 @@ class AuthorityState(SessionState):
 
     @rx.event
     def filter(self, form: dict):
-        if self._permit(Action.VIEW_AUTHORITY_DESK) is None:
+        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
+        if principal is None:
             return self._refused()
         status, area = str(form.get("status", "")), str(form.get("area", ""))
         expiring = str(form.get("expiring", ""))
@@ -129,7 +127,7 @@ class AuthorityState(SessionState):
             "area": area if area in self.areas else "",
             "expiring": expiring if expiring in EXPIRY_CHOICES else "",
         }
-        self._refresh()
+        self._refresh(principal)
         return None
 
     @rx.event
@@ -210,7 +208,7 @@ class AuthorityState(SessionState):
                 number = new.number
         except (IssueError, PermitError) as error:
             return rx.toast.error(self._t(str(error)))
-        self._refresh()
+        self._refresh(principal)
         return [AuthorityState.open_permit(number), rx.toast.success(self._t("Permit renewed."))]
 
     @rx.event
@@ -247,7 +245,7 @@ class AuthorityState(SessionState):
                 )
         except PermitError as error:
             return rx.toast.error(self._t(str(error)))
-        self._refresh()
+        self._refresh(principal)
         reopen = [AuthorityState.open_permit(number)] if self.open_number == number else []
         return [*reopen, rx.toast.success(self._t("Saved."))]
 

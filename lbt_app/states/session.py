@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 FILE_NOT_ACCEPTED = N_("This kind of file is not accepted here.")
 
 
+def page_number(page: object) -> int:
+    """A page asked for by the browser: a whole number from 1 (anything else is page 1)."""
+    return max(1, int(page)) if isinstance(page, int | float) else 1
+
+
 class SessionState(rx.State):
     # Only an opaque random token lives in the browser; the server maps it to a user.
     token: str = rx.LocalStorage("", name="lbt_session")
