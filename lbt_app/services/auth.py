@@ -13,7 +13,7 @@ from pwdlib import PasswordHash
 from sqlmodel import Session, col, func, select
 
 from lbt_app.core.access import Principal, Role
-from lbt_app.db.models import AuditEvent, Authority, LoginSession, User
+from lbt_app.db.models import AuditEvent, Authority, CrossingPoint, LoginSession, User
 from lbt_app.i18n import N_
 from lbt_app.services import audit
 from lbt_app.settings import get_settings
@@ -50,10 +50,14 @@ def _token_hash(token: str) -> str:
 
 
 def principal_of(*, session: Session, user: User) -> Principal:
+    # Staff act for their authority's agreement; an officer checks for their crossing point's.
     agreement_id = None
     if user.authority_id is not None:
         authority = session.get(Authority, user.authority_id)
         agreement_id = authority.agreement_id if authority else None
+    elif user.crossing_point_id is not None:
+        point = session.get(CrossingPoint, user.crossing_point_id)
+        agreement_id = point.agreement_id if point else None
     return Principal(
         user_id=user.id or 0,
         username=user.username,

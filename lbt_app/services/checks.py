@@ -63,6 +63,19 @@ REFUSAL_REASONS: dict[str, str] = {
     "other": N_("Other reason"),
 }
 MAX_NOTE_CHARS = 500
+# Verdicts under which a holder recorded inside may still be let out (and the exit recorded):
+# leaving is what the rules want of an expired, withdrawn or overstayed permit. Not a forgery,
+# a photo that does not match, or a point the permit does not allow.
+EXIT_ALLOWED = frozenset(
+    {
+        Code.VALID,
+        Code.EXPIRED,
+        Code.REVOKED,
+        Code.SUSPENDED,
+        Code.STAY_LIMIT_EXCEEDED,
+        Code.STATIC_COPY,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,12 @@ def _point_code(session: Session, principal: Principal) -> str:
 
 
 def _require_officer(principal: Principal) -> None:
-    if principal.role is not Role.OFFICER or principal.crossing_point_id is None:
+    """An officer acts at their own crossing point, for their own agreement only."""
+    if (
+        principal.role is not Role.OFFICER
+        or principal.crossing_point_id is None
+        or principal.agreement_id is None
+    ):
         raise AccessDenied("You are not allowed to do this.")
 
 
@@ -121,14 +139,17 @@ def assess(
     point_code: str | None,
     direction: Direction | None = None,
     live: bool = True,
+    agreement_id: int | None = None,
 ) -> Check:
     """The verdict for a permit text; `point_code` None skips the crossing-point rule.
 
     A wallet's live text carries a 30-second code (core/live.py): the permit inside is verified
     as usual, then the code must be fresh for a holder with a wallet (`live` False skips this:
-    the typed number of a damaged card)."""
+    the typed number of a damaged card). `agreement_id` trusts only that agreement's issuers:
+    another agreement's permit is `unknown_issuer` and shows nothing of its holder."""
     permit_text, code = split_live(text[:4096])
-    offline = verify(permit_text, keys.trust_list(session=session), now)
+    trust = keys.trust_list(session=session, agreement_id=agreement_id)
+    offline = verify(permit_text, trust, now)
     claims = offline.claims
     permit = None
     if claims is not None:
@@ -173,6 +194,7 @@ def verify_scan(
         point_code=point_code,
         direction=direction,
         live=source is not Source.MANUAL,
+        agreement_id=principal.agreement_id,
     )
     record_check(session=session, check=check, now=now, actor=principal, source=source)
     return check
@@ -260,7 +282,14 @@ def verify_number(
 ) -> Check:
     """Manual entry for a damaged card: the stored payload goes through the same check."""
     _require_officer(principal)
-    permit = session.exec(select(Permit).where(Permit.number == number.strip().upper())).first()
+    permit = session.exec(
+        select(Permit)
+        .join(Authority, col(Authority.id) == Permit.authority_id)
+        .where(
+            Permit.number == number.strip().upper(),
+            Authority.agreement_id == principal.agreement_id,
+        )
+    ).first()
     text = permit.payload if permit else ""
     return verify_scan(
         session=session,
@@ -284,8 +313,9 @@ def record_crossing(
 ) -> Crossing:
     """Record one passage; the server re-checks the permit and never takes a client's verdict.
 
-    An entry needs a VALID verdict. An exit needs only a genuine permit on record: leaving the
-    host area is always allowed, and an overstay is kept in the record's code. `live` False
+    An entry needs a VALID verdict. An exit needs a genuine permit of the officer's agreement
+    whose holder is recorded inside, and a verdict under which the rules let the holder leave
+    (`EXIT_ALLOWED`: an overstay or a withdrawn permit must leave; its code is kept). `live` False
     skips the live-code rule for a text whose code the server already found fresh at the scan
     (the officer decides a little later than the 30-second step).
     """
@@ -299,19 +329,17 @@ def record_crossing(
         point_code=_point_code(session, principal),
         direction=direction,
         live=live and source is not Source.MANUAL,
+        agreement_id=principal.agreement_id,
     )
-    genuine = check.verdict.code not in {
-        Code.MALFORMED,
-        Code.BAD_SIGNATURE,
-        Code.UNKNOWN_ISSUER,
-        Code.KEY_REVOKED,
-    }
-    if check.permit is None or not genuine:
+    if check.permit is None:
         raise CrossingError(N_("This permit cannot be recorded."))
     if direction is Direction.ENTRY and check.verdict.outcome is not Outcome.VALID:
         raise CrossingError(N_("Entry cannot be recorded with this verdict."))
-    if direction is Direction.EXIT and check.stay is not None and not check.stay.inside:
-        raise CrossingError(N_("The holder is not recorded as inside the border area."))
+    if direction is Direction.EXIT:
+        if check.stay is None or not check.stay.inside:
+            raise CrossingError(N_("The holder is not recorded as inside the border area."))
+        if check.verdict.code not in EXIT_ALLOWED:
+            raise CrossingError(N_("Exit cannot be recorded with this verdict."))
     crossing = Crossing(
         permit_id=check.permit.id or 0,
         crossing_point_id=principal.crossing_point_id or 0,
@@ -352,7 +380,13 @@ def _decision(
     """An officer's refusal or report about the permit just checked, with the server's time."""
     _require_officer(principal)
     point_code = _point_code(session, principal)
-    check = assess(session=session, text=text, now=now, point_code=point_code)
+    check = assess(
+        session=session,
+        text=text,
+        now=now,
+        point_code=point_code,
+        agreement_id=principal.agreement_id,
+    )
     claims = check.verdict.claims
     audit.record(
         session=session,

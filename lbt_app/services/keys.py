@@ -116,13 +116,18 @@ def signing_key(*, session: Session, authority_id: int, kek: bytes) -> SigningKe
     return decrypt_private_key(row.private_key_encrypted, kek, row.kid)
 
 
-def trust_list(*, session: Session) -> TrustList:
-    """Every key this installation trusts, with its authority's agreement zone and codes."""
-    rows = session.exec(
+def trust_list(*, session: Session, agreement_id: int | None = None) -> TrustList:
+    """The keys this installation trusts, with their agreement's zone and codes.
+
+    `agreement_id` narrows it to one agreement's authorities: what an officer there trusts."""
+    query = (
         select(SigningKey, Authority, Agreement)
         .join(Authority, col(Authority.id) == SigningKey.authority_id)
         .join(Agreement, col(Agreement.id) == Authority.agreement_id)
-    ).all()
+    )
+    if agreement_id is not None:
+        query = query.where(Agreement.id == agreement_id)
+    rows = session.exec(query).all()
     books: dict[int, Codebook] = {}
     keys = []
     for key, authority, agreement in rows:

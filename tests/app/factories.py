@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from lbt_app.core.access import Principal
-from lbt_app.db.models import Permit, Resident, User
+from lbt_app.core.access import Principal, Role
+from lbt_app.db.models import Agreement, CrossingPoint, Permit, Resident, User
 from lbt_app.services.auth import principal_of
 
 
@@ -21,3 +21,31 @@ def permit_of(session: Session, surname_latin: str) -> Permit:
         .where(Resident.surname_latin == surname_latin)
         .order_by(Permit.id)
     ).first()
+
+
+def stranger_officer(session: Session, password_hash: str = "!") -> User:
+    """An officer at a crossing point of a second agreement (Kyrgyzstan–Tajikistan)."""
+    agreement = Agreement(
+        code="KG-TJ",
+        name="Kyrgyzstan–Tajikistan local border traffic",
+        country_a="KGZ",
+        country_b="TJK",
+        timezone="Asia/Bishkek",
+        max_stay_days=30,
+        max_validity_years=5,
+    )
+    session.add(agreement)
+    session.flush()
+    point = CrossingPoint(code="KAIRAGACH", name="Kairagach", agreement_id=agreement.id or 0)
+    session.add(point)
+    session.flush()
+    officer = User(
+        username="stranger",
+        password_hash=password_hash,
+        full_name="Officer of another agreement",
+        role=Role.OFFICER,
+        crossing_point_id=point.id,
+    )
+    session.add(officer)
+    session.flush()
+    return officer

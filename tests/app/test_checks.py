@@ -13,7 +13,7 @@ from lbt_app.core.verdict import Code, Outcome
 from lbt_app.db.models import AuditEvent, Crossing, Document, Resident
 from lbt_app.services import checks
 from lbt_app.services.checks import CrossingError
-from tests.app.factories import permit_of, principal
+from tests.app.factories import permit_of, principal, stranger_officer
 from tests.conftest import NOW
 
 
@@ -295,3 +295,55 @@ def test_the_shift_counts_this_officers_work_of_the_local_day_only(session):
     assert today.entries[-1].at == start
     with pytest.raises(AccessDenied):
         checks.shift(session=session, principal=principal(session, "farhod"), now=NOW)
+
+
+def _stranger(session):
+    return principal(session, stranger_officer(session).username)
+
+
+def test_an_officer_of_another_agreement_learns_nothing_of_our_holders(session):
+    stranger = _stranger(session)
+    for surname in ("NAZAROVA", "GHAFUROVA", "HASANOV"):  # active (inside), revoked, expired
+        check = checks.verify_scan(
+            session=session, principal=stranger, text=permit_of(session, surname).payload, now=NOW
+        )
+        assert check.verdict.code is Code.UNKNOWN_ISSUER and check.verdict.claims is None
+        assert check.permit is None and check.resident is None and check.photo is None
+        assert check.stay is None and check.recent == ()
+        typed = checks.verify_number(
+            session=session, principal=stranger, number=permit_of(session, surname).number, now=NOW
+        )
+        assert typed.permit is None and typed.verdict.claims is None and typed.photo is None
+
+
+def test_an_officer_of_another_agreement_cannot_record_our_holders_exit(session):
+    stranger = _stranger(session)
+    before = len(session.exec(select(Crossing)).all())
+    with pytest.raises(CrossingError):
+        checks.record_crossing(
+            session=session,
+            principal=stranger,
+            text=permit_of(session, "NAZAROVA").payload,  # recorded inside
+            direction=Direction.EXIT,
+            now=NOW,
+        )
+    assert len(session.exec(select(Crossing)).all()) == before
+
+
+def test_no_exit_is_recorded_at_a_point_the_permit_does_not_allow(session):
+    text = permit_of(session, "KARIMOVA").payload
+    checks.record_crossing(
+        session=session,
+        principal=principal(session, "officer1"),
+        text=text,
+        direction=Direction.ENTRY,
+        now=NOW,
+    )
+    with pytest.raises(CrossingError, match="Exit cannot be recorded"):
+        checks.record_crossing(
+            session=session,
+            principal=principal(session, "officer2"),  # at Patar, which KARIMOVA may not use
+            text=text,
+            direction=Direction.EXIT,
+            now=NOW + timedelta(hours=2),
+        )
