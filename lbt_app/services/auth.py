@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, select
 from lbt_app.core.access import Principal, Role
 from lbt_app.db.models import AuditEvent, Authority, CrossingPoint, LoginSession, User
 from lbt_app.i18n import N_
-from lbt_app.services import audit
+from lbt_app.services import audit, wallet
 from lbt_app.settings import get_settings
 
 
@@ -173,18 +173,23 @@ def principal_for_token(*, session: Session, token: str, now: datetime) -> Princ
     return principal_of(session=session, user=row[1]) if row else None
 
 
-def sign_out(*, session: Session, token: str, now: datetime) -> None:
+def sign_out(*, session: Session, token: str, kek: bytes, now: datetime) -> None:
+    """End the session; a resident's wallet gets a new live-code secret, so whatever the
+    browser kept of the old one (a copied localStorage) stops making valid codes."""
     row = session.exec(
         select(LoginSession).where(LoginSession.token_hash == _token_hash(token))
     ).first()
-    if row is not None and row.ended_at is None:
-        row.ended_at = now
-        session.add(row)
-        user = session.get(User, row.user_id)
-        audit.record(
-            session=session,
-            action="logout",
-            now=now,
-            actor_name=user.username if user else "",
-            subject=user.username if user else "",
-        )
+    if row is None or row.ended_at is not None:
+        return
+    row.ended_at = now
+    session.add(row)
+    user = session.get(User, row.user_id)
+    audit.record(
+        session=session,
+        action="logout",
+        now=now,
+        actor_name=user.username if user else "",
+        subject=user.username if user else "",
+    )
+    if user is not None and user.resident_id is not None:
+        wallet.rotate(session=session, resident_id=user.resident_id, kek=kek, now=now)

@@ -59,6 +59,20 @@ def activate(*, session: Session, principal: Principal | None, kek: bytes, now: 
     return secret
 
 
+def rotate(*, session: Session, resident_id: int, kek: bytes, now: datetime) -> bool:
+    """A new secret for a wallet (at sign-out): codes from a copied old secret stop verifying.
+
+    The wallet stays a wallet, so the plain permit text stays a static copy."""
+    row = session.exec(select(WalletSecret).where(WalletSecret.resident_id == resident_id)).first()
+    if row is None:
+        return False
+    row.secret_sealed = keys.seal(live.new_secret(), kek, _context(resident_id))
+    row.activated_at = now
+    session.add(row)
+    audit.record(session=session, action="wallet_rotated", now=now, subject=str(resident_id))
+    return True
+
+
 def live_code_ok(
     *, session: Session, resident_id: int, code: str | None, kek: bytes, now: datetime
 ) -> bool:

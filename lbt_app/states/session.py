@@ -106,10 +106,42 @@ class SessionState(rx.State):
             self.lang_choice = lang
 
     @rx.event
-    def sign_out(self):
+    async def sign_out(self):
+        """End the session and forget the user everywhere: every state of this tab on the
+        server, and what the browser stored (the language choice stays)."""
         if self.token:
             with session_scope() as session:
-                auth.sign_out(session=session, token=self.token, now=utcnow())
-        self.token = ""
-        self.user_name = self.user_role = ""
-        return rx.redirect(routes.LOGIN)
+                auth.sign_out(
+                    session=session,
+                    token=self.token,
+                    kek=get_settings().key_encryption_key(),
+                    now=utcnow(),
+                )
+        lang = self.lang_choice
+        for state in _descendants(SessionState):
+            await self.get_state(state)  # into the tree, so that the reset below reaches it
+        self.reset()
+        self.lang_choice = lang
+        return [rx.call_script(FORGET_IN_BROWSER), rx.redirect(routes.LOGIN)]
+
+
+def _descendants(cls: type[rx.State]) -> list[type[rx.State]]:
+    found = []
+    for sub in cls.get_substates():
+        found += [sub, *_descendants(sub)]
+    return found
+
+
+# Run in the browser at sign-out: nothing of the user stays for the next one on this device.
+# The service worker's own cache (assets/sw.js) holds only static files and is kept.
+FORGET_IN_BROWSER = """(async () => {
+  const lang = localStorage.getItem("lbt_lang");
+  localStorage.clear();
+  sessionStorage.clear();
+  if (lang !== null) localStorage.setItem("lbt_lang", lang);
+  if (window.caches) {
+    for (const name of await caches.keys()) {
+      if (name !== "lbt-offline-v1") await caches.delete(name);
+    }
+  }
+})()"""

@@ -7,6 +7,7 @@ from sqlmodel import select
 from lbt_app.core.access import Role
 from lbt_app.db.models import AuditEvent, LoginSession, User
 from lbt_app.services import auth
+from lbt_app.settings import get_settings
 from tests.conftest import NOW
 
 
@@ -60,7 +61,7 @@ def test_sessions_expire_and_end_at_sign_out(session):
         auth.principal_for_token(session=session, token=token, now=NOW + timedelta(hours=13))
         is None
     )
-    auth.sign_out(session=session, token=token, now=NOW)
+    auth.sign_out(session=session, token=token, kek=get_settings().key_encryption_key(), now=NOW)
     assert auth.principal_for_token(session=session, token=token, now=NOW) is None
 
 

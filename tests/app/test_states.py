@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+
 import pytest
 from reflex.state import State
 from sqlmodel import select
 
-from lbt_app.db.models import AuditEvent, Permit, PermitStatus
+from lbt_app.core import live
+from lbt_app.core.verdict import Code
+from lbt_app.db.models import AuditEvent, Permit, PermitStatus, User
+from lbt_app.db.types import utcnow
+from lbt_app.services import checks
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
+from lbt_app.states.residents import ResidentsState
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 from lbt_app.states.session import SessionState
+from tests.app import factories
 
 PASSWORDS = {
     "staff": "staff-demo-2026",
@@ -147,15 +156,73 @@ def test_the_wallet_shows_only_the_residents_own_permit(db_url):
     assert state.applications and not state.can_apply
 
 
+def _sign_out(root) -> list:
+    return asyncio.run(SessionState.sign_out.fn(_sub(root, SessionState)))
+
+
 def test_sign_out_ends_the_server_session(db_url):
     root = _client("staff")
-    session_state = _sub(root, SessionState)
-    token = session_state.token
-    SessionState.sign_out.fn(session_state)
-    assert session_state.token == ""
+    token = _sub(root, SessionState).token
+    _sign_out(root)
+    assert _sub(root, SessionState).token == ""
     state = _sub(root, AuthorityState)
     state.token = token  # a client replaying its old token
     assert _redirect_path(AuthorityState.load.fn(state)) == "/"
+
+
+def _defaults(state) -> dict:
+    cls = type(state)
+    return {
+        name: f.default_value()
+        for name, f in cls.__fields__.items()
+        if f._owner is cls and name != "lang_choice"
+    }
+
+
+def _values(state) -> dict:
+    return {name: getattr(state, name) for name in _defaults(state)}
+
+
+def test_sign_out_forgets_the_staff_members_data_in_every_state(db_url):
+    root = _client("staff")
+    _sub(root, SessionState).lang_choice = "ru"
+    residents = _sub(root, ResidentsState)
+    ResidentsState.load.fn(residents)
+    ResidentsState.open_resident.fn(residents, residents.rows[0]["id"])
+    assert residents.file and residents.rows
+    authority = _sub(root, AuthorityState)
+    AuthorityState.load.fn(authority)
+    assert authority.permits
+    result = _sign_out(root)
+    for cls in (SessionState, ResidentsState, AuthorityState, WalletState, OfficerState):
+        state = _sub(root, cls)
+        assert _values(state) == _defaults(state), cls.__name__
+    assert _sub(root, SessionState).lang_choice == "ru"  # not personal: the next user keeps it
+    assert "localStorage.clear()" in str(result[0])
+
+
+def test_sign_out_forgets_the_wallet_and_changes_its_secret(db_url, session):
+    root = _client("farhod")
+    wallet = _sub(root, WalletState)
+    WalletState.load.fn(wallet)
+    old = base64.b64decode(wallet.live_secret)
+    resident_id = session.exec(select(User).where(User.username == "farhod")).one().resident_id
+    permit = session.exec(select(Permit).where(Permit.resident_id == resident_id)).first()
+    live_text = live.live_text(permit.payload, old, utcnow())
+    officer = factories.principal(session, "officer1")
+    assert _code(session, officer, live_text) is Code.VALID
+    session.commit()
+    _sign_out(root)
+    assert wallet.live_secret == "" and wallet.card == {}
+    session.expire_all()
+    # the old secret, copied from the phone before sign-out, makes codes that no longer pass
+    assert _code(session, officer, live_text) is Code.STATIC_COPY
+
+
+def _code(session, officer, text):
+    return checks.verify_scan(
+        session=session, principal=officer, text=text, now=utcnow()
+    ).verdict.code
 
 
 def test_language_choice_is_limited_to_the_catalogues(db_url):
