@@ -5,11 +5,16 @@ import reflex as rx
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
+_settings.restrict_files()  # every Reflex process reads this first
 
 config = rx.Config(
     app_name="lbt_app",
     db_url=_settings.database_url,
     redis_url=_settings.redis_url,
+    # Loopback unless told otherwise (behind a proxy on this host); only the app's own pages
+    # may call it, over HTTP or the event websocket (Socket.IO checks the Origin too).
+    backend_host=_settings.listen_host,
+    cors_allowed_origins=list(_settings.allowed_origins),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],

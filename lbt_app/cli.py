@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lbt permits | head` ends quietly
     args = build_parser().parse_args(argv)
     try:
+        get_settings().restrict_files()
         return args.func(args)
     except (SettingsError, KeyError_) as error:
         _err(str(error))

@@ -5,6 +5,7 @@ import logging
 import reflex as rx
 
 from lbt_app import routes
+from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
 from lbt_app.pages.applications import applications_page
 from lbt_app.pages.login import login_page, signup_page
@@ -46,6 +47,7 @@ PWA_HEAD = [
 app = rx.App(
     head_components=PWA_HEAD,
     backend_exception_handler=_backend_error,
+    api_transformer=SecurityHeaders,
 )
 app.add_page(login_page, route=routes.LOGIN, title="LBT permits", on_load=LoginState.load)
 app.add_page(signup_page, route=routes.SIGNUP, title="Sign up", on_load=LoginState.load)

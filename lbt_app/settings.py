@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +29,9 @@ class Settings:
     login_window_minutes: int
     default_lang: str
     load_demo: bool
+    public_url: str
+    allowed_origins: tuple[str, ...]
+    listen_host: str
 
     @property
     def is_development(self) -> bool:
@@ -50,11 +54,31 @@ class Settings:
             raise SettingsError(f"{path} must be readable by its owner only (chmod 600).")
         return path.read_bytes()
 
+    def restrict_files(self) -> None:
+        """Whatever this process writes (database, Reflex's state files with session tokens,
+        uploads) is its owner's alone: files 0600, folders 0700, old ones tightened too."""
+        os.umask(0o077)
+        states = Path(os.environ.get("REFLEX_STATES_WORKDIR") or ".states").resolve()
+        for folder in (self.data_dir, states):
+            if not folder.is_dir():
+                continue
+            folder.chmod(0o700)
+            for path in folder.rglob("*"):
+                if not path.is_symlink():
+                    path.chmod(0o700 if path.is_dir() else 0o600)
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{url!r} is not an http(s) address.")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
@@ -68,6 +92,12 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         raise SettingsError("Demo data (with its published passwords) is refused in production.")
     if env == "production" and not environ.get("LBT_KEK"):
         raise SettingsError("Production needs LBT_KEK (32 random bytes, base64).")
+    public_url = environ.get("LBT_PUBLIC_URL") or "http://localhost:3000"
+    # Without a public address the app runs on this machine: both loopback names work.
+    extra = environ.get("LBT_ALLOWED_ORIGINS") or (
+        "" if environ.get("LBT_PUBLIC_URL") else "http://127.0.0.1:3000"
+    )
+    extra_origins = [_origin(o) for o in extra.split(",") if o.strip()]
     return Settings(
         env=env,
         data_dir=data_dir,
@@ -79,6 +109,10 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         login_window_minutes=int(environ.get("LBT_LOGIN_WINDOW_MINUTES", "15")),
         default_lang=environ.get("LBT_DEFAULT_LANG", "en"),
         load_demo=load_demo,
+        public_url=public_url,
+        # Browsers may call the app (CORS, the event websocket) only from these pages.
+        allowed_origins=tuple(dict.fromkeys([_origin(public_url), *extra_origins])),
+        listen_host=environ.get("LBT_LISTEN_HOST") or "127.0.0.1",
     )
 
 

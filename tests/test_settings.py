@@ -1,3 +1,4 @@
+import os
 import stat
 
 import pytest
@@ -58,3 +59,41 @@ def test_kek_from_environment_must_be_32_bytes(tmp_path):
     assert load_settings({"LBT_KEK": good}).key_encryption_key() == bytes(range(32))
     with pytest.raises(SettingsError, match="32 bytes"):
         load_settings({"LBT_KEK": base64.b64encode(b"short").decode()}).key_encryption_key()
+
+
+def test_only_the_public_address_may_call_the_app(tmp_path):
+    local = load_settings({"LBT_DATA_DIR": str(tmp_path)})
+    assert local.allowed_origins == ("http://localhost:3000", "http://127.0.0.1:3000")
+    assert local.listen_host == "127.0.0.1"
+    public = load_settings(
+        {"LBT_PUBLIC_URL": "https://lbt.example.tj/", "LBT_ALLOWED_ORIGINS": "https://a.tj/x"}
+    )
+    assert public.allowed_origins == ("https://lbt.example.tj", "https://a.tj")
+    with pytest.raises(SettingsError, match="http"):
+        load_settings({"LBT_PUBLIC_URL": "lbt.example.tj"})
+
+
+def test_files_the_app_writes_are_its_owners_alone(tmp_path, monkeypatch):
+    data, states = tmp_path / "data", tmp_path / "states"
+    data.mkdir(mode=0o755)
+    states.mkdir(mode=0o755)
+    (data / "lbt.db").write_bytes(b"")
+    (data / "lbt.db").chmod(0o644)
+    (states / "tab.pkl").write_bytes(b"")
+    (states / "tab.pkl").chmod(0o644)
+    monkeypatch.setenv("REFLEX_STATES_WORKDIR", str(states))
+    before = os.umask(0o022)
+    try:
+        load_settings({"LBT_DATA_DIR": str(data)}).restrict_files()
+        (data / "new.db").write_bytes(b"")
+    finally:
+        os.umask(before)
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [data, states, *data.iterdir()]}
+    modes["tab.pkl"] = stat.S_IMODE((states / "tab.pkl").stat().st_mode)
+    assert modes == {
+        "data": 0o700,
+        "states": 0o700,
+        "lbt.db": 0o600,
+        "new.db": 0o600,
+        "tab.pkl": 0o600,
+    }

@@ -117,8 +117,9 @@ def running_app(
         "REFLEX_USE_NPM": "1",
         "LBT_ENV": "development",
         "LBT_DATA_DIR": str(tmp / "data"),
-        "REFLEX_STATES_DIR": str(tmp / "states"),
+        "REFLEX_STATES_WORKDIR": str(tmp / "states"),
         "REFLEX_TELEMETRY_ENABLED": "false",
+        "LBT_PUBLIC_URL": f"http://localhost:{port}",
     }
     env.pop("LBT_REDIS_URL", None)
     if mode == "scaled":

@@ -1,0 +1,96 @@
+"""What the running app shows the network and the disk: security headers, only its own origin
+(HTTP and the event websocket), loopback only, and files no other local user can read."""
+
+from __future__ import annotations
+
+import socket
+import stat
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import pytest
+
+from tests.e2e.conftest import hydrated, sign_in, wait_until
+
+pytestmark = pytest.mark.browser
+
+STRANGER = "http://evil.example"
+
+
+def _get(url: str, origin: str | None = None):
+    request = urllib.request.Request(url, headers={"Origin": origin} if origin else {})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, {k.lower(): v for k, v in response.headers.items()}
+
+
+def _websocket_status(app, origin: str) -> int:
+    """The status of a websocket handshake on the event endpoint sent with `origin`."""
+    parts = urlsplit(app.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as conn:
+        conn.sendall(
+            (
+                "GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                f"Origin: {origin}\r\n\r\n"
+            ).encode()
+        )
+        status_line = conn.recv(1024).split(b"\r\n", 1)[0].decode()
+    return int(status_line.split()[1])
+
+
+def test_every_answer_carries_the_security_headers(app):
+    for path in ("/", "/officer", "/manifest.json", "/ping"):
+        status, headers = _get(app.url + path)
+        assert status == 200, path
+        csp = headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, path
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert "camera=(self)" in headers["permissions-policy"]
+
+
+def test_only_the_apps_own_origin_is_answered(app):
+    _, foreign = _get(app.url + "/ping", origin=STRANGER)
+    assert "access-control-allow-origin" not in foreign
+    _, own = _get(app.url + "/ping", origin=app.url)
+    assert own["access-control-allow-origin"] == app.url
+    assert _websocket_status(app, STRANGER) >= 400
+    assert _websocket_status(app, app.url) == 101
+
+
+def test_another_site_cannot_frame_the_app(page, app):
+    page.set_content(f'<iframe id="f" src="{app.url}/" width="360" height="600"></iframe>')
+    page.wait_for_load_state("load")
+    framed = [f for f in page.frames if f != page.main_frame]
+    assert framed and all(not f.url.startswith(app.url) for f in framed)  # Chromium's error page
+
+
+def test_the_app_listens_on_loopback_only(app):
+    port = urlsplit(app.url).port
+    listening = [
+        c.laddr.ip
+        for c in psutil.net_connections(kind="inet")
+        if c.status == psutil.CONN_LISTEN and c.laddr.port == port
+    ]
+    assert listening and set(listening) <= {"127.0.0.1", "::1"}
+
+
+def _loose(folder: Path) -> list[str]:
+    """Files or folders below `folder` (itself included) that others may read."""
+    paths = [folder, *folder.rglob("*")]
+    return [str(p) for p in paths if stat.S_IMODE(p.stat().st_mode) & 0o077]
+
+
+def test_the_database_keys_and_session_states_are_owner_only(page, app):
+    sign_in(page, app, "farhod", "farhod-demo-2026")
+    page.wait_for_url("**/wallet")
+    hydrated(page)
+    states = Path(app.env["REFLEX_STATES_WORKDIR"])
+    if "LBT_REDIS_URL" not in app.env:  # embedded: the tab's state (with its token) on disk
+        assert wait_until(page, lambda: list(states.glob("*.pkl")))  # written after 2 s
+        assert _loose(states) == []
+    assert _loose(Path(app.env["LBT_DATA_DIR"])) == []
