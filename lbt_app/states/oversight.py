@@ -95,7 +95,7 @@ class OversightState(SessionState):
         principal = self._permit(Action.MANAGE_PERMITS)
         if principal is None:
             return self._refused()
-        self.page = page_number(page)
+        self.page = page_number(page, -(-self.total // oversight.PAGE_SIZE))
         self._refresh(principal)
         return None
 

@@ -106,7 +106,7 @@ class ResidentsState(SessionState):
         principal = self._permit(Action.MANAGE_PERMITS)
         if principal is None:
             return self._refused()
-        self.page = page_number(page)
+        self.page = page_number(page, self.pages)
         self._search(principal)
         return None
 

@@ -14,15 +14,19 @@ from lbt_app.db.types import utcnow
 from lbt_app.i18n import LANGUAGES, N_, normalize_lang, t, ui_strings
 from lbt_app.services import audit, auth
 from lbt_app.settings import get_settings
+from lbt_app.states.handler import handler, whole_number
 
 log = logging.getLogger(__name__)
 
 FILE_NOT_ACCEPTED = N_("This kind of file is not accepted here.")
 
 
-def page_number(page: object) -> int:
-    """A page asked for by the browser: a whole number from 1 (anything else is page 1)."""
-    return max(1, int(page)) if isinstance(page, int | float) else 1
+NOT_UNDERSTOOD = N_("This request was not understood.")
+
+
+def page_number(page: object, pages: int) -> int:
+    """A page asked for by the browser, from 1 to the last (anything else is page 1)."""
+    return min(max(1, whole_number(page) or 1), max(1, pages))
 
 
 class SessionState(rx.State):
@@ -76,6 +80,9 @@ class SessionState(rx.State):
             return True, self._t("Audit chain intact: {n} events.", n=check.events)
         return False, self._t("Audit chain broken at event {seq}.", seq=check.first_broken_seq)
 
+    def _not_understood(self) -> rx.event.EventSpec:
+        return rx.toast.error(self._t(NOT_UNDERSTOOD))
+
     def _refused(self) -> rx.event.EventSpec:
         return rx.toast.error(self._t(self._refusal or "You are not allowed to do this."))
 
@@ -94,18 +101,18 @@ class SessionState(rx.State):
             rx.toast.warning(self._t("That page is not for your role.")),
         ]
 
-    @rx.event
+    @handler()
     def file_rejected(self, codes: str):
         """The browser refused a file before sending it: say why (too large, wrong kind)."""
-        too_large = isinstance(codes, str) and "file-too-large" in codes.split(",")
+        too_large = "file-too-large" in codes.split(",")
         return rx.toast.error(self._t(FILE_TOO_LARGE if too_large else FILE_NOT_ACCEPTED))
 
-    @rx.event
+    @handler()
     def set_language(self, lang: str) -> None:
         if lang in LANGUAGES:
             self.lang_choice = lang
 
-    @rx.event
+    @handler()
     async def sign_out(self):
         """End the session and forget the user everywhere: every state of this tab on the
         server, and what the browser stored (the language choice stays)."""

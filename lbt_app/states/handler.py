@@ -1,0 +1,110 @@
+"""The one way a state declares an event handler: `@handler(Action.X)` states once what the
+handler needs, and the server checks it before the body runs.
+
+A client can send any event with any payload over the websocket, so every handler gets:
+- arguments of the declared types, in the declared number (anything else is answered with
+  "This request was not understood." and changes nothing);
+- with an action, the caller's permission for it, looked up on the server from the session
+  token (a refusal is audited and answered with a toast); the handler receives the caller as
+  its first argument after `self`, and Reflex sees only the arguments the client sends.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from lbt_app.core.access import Action
+
+
+def handler(action: Action | None = None, *, background: bool = False) -> Callable:
+    def decorate(fn: Callable) -> Callable:
+        hints = typing.get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters.values())
+        sent = params[2:] if action else params[1:]  # without self (and the caller)
+        annotations = {p.name: hints[p.name] for p in sent if p.name in hints}
+        visible = inspect.Signature(
+            [params[0], *(p.replace(annotation=annotations.get(p.name, Any)) for p in sent)]
+        )
+
+        def accepted(args: tuple, kwargs: dict) -> tuple | None:
+            try:
+                bound = visible.bind(None, *args, **kwargs)
+            except TypeError:
+                return None
+            bound.apply_defaults()
+            values = tuple(bound.arguments.values())[1:]
+            fits = all(
+                _fits(v, annotations.get(p.name, Any)) for p, v in zip(sent, values, strict=True)
+            )
+            return values if fits else None
+
+        if inspect.iscoroutinefunction(fn):
+
+            async def run(self, *args, **kwargs):
+                values = accepted(args, kwargs)
+                if values is None:
+                    return self._not_understood()
+                if action is None:
+                    return await fn(self, *values)
+                async with self:  # a background handler may touch its state only inside
+                    principal = self._permit(action)
+                    if principal is None:
+                        return self._refused()
+                return await fn(self, principal, *values)
+
+        else:
+
+            def run(self, *args, **kwargs):
+                values = accepted(args, kwargs)
+                if values is None:
+                    return self._not_understood()
+                if action is None:
+                    return fn(self, *values)
+                principal = self._permit(action)
+                if principal is None:
+                    return self._refused()
+                return fn(self, principal, *values)
+
+        functools.update_wrapper(run, fn)
+        del run.__wrapped__  # Reflex reads the signature below, not the body's
+        run.__signature__ = visible
+        run.__annotations__ = annotations
+        return rx.event(run, background=True) if background else rx.event(run)
+
+    return decorate
+
+
+def _fits(value: object, hint: Any) -> bool:
+    """Whether a value sent by the browser is of the declared type (JSON shapes only)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, a) for a in args)
+    if origin is list:
+        return isinstance(value, list) and all(_fits(v, args[0]) for v in value if args)
+    if origin is dict:
+        return isinstance(value, dict)
+    if hint is int or hint is float:
+        allowed = int if hint is int else int | float
+        return isinstance(value, allowed) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, hint)
+
+
+def whole_number(value: object, *, most: int = 2**31 - 1) -> int | None:
+    """A whole number the browser sent (a number, or ASCII digits) from 0 to `most`; else None.
+
+    "²" is a digit to Python's `str.isdigit` but not to `int`; 1e30 is a float."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value <= most else None
