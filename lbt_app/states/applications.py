@@ -16,6 +16,7 @@ from lbt_app.services import applications
 from lbt_app.services.applications import RULES
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
+from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
 
 
@@ -57,11 +58,8 @@ class ApplicationsState(SessionState):
     def year_choices(self) -> list[str]:
         return [str(y) for y in range(1, self.max_years + 1)]
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.MANAGE_PERMITS, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         self._refresh(principal)
         return None
@@ -89,11 +87,8 @@ class ApplicationsState(SessionState):
         if not any(r["id"] == str(self.selected) for r in self.rows):
             self.selected = 0
 
-    @rx.event
-    def select(self, application_id: str):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def select(self, principal: Principal, application_id: str):
         number = int(application_id) if str(application_id).isdigit() else 0
         today = utcnow().date()
         try:
@@ -117,28 +112,25 @@ class ApplicationsState(SessionState):
         self.chosen_points, self.years = list(self.points), str(self.max_years)
         return None
 
-    @rx.event
+    @handler()
     def toggle_point(self, code: str) -> None:
         if code in self.points:
             chosen = set(self.chosen_points) ^ {code}
             self.chosen_points = [p for p in self.points if p in chosen]
 
-    @rx.event
+    @handler()
     def set_years(self, years: str) -> None:
         if str(years).isdigit() and 1 <= int(years) <= self.max_years:
             self.years = str(years)
 
-    @rx.event
+    @handler()
     def toggle_pick(self, application_id: str) -> None:
         if any(r["id"] == application_id for r in self.rows):
             picked = set(self.picked) ^ {application_id}
             self.picked = [r["id"] for r in self.rows if r["id"] in picked]
 
-    @rx.event
-    def approve(self):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def approve(self, principal: Principal):
         problem = _approve_one(principal, self.selected, int(self.years), self.chosen_points)
         if problem:
             return rx.toast.error(self._t(problem))
@@ -146,11 +138,8 @@ class ApplicationsState(SessionState):
         self._refresh(principal)
         return rx.toast.success(self._t("Permit issued."))
 
-    @rx.event
-    def reject(self, form: dict):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def reject(self, principal: Principal, form: dict):
         try:
             with session_scope() as session:
                 applications.reject(
@@ -166,13 +155,10 @@ class ApplicationsState(SessionState):
         self._refresh(principal)
         return rx.toast.success(self._t("Application rejected."))
 
-    @rx.event(background=True)
-    async def approve_picked(self):
+    @handler(Action.MANAGE_PERMITS, background=True)
+    async def approve_picked(self, principal: Principal):
         """Approve every ticked application (longest validity, all crossing points)."""
         async with self:
-            principal = self._permit(Action.MANAGE_PERMITS)
-            if principal is None:
-                return self._refused()
             if self.bulk_running or not self.picked:
                 return None
             ids, years, points = list(self.picked), self.max_years, list(self.points)

@@ -24,7 +24,11 @@ import reflex as rx
 from lbt_app.core.access import Action
 
 
-def handler(action: Action | None = None, *, background: bool = False) -> Callable:
+def handler(
+    action: Action | None = None, *, background: bool = False, navigation: bool = False
+) -> Callable:
+    """`navigation`: a page's on_load, whose refusal sends the caller to their own page."""
+
     def decorate(fn: Callable) -> Callable:
         hints = typing.get_type_hints(fn)
         params = list(inspect.signature(fn).parameters.values())
@@ -57,7 +61,7 @@ def handler(action: Action | None = None, *, background: bool = False) -> Callab
                 async with self:  # a background handler may touch its state only inside
                     principal = self._permit(action)
                     if principal is None:
-                        return self._refused()
+                        return self._turn_away() if navigation else self._refused()
                 return await fn(self, principal, *values)
 
         else:
@@ -70,7 +74,7 @@ def handler(action: Action | None = None, *, background: bool = False) -> Callab
                     return fn(self, *values)
                 principal = self._permit(action)
                 if principal is None:
-                    return self._refused()
+                    return self._turn_away() if navigation else self._refused()
                 return fn(self, principal, *values)
 
         functools.update_wrapper(run, fn)

@@ -23,6 +23,7 @@ from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
 from lbt_app.services import checks
 from lbt_app.services.checks import Check, CrossingError, Source
+from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
 
 OUTCOME_LABEL = {"VALID": N_("VALID"), "INVALID": N_("INVALID"), "CHECK": N_("CHECK")}
@@ -88,25 +89,19 @@ class OfficerState(SessionState):
             "unavailable": self._t("No camera here. Use a photo or the permit number."),
         }
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.SCAN, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         with session_scope() as session:
             point = session.get(CrossingPoint, principal.crossing_point_id)
             self.crossing_point = point.name if point else ""
         return rx.call_script("Date.now()", callback=OfficerState.device_clock)
 
-    @rx.event
-    def device_clock(self, client_ms: float) -> None:
-        if self._permit(Action.SCAN) is not None:
-            self._note_clock(client_ms)
+    @handler(Action.SCAN)
+    def device_clock(self, principal: Principal, client_ms: float) -> None:
+        self._note_clock(client_ms)
 
-    def _note_clock(self, client_ms: object) -> None:
-        if not isinstance(client_ms, int | float) or isinstance(client_ms, bool):
-            return
+    def _note_clock(self, client_ms: float) -> None:
         skew = client_ms / 1000 - utcnow().timestamp()
         self.clock_note = (
             self._t(
@@ -117,40 +112,32 @@ class OfficerState(SessionState):
             else ""
         )
 
-    @rx.event
+    @handler()
     def set_lane(self, lane: str | list[str]) -> None:
         if isinstance(lane, str) and lane in {d.value for d in Direction}:
             self.lane = lane
 
-    @rx.event
-    def open_scanner(self):
-        if self._permit(Action.SCAN) is None:
-            return self._refused()
+    @handler(Action.SCAN)
+    def open_scanner(self, principal: Principal):
         self._clear()
         self.scanning = True
         return None
 
-    @rx.event
+    @handler()
     def close_scanner(self) -> None:
         self.scanning = False
 
-    @rx.event
-    def scanned(self, text: str, sent_at: float):
+    @handler(Action.SCAN)
+    def scanned(self, principal: Principal, text: str, sent_at: float):
         """A permit text decoded in the officer's browser."""
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._refused()
         if not isinstance(text, str):
             return None
         self._note_clock(sent_at)
         return self._accept(principal, text[:4096], Source.CAMERA)
 
-    @rx.event
-    def frame(self, data_url: str, sent_at: float):
+    @handler(Action.SCAN)
+    def frame(self, principal: Principal, data_url: str, sent_at: float):
         """A camera frame from a browser that cannot decode (or has found nothing for a while)."""
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._refused()
         self.frame_acks += 1
         if not isinstance(data_url, str) or not self.scanning:
             return None
@@ -160,12 +147,9 @@ class OfficerState(SessionState):
         self._note_clock(sent_at)
         return self._accept(principal, result.text or "", Source.FRAME)
 
-    @rx.event
-    async def upload_photo(self, files: list[rx.UploadFile]):
+    @handler(Action.SCAN)
+    async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
         """A still photo of the permit, taken with the phone's camera app and uploaded."""
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._refused()
         if not files:
             return None  # the browser refused the file; `file_rejected` says why
         upload = files[0]
@@ -180,11 +164,8 @@ class OfficerState(SessionState):
             return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
         return self._accept(principal, result.text or "", Source.PHOTO)
 
-    @rx.event
-    def check_number(self, form: dict):
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._refused()
+    @handler(Action.SCAN)
+    def check_number(self, principal: Principal, form: dict):
         number = str(form.get("number", ""))[:32]
         with session_scope() as session:
             check = checks.verify_number(
@@ -271,11 +252,8 @@ class OfficerState(SessionState):
         """After a decision the same permit may be scanned again at once (e.g. to confirm)."""
         self._last_read = ""
 
-    @rx.event
-    def record_crossing(self, direction: str):
-        principal = self._permit(Action.RECORD_CROSSING)
-        if principal is None:
-            return self._refused()
+    @handler(Action.RECORD_CROSSING)
+    def record_crossing(self, principal: Principal, direction: str):
         if direction not in {d.value for d in Direction} or not self.outcome or self.recorded:
             return rx.toast.error(self._t("This permit cannot be recorded."))
         try:
@@ -296,15 +274,12 @@ class OfficerState(SessionState):
         self._acted()
         return rx.toast.success(self._t("Crossing recorded."))
 
-    @rx.event
+    @handler()
     def open_panel(self, name: str) -> None:
         self.panel = name if name in {"refuse", "report"} and self.outcome else ""
 
-    @rx.event
-    def refuse(self, form: dict):
-        principal = self._permit(Action.RECORD_CROSSING)
-        if principal is None:
-            return self._refused()
+    @handler(Action.RECORD_CROSSING)
+    def refuse(self, principal: Principal, form: dict):
         if not self.outcome or self.recorded:
             return rx.toast.error(self._t("Scan a permit first."))
         try:
@@ -322,11 +297,8 @@ class OfficerState(SessionState):
         self._acted()
         return rx.toast.success(self._t("Refusal recorded."))
 
-    @rx.event
-    def report(self, form: dict):
-        principal = self._permit(Action.RECORD_CROSSING)
-        if principal is None:
-            return self._refused()
+    @handler(Action.RECORD_CROSSING)
+    def report(self, principal: Principal, form: dict):
         if not self.outcome or self.reported:
             return rx.toast.error(self._t("Scan a permit first."))
         try:
@@ -343,15 +315,12 @@ class OfficerState(SessionState):
         self.reported, self.panel = True, ""
         return rx.toast.success(self._t("Report recorded."))
 
-    @rx.event
+    @handler()
     def dismiss(self) -> None:
         self._clear()
 
-    @rx.event
-    def toggle_shift(self):
-        principal = self._permit(Action.SCAN)
-        if principal is None:
-            return self._refused()
+    @handler(Action.SCAN)
+    def toggle_shift(self, principal: Principal):
         self.shift_open = not self.shift_open
         if not self.shift_open:
             return None

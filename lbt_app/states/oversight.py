@@ -13,6 +13,7 @@ from lbt_app.db.types import utcnow
 from lbt_app.services import oversight
 from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
+from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState, page_number
 
 
@@ -31,11 +32,8 @@ class OversightState(SessionState):
     def decisions(self) -> list[dict[str, str]]:
         return [{"value": k, "label": self._t(v)} for k, v in DECISIONS.items()]
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.MANAGE_PERMITS, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         self.chain_ok, self.chain = self._chain_check()
         self._refresh(principal)
@@ -79,31 +77,22 @@ class OversightState(SessionState):
             for r in reports
         ]
 
-    @rx.event
-    def filter(self, form: dict):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def filter(self, principal: Principal, form: dict):
         action = str(form.get("action", ""))
         self.action = action if action in self.actions else ""
         self.text, self.page = str(form.get("text", ""))[:64], 1
         self._refresh(principal)
         return None
 
-    @rx.event
-    def go_to_page(self, page: int):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def go_to_page(self, principal: Principal, page: int):
         self.page = page_number(page, -(-self.total // oversight.PAGE_SIZE))
         self._refresh(principal)
         return None
 
-    @rx.event
-    def decide(self, form: dict):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def decide(self, principal: Principal, form: dict):
         seq = str(form.get("report", ""))
         try:
             with session_scope() as session:

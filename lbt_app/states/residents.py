@@ -18,6 +18,7 @@ from lbt_app.services import applications, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import FIELDS, ResidentError
+from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState, page_number
 
 PHOTO_UPLOAD_ID = "resident-photo"
@@ -63,11 +64,8 @@ class ResidentsState(SessionState):
     def pages(self) -> int:
         return max(1, -(-self.total // residents.PAGE_SIZE))
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.MANAGE_PERMITS, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         with session_scope() as session:
             self.areas = sorted(residents.home_areas(session, principal))
@@ -92,29 +90,20 @@ class ResidentsState(SessionState):
             for r in found
         ]
 
-    @rx.event
-    def search(self, form: dict):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def search(self, principal: Principal, form: dict):
         self.query, self.page = str(form.get("query", ""))[:100], 1
         self._search(principal)
         return None
 
-    @rx.event
-    def go_to_page(self, page: int):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def go_to_page(self, principal: Principal, page: int):
         self.page = page_number(page, self.pages)
         self._search(principal)
         return None
 
-    @rx.event
-    def open_resident(self, resident_id: str):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def open_resident(self, principal: Principal, resident_id: str):
         number = str(resident_id)
         try:
             with session_scope() as session:
@@ -172,12 +161,9 @@ class ResidentsState(SessionState):
             for c, point in found.crossings
         ]
 
-    @rx.event
-    async def upload_application(self, files: list[rx.UploadFile]):
+    @handler(Action.MANAGE_PERMITS)
+    async def upload_application(self, principal: Principal, files: list[rx.UploadFile]):
         """Register an application at the desk for the open resident, with its proof."""
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
         if not files:
             return None
         data = await files[0].read(applications.MAX_PROOF_BYTES + 1)
@@ -197,14 +183,12 @@ class ResidentsState(SessionState):
             rx.toast.success(self._t("Application registered.")),
         ]
 
-    @rx.event
+    @handler()
     def close_resident(self) -> None:
         self.selected = 0
 
-    @rx.event
-    def new_resident(self):
-        if self._permit(Action.MANAGE_PERMITS) is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def new_resident(self, principal: Principal):
         self.editing = 0
         self.form = dict.fromkeys(FIELDS, "")
         self.form["sex"] = "X"
@@ -212,11 +196,8 @@ class ResidentsState(SessionState):
         self._open_form()
         return None
 
-    @rx.event
-    def edit_resident(self):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def edit_resident(self, principal: Principal):
         try:
             with session_scope() as session:
                 r = residents.own_resident(session, principal, self.selected)
@@ -238,12 +219,12 @@ class ResidentsState(SessionState):
         self._latin_edited = []
         self.form_open = True
 
-    @rx.event
+    @handler()
     def close_form(self) -> None:
         self.form_open = False
         self._photo = b""
 
-    @rx.event
+    @handler()
     def set_field(self, name: str, value: str) -> None:
         """Typing in the form; the Latin names follow the native ones until edited by hand."""
         if name not in FIELDS or not isinstance(value, str):
@@ -255,10 +236,8 @@ class ResidentsState(SessionState):
         if target and target not in self._latin_edited:
             self.form[target] = latin(value)
 
-    @rx.event
-    async def upload_photo(self, files: list[rx.UploadFile]):
-        if self._permit(Action.MANAGE_PERMITS) is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
         if not files:
             return None
         upload = files[0]
@@ -274,11 +253,8 @@ class ResidentsState(SessionState):
         self.form_errors = {k: v for k, v in self.form_errors.items() if k != "photo"}
         return None
 
-    @rx.event
-    def save(self):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def save(self, principal: Principal):
         try:
             with session_scope() as session:
                 saved, errors = residents.save_resident(
@@ -300,11 +276,9 @@ class ResidentsState(SessionState):
         self._search(principal)
         return [ResidentsState.open_resident(str(saved_id)), rx.toast.success(self._t("Saved."))]
 
-    @rx.event
-    async def upload_csv(self, files: list[rx.UploadFile]):
+    @handler(Action.MANAGE_PERMITS)
+    async def upload_csv(self, principal: Principal, files: list[rx.UploadFile]):
         """Take the registry file; the import itself runs in the background with progress."""
-        if self._permit(Action.MANAGE_PERMITS) is None:
-            return self._refused()
         if self.importing or not files:
             return None
         self._csv = await files[0].read(residents.MAX_CSV_BYTES + 1)
@@ -312,12 +286,11 @@ class ResidentsState(SessionState):
         self.import_summary, self.import_errors = "", []
         return ResidentsState.run_import
 
-    @rx.event(background=True)
-    async def run_import(self):
+    @handler(Action.MANAGE_PERMITS, background=True)
+    async def run_import(self, principal: Principal):
         async with self:
-            principal = self._permit(Action.MANAGE_PERMITS)
             data, self._csv = self._csv, b""
-            if principal is None or not data:
+            if not data:
                 self.importing = False
                 return None
         loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
+from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
 
 
@@ -72,11 +73,8 @@ class AuthorityState(SessionState):
     permit_events: list[dict[str, str]] = []
     permit_crossings: list[dict[str, str]] = []
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.VIEW_AUTHORITY_DESK, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         self._refresh(principal)
         return None
@@ -115,11 +113,8 @@ class AuthorityState(SessionState):
             for h in board.attention
         ]
 
-    @rx.event
-    def filter(self, form: dict):
-        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
-        if principal is None:
-            return self._refused()
+    @handler(Action.VIEW_AUTHORITY_DESK)
+    def filter(self, principal: Principal, form: dict):
         status, area = str(form.get("status", "")), str(form.get("area", ""))
         expiring = str(form.get("expiring", ""))
         self.filters = {
@@ -130,11 +125,8 @@ class AuthorityState(SessionState):
         self._refresh(principal)
         return None
 
-    @rx.event
-    def open_permit(self, number: str):
-        principal = self._permit(Action.VIEW_AUTHORITY_DESK)
-        if principal is None:
-            return self._refused()
+    @handler(Action.VIEW_AUTHORITY_DESK)
+    def open_permit(self, principal: Principal, number: str):
         lang = self.lang
         try:
             with session_scope() as session:
@@ -185,15 +177,12 @@ class AuthorityState(SessionState):
         ]
         return None
 
-    @rx.event
+    @handler()
     def close_permit(self) -> None:
         self.open_number = ""
 
-    @rx.event
-    def renew(self, form: dict):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+    @handler(Action.MANAGE_PERMITS)
+    def renew(self, principal: Principal, form: dict):
         years = str(form.get("years", ""))
         try:
             with session_scope() as session:
@@ -211,36 +200,31 @@ class AuthorityState(SessionState):
         self._refresh(principal)
         return [AuthorityState.open_permit(number), rx.toast.success(self._t("Permit renewed."))]
 
-    @rx.event
+    @handler()
     def ask_change(self, number: str, action: str) -> None:
         """Open the form for suspend / reinstate / revoke; the reason is asked for each."""
         if action in permits.TRANSITIONS:
             self.change = {"number": str(number)[:24], "action": action}
 
-    @rx.event
+    @handler()
     def cancel_change(self) -> None:
         self.change = {}
 
-    @rx.event
-    def change_status(self, form: dict):
+    @handler(Action.MANAGE_PERMITS)
+    def change_status(self, principal: Principal, form: dict):
         """The status change, with its reason kept on the permit and in the audit log."""
         change, self.change = self.change, {}
         if not change:
             return None
-        return self._change(change["number"], change["action"], str(form.get("reason", ""))[:500])
-
-    def _change(self, number: str, action: str, reason: str):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
+        number = change["number"]
         try:
             with session_scope() as session:
                 permits.change_status(
                     session=session,
                     principal=principal,
-                    number=str(number),
-                    action=action,
-                    reason=str(reason),
+                    number=number,
+                    action=change["action"],
+                    reason=str(form.get("reason", ""))[:500],
                     now=utcnow(),
                 )
         except PermitError as error:
@@ -249,28 +233,29 @@ class AuthorityState(SessionState):
         reopen = [AuthorityState.open_permit(number)] if self.open_number == number else []
         return [*reopen, rx.toast.success(self._t("Saved."))]
 
-    def _cards(self, numbers: list[str], filename: str):
-        principal = self._permit(Action.MANAGE_PERMITS)
-        if principal is None:
-            return self._refused()
-        try:
+    async def _cards(self, principal: Principal, numbers: list[str], filename: str):
+        def render() -> bytes:
             with session_scope() as session:
-                pdf = cards.permit_cards(
+                return cards.permit_cards(
                     session=session, principal=principal, numbers=numbers, now=utcnow()
                 )
+
+        try:
+            pdf = await asyncio.to_thread(render)  # hundreds of pages: not on the event loop
         except (PermitError, AccessDenied) as error:
             return rx.toast.error(self._t(str(error)))
         return rx.download(data=pdf, filename=filename, mime_type="application/pdf")
 
-    @rx.event
-    def card(self, number: str):
+    @handler(Action.MANAGE_PERMITS)
+    async def card(self, principal: Principal, number: str):
         """The printable card of one permit, as a PDF download."""
-        return self._cards([str(number)[:24]], f"permit-{str(number)[:24]}.pdf")
+        return await self._cards(principal, [number[:24]], f"permit-{number[:24]}.pdf")
 
-    @rx.event
-    def all_cards(self):
+    @handler(Action.MANAGE_PERMITS)
+    async def all_cards(self, principal: Principal):
         """The cards of every permit on the desk, one PDF to print in a batch."""
-        return self._cards([p["number"] for p in self.permits], "permit-cards.pdf")
+        numbers = [p["number"] for p in self.permits]
+        return await self._cards(principal, numbers, "permit-cards.pdf")
 
 
 # Shown by the static offline page (assets/wallet-offline.html holds every translation).
@@ -315,11 +300,8 @@ class WalletState(SessionState):
             "label_hint": self._t("Turn the screen brightness up"),
         }
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.VIEW_WALLET)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.VIEW_WALLET, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         now, lang = utcnow(), self.lang
         with session_scope() as session:
@@ -395,10 +377,8 @@ class WalletState(SessionState):
         self.renew_soon = view.renew_soon
         return None
 
-    @rx.event
-    async def upload_photo(self, files: list[rx.UploadFile]):
-        if self._permit(Action.VIEW_WALLET) is None:
-            return self._refused()
+    @handler(Action.VIEW_WALLET)
+    async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
         if not files:
             return None
         portrait = await asyncio.to_thread(
@@ -412,21 +392,16 @@ class WalletState(SessionState):
         self.apply_errors = {k: v for k, v in self.apply_errors.items() if k != "photo"}
         return None
 
-    @rx.event
-    async def upload_proof(self, files: list[rx.UploadFile]):
-        if self._permit(Action.VIEW_WALLET) is None:
-            return self._refused()
+    @handler(Action.VIEW_WALLET)
+    async def upload_proof(self, principal: Principal, files: list[rx.UploadFile]):
         if not files:
             return None
         self._proof = await files[0].read(applications.MAX_PROOF_BYTES + 1)
         self.proof_name = str(files[0].name or "")[:80]
         return None
 
-    @rx.event
-    def apply(self, form: dict):
-        principal = self._permit(Action.VIEW_WALLET)
-        if principal is None:
-            return self._refused()
+    @handler(Action.VIEW_WALLET)
+    def apply(self, principal: Principal, form: dict):
         try:
             with session_scope() as session:
                 application, errors = applications.apply_online(
@@ -451,11 +426,8 @@ class AdminState(SessionState):
     users: list[dict[str, str]] = []
     chain: str = ""
 
-    @rx.event
-    def load(self):
-        principal = self._permit(Action.ADMINISTER)
-        if principal is None:
-            return self._turn_away()
+    @handler(Action.ADMINISTER, navigation=True)
+    def load(self, principal: Principal):
         self._show(principal)
         with session_scope() as session:
             self.users = [

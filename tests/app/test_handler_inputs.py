@@ -21,8 +21,9 @@ from lbt_app.db.engine import engine_for
 from lbt_app.states.login import LoginState
 from lbt_app.states.session import SessionState, _descendants
 
-# What refused or throttled calls may add; everything else must stay as it was.
-BOOKKEEPING = {"auditevent", "auditcheckpoint", "loginsession", "signinfailure"}
+# What refused or throttled calls may add, and the wallet's live secret (made when the wallet
+# first opens, renewed at sign-out); everything else must stay as it was.
+BOOKKEEPING = {"auditevent", "auditcheckpoint", "loginsession", "signinfailure", "walletsecret"}
 ROLES = {
     None: "",
     "farhod": "farhod-demo-2026",
