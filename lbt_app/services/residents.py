@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -66,6 +67,7 @@ BAD_AREA = N_("Not a border area of this authority.")
 FUTURE_DATE = N_("This date is in the future.")
 BEFORE_BIRTH = N_("Before the date of birth.")
 UNLIKELY_BIRTH = N_("Not a plausible date of birth.")
+BAD_CHARACTERS = N_("Contains characters that are not text.")
 
 MAX_CSV_BYTES = 5_000_000
 MAX_CSV_ROWS = 20_000
@@ -127,6 +129,9 @@ def check_record(
     for name, limit in _LIMITS.items():
         if len(value[name]) > limit:
             errors[name] = TOO_LONG
+    for name in FIELDS:  # NUL (PostgreSQL refuses it), bidi overrides, unassigned code points
+        if any(unicodedata.category(c)[0] == "C" for c in value[name]):
+            errors[name] = BAD_CHARACTERS
     value["sex"] = value["sex"].upper() or "X"
     if value["sex"] not in {"M", "F", "X"}:
         errors["sex"] = BAD_SEX
@@ -380,12 +385,14 @@ class ImportReport:
     # (line number in the file, field, message id), in file order
     errors: list[tuple[int, str, str]] = field(default_factory=list)
     problem: str = ""  # a message id when the file as a whole was refused
+    problem_line: int = 0
 
 
 CSV_TOO_LARGE = N_("The file is too large.")
 CSV_NOT_TEXT = N_("The file is not UTF-8 text.")
 CSV_BAD_HEADER = N_("The first line must name the columns: {columns}.")
 CSV_TOO_MANY_ROWS = N_("At most 20,000 rows per file.")
+CSV_NOT_A_TABLE = N_("The file cannot be read as a table (line {line}).")
 
 
 def import_csv(
@@ -410,19 +417,23 @@ def import_csv(
     except UnicodeDecodeError:
         report.problem = CSV_NOT_TEXT
         return report
-    sample = text[:4096]
+    sample = text.partition("\n")[0][:4096]  # the header line names the separator
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    header = [h.strip().lower() for h in reader.fieldnames or []]
-    required = set(FIELDS) - {"surname_latin", "given_names_latin", "sex"}
-    if not required <= set(header):
-        report.problem = CSV_BAD_HEADER
+    try:  # a field longer than csv's limit, a NUL byte...: the whole file is refused
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        required = set(FIELDS) - {"surname_latin", "given_names_latin", "sex"}
+        if not required <= set(header):
+            report.problem = CSV_BAD_HEADER
+            return report
+        reader.fieldnames = header
+        rows = list(reader)
+    except csv.Error:
+        report.problem, report.problem_line = CSV_NOT_A_TABLE, reader.line_num + 1
         return report
-    reader.fieldnames = header
-    rows = list(reader)
     if len(rows) > MAX_CSV_ROWS:
         report.problem = CSV_TOO_MANY_ROWS
         return report

@@ -310,20 +310,25 @@ class ResidentsState(SessionState):
                 )
 
         task = asyncio.ensure_future(asyncio.to_thread(run))
-        while not task.done():
-            await asyncio.sleep(0.25)
-            latest = None
-            while not progress.empty():
-                latest = progress.get_nowait()
-            if latest:
-                async with self:
-                    self.import_done, self.import_total = latest
-        report = task.result()
+        try:
+            while not task.done():
+                await asyncio.sleep(0.25)
+                latest = None
+                while not progress.empty():
+                    latest = progress.get_nowait()
+                if latest:
+                    async with self:
+                        self.import_done, self.import_total = latest
+            report = task.result()
+        finally:  # whatever happened, the next file may be imported
+            async with self:
+                self.importing = False
         async with self:
-            self.importing = False
             self.import_done = self.import_total
             if report.problem:
-                self.import_summary = self._t(report.problem, columns=", ".join(FIELDS))
+                self.import_summary = self._t(
+                    report.problem, columns=", ".join(FIELDS), line=report.problem_line
+                )
             else:
                 self.import_summary = self._t(
                     "{imported} of {rows} rows imported.",

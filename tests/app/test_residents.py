@@ -319,3 +319,45 @@ def test_staff_search_and_open_a_residents_file(db_url):
     assert state.file["native"].startswith("Назарова") and state.file["photo"]
     assert state.permits and state.crossings
     assert "No such resident." in str(cls.open_resident.fn(state, "999999"))
+
+
+def test_a_file_csv_cannot_read_is_refused_whole_and_changes_nothing(session):
+    good = "Бобоев;Сино;;;1980-02-03;M;TJK;K1000002;Хуҷанд;TJ-SGD;1999-05-01"
+    huge = "Каримов;" + "А" * 200_000 + ";;;1980-02-03;M;TJK;K1000001;Хуҷанд;TJ-SGD;1999-05-01"
+    data = "\n".join([";".join(residents.FIELDS), good, huge]).encode()
+    before = _count(session, Resident)
+    report = residents.import_csv(
+        session=session, principal=principal(session, "staff"), data=data, now=NOW
+    )
+    assert (report.problem, report.problem_line, report.imported) == (
+        residents.CSV_NOT_A_TABLE,
+        3,
+        0,
+    )
+    assert _count(session, Resident) == before
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\u202e", "\U000e0001"], ids=["nul", "bidi", "tag"])
+def test_control_characters_in_a_field_are_refused(session, odd):
+    row = f"Каримов;Алишер{odd};;;1980-02-03;M;TJK;K1000001;Хуҷанд;TJ-SGD;1999-05-01"
+    data = "\n".join([";".join(residents.FIELDS), row]).encode()
+    report = residents.import_csv(
+        session=session, principal=principal(session, "staff"), data=data, now=NOW
+    )
+    assert report.imported == 0
+    assert (2, "given_names_native", residents.BAD_CHARACTERS) in report.errors
+
+
+def test_the_import_is_ready_for_the_next_file_after_a_refused_one(db_url):
+    import asyncio
+
+    from lbt_app.states.residents import ResidentsState
+    from tests.app.test_states import _client
+
+    state = _client("staff").get_substate(ResidentsState.get_full_name().split("."))
+    header = ";".join(residents.FIELDS)
+    state._csv = f"{header}\nКаримов;{'А' * 200_000}".encode()
+    state.importing = True
+    asyncio.run(ResidentsState.run_import.fn(state))
+    assert state.importing is False
+    assert state.import_summary.startswith("The file cannot be read as a table")
