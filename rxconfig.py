@@ -10,6 +10,8 @@ config = rx.Config(
     app_name="lbt_app",
     db_url=_settings.database_url,
     redis_url=_settings.redis_url,
+    # Behind N reverse proxies the client address comes from X-Forwarded-For (sign-in throttle).
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],

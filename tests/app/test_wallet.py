@@ -113,11 +113,21 @@ def test_a_resident_signs_up_applies_online_and_follows_the_application(session)
     ]
     for username, password, name in bad:
         refused = auth.sign_up(
-            session=session, username=username, password=password, full_name=name, now=NOW
+            session=session,
+            username=username,
+            password=password,
+            full_name=name,
+            address="203.0.113.9",
+            now=NOW,
         )
         assert refused.error and refused.token is None
     signed = auth.sign_up(
-        session=session, username="+992900112233", password="a-long-pass", full_name="Z", now=NOW
+        session=session,
+        username="+992900112233",
+        password="a-long-pass",
+        full_name="Z",
+        address="203.0.113.9",
+        now=NOW,
     )
     assert signed.token and signed.principal.resident_id is None
     me = signed.principal
