@@ -76,7 +76,11 @@ TOO_MANY_ACCOUNTS = N_("Too many new accounts from this network. Try again in {m
 
 
 def _attempts(kind: str, since: datetime, *where) -> SelectOfScalar[AuthAttempt]:
-    return select(AuthAttempt).where(AuthAttempt.kind == kind, col(AuthAttempt.at) >= since, *where)
+    return select(AuthAttempt).where(*_recent(kind, since, where))
+
+
+def _recent(kind: str, since: datetime, where: tuple) -> tuple:
+    return (AuthAttempt.kind == kind, col(AuthAttempt.at) >= since, *where)
 
 
 def _scopes(username: str, address: str) -> dict[Scope, tuple]:
@@ -90,9 +94,7 @@ def _scopes(username: str, address: str) -> dict[Scope, tuple]:
 
 def _tally(session: Session, since: datetime, where: tuple) -> Tally:
     count, last = session.exec(
-        select(func.count(), func.max(AuthAttempt.at)).where(
-            AuthAttempt.kind == SIGN_IN_FAILED, col(AuthAttempt.at) >= since, *where
-        )
+        select(func.count(), func.max(AuthAttempt.at)).where(*_recent(SIGN_IN_FAILED, since, where))
     ).one()
     return Tally(count, last)
 

@@ -22,7 +22,7 @@ from lbt_app.services import applications, checks
 from lbt_app.services.applications import ApplicationError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
-from tests.app.factories import permit_of, principal
+from tests.app.factories import online_record, permit_of, portrait_jpeg, principal
 from tests.conftest import NOW
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -220,28 +220,11 @@ def _applicant(session, username):
 
 
 def _apply_online(session, applicant, document_number):
-    import io
-
-    from PIL import Image
-
-    photo = io.BytesIO()
-    Image.new("RGB", (300, 400), (180, 160, 150)).save(photo, "JPEG")
-    record = {
-        "surname_native": "Саидова",
-        "given_names_native": "Нилуфар",
-        "birth_date": "1985-05-05",
-        "sex": "F",
-        "nationality": "TJK",
-        "document_number": document_number,
-        "address": "Ғафуров",
-        "border_area": "TJ-SGD",
-        "residence_since": "2001-01-01",
-    }
     return applications.apply_online(
         session=session,
         principal=applicant,
-        raw=record,
-        photo=photo.getvalue(),
+        raw=online_record(document_number),
+        photo=portrait_jpeg(),
         proof=b"%PDF-1.4 proof",
         now=NOW,
     )
