@@ -15,6 +15,8 @@ config = rx.Config(
     # may call it, over HTTP or the event websocket (Socket.IO checks the Origin too).
     backend_host=_settings.listen_host,
     cors_allowed_origins=list(_settings.allowed_origins),
+    # Behind N reverse proxies the client address comes from X-Forwarded-For (sign-in throttle).
+    trusted_proxy_hops=_settings.trusted_proxy_hops,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],

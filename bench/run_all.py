@@ -13,6 +13,7 @@ import bench_import
 import bench_qr
 import bench_scan
 import bench_sign
+import bench_signin
 
 if __name__ == "__main__":
     print("== sign / verify ==")
@@ -25,5 +26,7 @@ if __name__ == "__main__":
     bench_decode.main(sys.argv[1:] or ["--frames", "600"])
     print("\n== CSV import of residents ==")
     bench_import.main([])
+    print("\n== sign-in and the event loop ==")
+    bench_signin.print_figures(bench_signin.bench_signin())
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())

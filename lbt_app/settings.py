@@ -25,8 +25,7 @@ class Settings:
     redis_url: str | None
     kek_env: str | None
     session_hours: int
-    login_max_failures: int
-    login_window_minutes: int
+    trusted_proxy_hops: int
     default_lang: str
     load_demo: bool
     public_url: str
@@ -81,6 +80,14 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _count(value: str | None, name: str) -> int:
+    if not value:
+        return 0
+    if not value.strip().isdigit():
+        raise SettingsError(f"{name} must be a whole number (0 or more).")
+    return int(value)
+
+
 def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
     env = environ.get("LBT_ENV", "development")
     if env not in {"development", "production"}:
@@ -105,8 +112,7 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         redis_url=environ.get("LBT_REDIS_URL") or None,
         kek_env=environ.get("LBT_KEK") or None,
         session_hours=int(environ.get("LBT_SESSION_HOURS", "12")),
-        login_max_failures=int(environ.get("LBT_LOGIN_MAX_FAILURES", "5")),
-        login_window_minutes=int(environ.get("LBT_LOGIN_WINDOW_MINUTES", "15")),
+        trusted_proxy_hops=_count(environ.get("LBT_TRUSTED_PROXY_HOPS"), "LBT_TRUSTED_PROXY_HOPS"),
         default_lang=environ.get("LBT_DEFAULT_LANG", "en"),
         load_demo=load_demo,
         public_url=public_url,

@@ -143,13 +143,28 @@ class Resident(SQLModel, table=True):
     birth_date: date
     sex: str = Field(default="X", max_length=1)
     nationality: str = Field(max_length=3)
-    document_number: str = Field(max_length=24, unique=True, index=True)
+    document_number: str = Field(max_length=24, index=True)
     address: str = Field(max_length=300)
     residence_since: date
     photo_id: int | None = Field(default=None, foreign_key="document.id")
     created_at: datetime = _ts()
     # Names in both scripts and the document number, case-folded: what the registry search reads.
     search_text: str = Field(default="", max_length=500)
+    # Entered by the applicant online and not yet confirmed by an approval: such a record may
+    # repeat a document number (the applicant is not told; the reviewer sees it).
+    self_declared: bool = Field(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+
+    __table_args__ = (
+        sa.Index(
+            "uq_resident_document_number_confirmed",
+            "document_number",
+            unique=True,
+            sqlite_where=sa.text("NOT self_declared"),
+            postgresql_where=sa.text("NOT self_declared"),
+        ),
+    )
 
     @staticmethod
     def compose_search_text(
@@ -207,6 +222,24 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = _ts()
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ended_at: datetime | None = _ts_optional()
+
+
+class AuthAttempt(SQLModel, table=True):
+    """A failed sign-in or an account opened, by user name and client address: what the
+    throttle counts (core/throttle.py); rows older than its window are pruned."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, description="sign_in_failed or signed_up")
+    username: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    at: datetime = _ts(index=True)
+    # The throttle already audited the burst this row started (one event per burst).
+    throttle_noted: bool = False
+
+    __table_args__ = (
+        sa.Index("ix_authattempt_kind_address_at", "kind", "address", "at"),
+        sa.Index("ix_authattempt_kind_username_at", "kind", "username", "at"),
+    )
 
 
 class Application(SQLModel, table=True):

@@ -3,15 +3,15 @@
 import reflex as rx
 
 from lbt_app import routes
-from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.layout import T, page
 from lbt_app.states.login import LoginState, SignUpState
 
 
-def _error(message_id: rx.Var, testid: str) -> rx.Component:
+def _error(text: rx.Var, testid: str) -> rx.Component:
     return rx.cond(
-        message_id != "",
+        text != "",
         rx.callout(
-            T_var(message_id),
+            text,
             icon="triangle-alert",
             color_scheme="red",
             data_testid=testid,

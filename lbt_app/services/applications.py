@@ -5,6 +5,11 @@ applicant lives in the authority's border area, has lived there at least the agr
 minimum (1 year by default), holds no valid permit already, and is not on the authority's
 refusal list. A reviewer sees every rule with its answer; only an eligible application can
 be approved.
+
+An online applicant's record is self-declared until approved, and answered the same whether or
+not its document number belongs to someone else (no document-number oracle): the conflict shows
+to the reviewer only, as the rule "document number registered to no one else". An approval
+confirms the record; then its number is unique.
 """
 
 from __future__ import annotations
@@ -35,10 +40,8 @@ from lbt_app.i18n import N_
 from lbt_app.services import audit
 from lbt_app.services.issuing import IssueError, IssueRequest, issue_permit, years_after
 from lbt_app.services.residents import (
-    DOCUMENT_TAKEN,
     check_record,
     columns,
-    document_taken,
     home_areas,
     own_resident,
     store_photo,
@@ -49,6 +52,7 @@ RULES: dict[str, str] = {
     "long_enough": N_("Resident long enough (agreement minimum)"),
     "no_valid_permit": N_("Holds no valid permit"),
     "not_refused": N_("Not on the refusal list"),
+    "document_free": N_("Document number registered to no one else"),
 }
 PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 MAX_PROOF_BYTES = 8_000_000
@@ -103,7 +107,26 @@ def eligibility(
         <= years_after(today, -agreement.min_residence_years),
         "no_valid_permit": valid_permit is None,
         "not_refused": refused is None,
+        "document_free": not resident.self_declared or not _number_claimed(session, resident),
     }
+
+
+def _number_claimed(session: Session, resident: Resident) -> bool:
+    """Another resident holds this number: a confirmed one, or one still waiting for review
+    (a rejected claim no longer counts). A confirmed number is unique in the database."""
+    waiting = select(Application.resident_id).where(
+        Application.status == ApplicationStatus.SUBMITTED
+    )
+    return (
+        session.exec(
+            select(Resident.id).where(
+                Resident.document_number == resident.document_number,
+                Resident.id != resident.id,
+                col(Resident.self_declared).is_(False) | col(Resident.id).in_(waiting),
+            )
+        ).first()
+        is not None
+    )
 
 
 def queue(*, session: Session, principal: Principal | None, today: date) -> list[Pending]:
@@ -268,8 +291,6 @@ def apply_online(
         return _file(session, principal, resident, resident.authority_id, proof, now), {}
     areas = applicant_areas(session)
     record, errors = check_record(raw, today=now.date(), areas=areas)
-    if record is not None and document_taken(session, record.document_number):
-        errors = {"document_number": DOCUMENT_TAKEN}
     if not errors and not photo:
         errors = {"photo": N_("A photo is required.")}
     if record is None or errors:
@@ -289,6 +310,7 @@ def apply_online(
         authority_id=authority.id or 0,
         created_at=now,
         photo_id=portrait.id,
+        self_declared=True,
         **columns(record, areas),
     )
     session.add(resident)
@@ -355,6 +377,8 @@ def approve(
     application.status = ApplicationStatus.APPROVED
     application.decided_at, application.decided_by_id = now, principal.user_id
     session.add(application)
+    resident.self_declared = False  # confirmed: its document number is now unique
+    session.add(resident)
     audit.record(
         session=session,
         action="application_approved",

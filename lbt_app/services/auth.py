@@ -1,4 +1,4 @@
-"""Passwords, sign-in with throttling, and server-side sessions."""
+"""Passwords, sign-in and sign-up with throttling, and server-side sessions."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from pwdlib import PasswordHash
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, delete, func, select, update
+from sqlmodel.sql.expression import SelectOfScalar
 
+from lbt_app.core import throttle
 from lbt_app.core.access import Principal, Role
-from lbt_app.db.models import AuditEvent, Authority, CrossingPoint, LoginSession, User
+from lbt_app.core.throttle import Scope, Tally
+from lbt_app.db.models import AuthAttempt, Authority, CrossingPoint, LoginSession, User
 from lbt_app.i18n import N_
 from lbt_app.services import audit, wallet
 from lbt_app.settings import get_settings
@@ -42,7 +45,8 @@ def _dummy_hash() -> str:
 class SignIn:
     token: str | None
     principal: Principal | None
-    error: str | None
+    error: str | None  # a message id
+    retry_after: int = 0  # seconds, when the error is a throttle's
 
 
 def _token_hash(token: str) -> str:
@@ -70,42 +74,97 @@ def principal_of(*, session: Session, user: User) -> Principal:
     )
 
 
-def recent_failures(*, session: Session, username: str, now: datetime) -> int:
-    window = timedelta(minutes=get_settings().login_window_minutes)
-    return session.exec(
-        select(func.count())
-        .select_from(AuditEvent)
-        .where(
-            AuditEvent.action == "login_failed",
-            AuditEvent.subject == username,
-            col(AuditEvent.at) >= now - window,
-        )
+SIGN_IN_FAILED, SIGNED_UP = "sign_in_failed", "signed_up"
+TOO_MANY_ATTEMPTS = N_("Too many attempts. Try again in {seconds} seconds.")
+TOO_MANY_ACCOUNTS = N_("Too many new accounts from this network. Try again in {minutes} minutes.")
+
+
+def _attempts(kind: str, since: datetime, *where) -> SelectOfScalar[AuthAttempt]:
+    return select(AuthAttempt).where(*_recent(kind, since, where))
+
+
+def _recent(kind: str, since: datetime, where: tuple) -> tuple:
+    return (AuthAttempt.kind == kind, col(AuthAttempt.at) >= since, *where)
+
+
+def _scopes(username: str, address: str) -> dict[Scope, tuple]:
+    """Each throttle scope as the conditions that pick its rows."""
+    return {
+        Scope.ADDRESS: (AuthAttempt.address == address,),
+        Scope.PAIR: (AuthAttempt.username == username, AuthAttempt.address == address),
+        Scope.NAME: (AuthAttempt.username == username, AuthAttempt.address != address),
+    }
+
+
+def _tally(session: Session, since: datetime, where: tuple) -> Tally:
+    count, last = session.exec(
+        select(func.count(), func.max(AuthAttempt.at)).where(*_recent(SIGN_IN_FAILED, since, where))
     ).one()
+    return Tally(count, last)
 
 
-def sign_in(*, session: Session, username: str, password: str, now: datetime) -> SignIn:
-    """Check the password; too many recent failures for a name lock it for a while."""
-    username = username.strip().lower()
+def _first_refusal(session: Session, kind: str, since: datetime, where: tuple) -> bool:
+    """True once per burst: the first refusal after the scope's latest attempt (it is marked)."""
+    latest = session.exec(
+        _attempts(kind, since, *where)
+        .order_by(col(AuthAttempt.at).desc(), col(AuthAttempt.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.throttle_noted:
+        return False
+    marked = session.exec(
+        update(AuthAttempt)
+        .where(col(AuthAttempt.id) == latest.id, col(AuthAttempt.throttle_noted).is_(False))
+        .values(throttle_noted=True)
+    )
+    return marked.rowcount == 1
+
+
+def _remember(session: Session, kind: str, username: str, address: str, now: datetime) -> None:
+    """Count this attempt; forget the ones the throttle no longer looks at."""
+    horizon = max(throttle.WINDOW, throttle.SIGN_UP_PERIOD)
+    session.exec(delete(AuthAttempt).where(col(AuthAttempt.at) < now - horizon))
+    session.add(AuthAttempt(kind=kind, username=username, address=address, at=now))
+
+
+def sign_in(
+    *, session: Session, username: str, password: str, address: str, now: datetime
+) -> SignIn:
+    """Check the password, unless recent failures make this client wait (core/throttle.py):
+    a waiting client is refused without hashing, audited once per burst."""
+    username, address = username.strip().lower()[:64], address[:64]
     if not username or not password:
         return SignIn(None, None, N_("Enter your user name and password."))
-    settings = get_settings()
-    if recent_failures(session=session, username=username, now=now) >= settings.login_max_failures:
-        audit.record(
-            session=session,
-            action="login_throttled",
-            now=now,
-            actor_name=username,
-            subject=username,
-        )
-        return SignIn(None, None, N_("Too many failed attempts. Try again later."))
+    since = now - throttle.WINDOW
+    scopes = _scopes(username, address)
+    tallies = {scope: _tally(session, since, where) for scope, where in scopes.items()}
+    wait, scope = throttle.sign_in_wait(tallies, now)
+    if wait and scope is not None:
+        if _first_refusal(session, SIGN_IN_FAILED, since, scopes[scope]):
+            audit.record(
+                session=session,
+                action="login_throttled",
+                now=now,
+                actor_name=username,
+                subject=username,
+                detail={"address": address, "scope": str(scope), "wait": wait},
+            )
+        return SignIn(None, None, TOO_MANY_ATTEMPTS, wait)
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         verify_password(password, _dummy_hash())
     if user is None or not user.is_active or not verify_password(password, user.password_hash):
+        _remember(session, SIGN_IN_FAILED, username, address, now)
         audit.record(
-            session=session, action="login_failed", now=now, actor_name=username, subject=username
+            session=session,
+            action="login_failed",
+            now=now,
+            actor_name=username,
+            subject=username,
+            detail={"address": address},
         )
         return SignIn(None, None, N_("Wrong user name or password."))
+    session.exec(delete(AuthAttempt).where(AuthAttempt.kind == SIGN_IN_FAILED, *scopes[Scope.PAIR]))
     return _open_session(session, user, now, "login")
 
 
@@ -130,9 +189,30 @@ MIN_PASSWORD = 8
 
 
 def sign_up(
-    *, session: Session, username: str, password: str, full_name: str, now: datetime
+    *, session: Session, username: str, password: str, full_name: str, address: str, now: datetime
 ) -> SignIn:
-    """A resident opens an account (then applies from the wallet); signed in at once."""
+    """A resident opens an account (then applies from the wallet); signed in at once.
+
+    An address that opened its quota of accounts lately is refused before anything else."""
+    address = address[:64]
+    since = now - throttle.SIGN_UP_PERIOD
+    own = (AuthAttempt.address == address,)
+    recent = session.exec(
+        _attempts(SIGNED_UP, since, *own)
+        .order_by(col(AuthAttempt.at).desc())
+        .limit(throttle.SIGN_UP_QUOTA)
+    ).all()
+    wait = throttle.sign_up_wait([a.at for a in recent], now)
+    if wait:
+        if _first_refusal(session, SIGNED_UP, since, own):
+            audit.record(
+                session=session,
+                action="signup_throttled",
+                now=now,
+                subject=address,
+                detail={"wait": wait},
+            )
+        return SignIn(None, None, TOO_MANY_ACCOUNTS, wait)
     username = username.strip().lower().replace(" ", "")
     full_name = " ".join(full_name.split())[:200]
     if not _USERNAME.fullmatch(username):
@@ -154,6 +234,7 @@ def sign_up(
     )
     session.add(user)
     session.flush()
+    _remember(session, SIGNED_UP, username, address, now)
     return _open_session(session, user, now, "signed_up")
 
 

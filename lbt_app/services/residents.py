@@ -199,7 +199,10 @@ def own_resident(session: Session, principal: Principal, resident_id: int) -> Re
 
 
 def document_taken(session: Session, number: str, except_id: int | None = None) -> bool:
-    query = select(Resident.id).where(Resident.document_number == number)
+    """A confirmed resident holds this number (self-declared ones wait for review)."""
+    query = select(Resident.id).where(
+        Resident.document_number == number, col(Resident.self_declared).is_(False)
+    )
     if except_id is not None:
         query = query.where(Resident.id != except_id)
     return session.exec(query).first() is not None
@@ -460,7 +463,8 @@ def import_csv(
         taken |= set(
             session.exec(
                 select(Resident.document_number).where(
-                    col(Resident.document_number).in_(numbers[start : start + 500])
+                    col(Resident.document_number).in_(numbers[start : start + 500]),
+                    col(Resident.self_declared).is_(False),
                 )
             ).all()
         )

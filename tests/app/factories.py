@@ -49,3 +49,28 @@ def stranger_officer(session: Session, password_hash: str = "!") -> User:
     session.add(officer)
     session.flush()
     return officer
+
+
+def portrait_jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    photo = io.BytesIO()
+    Image.new("RGB", (300, 400), (180, 160, 150)).save(photo, "JPEG")
+    return photo.getvalue()
+
+
+def online_record(document_number: str) -> dict[str, str]:
+    """What a resident types into the wallet's application form."""
+    return {
+        "surname_native": "Саидова",
+        "given_names_native": "Нилуфар",
+        "birth_date": "1985-05-05",
+        "sex": "F",
+        "nationality": "TJK",
+        "document_number": document_number,
+        "address": "Ғафуров",
+        "border_area": "TJ-SGD",
+        "residence_since": "2001-01-01",
+    }

@@ -22,7 +22,7 @@ from lbt_app.services import applications, checks
 from lbt_app.services.applications import ApplicationError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
-from tests.app.factories import permit_of, principal
+from tests.app.factories import online_record, permit_of, portrait_jpeg, principal
 from tests.conftest import NOW
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
@@ -120,6 +120,7 @@ def test_someone_with_a_valid_permit_is_not_eligible_again(session):
         "long_enough": True,
         "no_valid_permit": False,
         "not_refused": True,
+        "document_free": True,
     }
 
 
@@ -201,3 +202,93 @@ def test_staff_of_another_agreement_see_no_queue_and_cannot_decide(session):
             reason="x",
             now=NOW,
         )
+
+
+def _applicant(session, username):
+    """A new account that applies online, as the wallet does."""
+    from lbt_app.services import auth
+
+    signed = auth.sign_up(
+        session=session,
+        username=username,
+        password="a-long-password",
+        full_name="Applicant",
+        address="203.0.113.9",
+        now=NOW,
+    )
+    return signed.principal
+
+
+def _apply_online(session, applicant, document_number):
+    return applications.apply_online(
+        session=session,
+        principal=applicant,
+        raw=online_record(document_number),
+        photo=portrait_jpeg(),
+        proof=b"%PDF-1.4 proof",
+        now=NOW,
+    )
+
+
+def _seen_by_applicant(session, applicant, outcome):
+    """What the applicant can learn: the answer and their own applications."""
+    application, errors = outcome
+    mine = applications.own_applications(
+        session=session, principal=principal(session, applicant.username)
+    )
+    return (
+        application is not None,
+        errors,
+        [(a.status, a.reason, a.authority_id) for a in mine],
+    )
+
+
+def test_applying_online_tells_nothing_about_a_registered_document_number(session):
+    registered = permit_of(session, "RAHIMOV")
+    taken = session.get(Resident, registered.resident_id).document_number
+    impostor, newcomer = _applicant(session, "impostor"), _applicant(session, "newcomer")
+    with_taken = _apply_online(session, impostor, taken)
+    with_fresh = _apply_online(session, newcomer, "N7654321")
+    assert _seen_by_applicant(session, impostor, with_taken) == _seen_by_applicant(
+        session, newcomer, with_fresh
+    )
+    assert with_taken[1] == {} and with_taken[0].status is ApplicationStatus.SUBMITTED
+
+    # The reviewer sees the conflict as a failed rule, and cannot approve it.
+    queue = {p.application.id: p for p in _pending(session)}
+    conflict, fresh = queue[with_taken[0].id], queue[with_fresh[0].id]
+    assert conflict.eligibility["document_free"] is False and not conflict.eligible
+    assert fresh.eligibility["document_free"] is True and fresh.eligible
+    assert applications.RULES["document_free"] == "Document number registered to no one else"
+    with pytest.raises(ApplicationError, match="not eligible"):
+        _approve(session, conflict.application.id)
+    # The registered holder is untouched: their own renewal is still eligible.
+    renewal = applications.submit(
+        session=session,
+        principal=_staff(session),
+        resident_id=registered.resident_id,
+        proof=PNG,
+        now=NOW,
+    )
+    holder = next(p for p in _pending(session) if p.application.id == renewal.id)
+    assert holder.eligibility["document_free"] is True
+
+
+def test_an_approval_confirms_the_record_and_its_number_becomes_taken(session):
+    first = _apply_online(session, _applicant(session, "first.one"), "N1112223")
+    second = _apply_online(session, _applicant(session, "second.one"), "N1112223")
+    queue = {p.application.id: p for p in _pending(session)}
+    assert queue[first[0].id].eligibility["document_free"] is False  # two claim one number
+    applications.reject(
+        session=session,
+        principal=_staff(session),
+        application_id=second[0].id,
+        reason="Not the holder of this document",
+        now=NOW,
+    )
+    _approve(session, first[0].id)  # a rejected claim no longer stands in the way
+    assert session.get(Resident, first[0].resident_id).self_declared is False
+    third = _apply_online(session, _applicant(session, "third.one"), "N1112223")
+    assert third[1] == {}
+    queue = {p.application.id: p for p in _pending(session)}
+    assert queue[third[0].id].eligibility["document_free"] is False

@@ -23,7 +23,7 @@ from lbt_app.states.session import SessionState, _descendants
 
 # What refused or throttled calls may add, and the wallet's live secret (made when the wallet
 # first opens, renewed at sign-out); everything else must stay as it was.
-BOOKKEEPING = {"auditevent", "auditcheckpoint", "loginsession", "signinfailure", "walletsecret"}
+BOOKKEEPING = {"auditevent", "auditcheckpoint", "loginsession", "authattempt", "walletsecret"}
 ROLES = {
     None: "",
     "farhod": "farhod-demo-2026",

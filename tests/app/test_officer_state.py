@@ -87,8 +87,6 @@ def test_frames_are_decoded_on_the_server_and_acknowledged(db_url, session):
         "data:image/jpeg;base64," + "A" * 500_000,  # bigger than any frame the scanner sends
         "data:text/html;base64,PGI+",
         "not a data url",
-        12345,
-        None,
     ],
 )
 def test_bad_frames_change_nothing_and_show_nothing(db_url, session, payload):
@@ -97,6 +95,16 @@ def test_bad_frames_change_nothing_and_show_nothing(db_url, session, payload):
     before = len(_events(session, "permit_checked"))
     assert OfficerState.frame.fn(state, payload, _now_ms()) is None
     assert state.frame_acks == 1 and state.scanning and state.outcome == ""
+    assert len(_events(session, "permit_checked")) == before
+
+
+@pytest.mark.parametrize("payload", [12345, None, ["data:image/png;base64,"]])
+def test_a_frame_that_is_not_text_is_not_understood(db_url, session, payload):
+    state = _officer()
+    OfficerState.open_scanner.fn(state)
+    before = len(_events(session, "permit_checked"))
+    assert "not understood" in str(OfficerState.frame.fn(state, payload, _now_ms()))
+    assert state.scanning and state.outcome == ""
     assert len(_events(session, "permit_checked")) == before
 
 
@@ -152,7 +160,7 @@ def test_the_browser_refusing_a_file_is_explained(db_url):
     assert "The file is too large." in str(too_big)
     wrong = OfficerState.file_rejected.fn(state, "file-invalid-type")
     assert "This kind of file is not accepted here." in str(wrong)
-    assert "not accepted" in str(OfficerState.file_rejected.fn(state, ["x"]))
+    assert "not understood" in str(OfficerState.file_rejected.fn(state, ["x"]))
 
 
 @pytest.mark.parametrize("username", [None, "farhod", "staff", "admin"])

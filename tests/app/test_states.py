@@ -35,7 +35,9 @@ def _client(username: str | None):
     root = State(_reflex_internal_init=True)
     if username:
         login = root.get_substate(LoginState.get_full_name().split("."))
-        LoginState.sign_in.fn(login, {"username": username, "password": PASSWORDS[username]})
+        asyncio.run(
+            LoginState.sign_in.fn(login, {"username": username, "password": PASSWORDS[username]})
+        )
         assert login.token
     return root
 
@@ -68,15 +70,15 @@ def test_sign_in_sends_each_role_to_its_page(db_url):
     ]:
         root = State(_reflex_internal_init=True)
         login = _sub(root, LoginState)
-        result = LoginState.sign_in.fn(
-            login, {"username": username, "password": PASSWORDS[username]}
+        result = asyncio.run(
+            LoginState.sign_in.fn(login, {"username": username, "password": PASSWORDS[username]})
         )
         assert _redirect_path(result) == path
 
 
 def test_wrong_password_shows_a_message_and_no_token(db_url):
     login = _sub(State(_reflex_internal_init=True), LoginState)
-    LoginState.sign_in.fn(login, {"username": "staff", "password": "wrong"})
+    asyncio.run(LoginState.sign_in.fn(login, {"username": "staff", "password": "wrong"}))
     assert login.token == ""
     assert login.error == "Wrong user name or password."
 

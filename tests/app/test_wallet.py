@@ -15,7 +15,7 @@ from lbt_app.db.models import AuditEvent
 from lbt_app.services import checks, wallet
 from lbt_app.services.checks import CrossingError, Source
 from lbt_app.settings import get_settings
-from tests.app.factories import permit_of, principal
+from tests.app.factories import online_record, permit_of, portrait_jpeg, principal
 from tests.conftest import NOW
 
 
@@ -97,10 +97,6 @@ def test_the_offline_page_carries_every_translation_of_its_note():
 
 
 def test_a_resident_signs_up_applies_online_and_follows_the_application(session):
-    import io
-
-    from PIL import Image
-
     from lbt_app.db.models import Application, ApplicationStatus, User
     from lbt_app.services import applications, auth
     from lbt_app.services.applications import ApplicationError
@@ -113,34 +109,32 @@ def test_a_resident_signs_up_applies_online_and_follows_the_application(session)
     ]
     for username, password, name in bad:
         refused = auth.sign_up(
-            session=session, username=username, password=password, full_name=name, now=NOW
+            session=session,
+            username=username,
+            password=password,
+            full_name=name,
+            address="203.0.113.9",
+            now=NOW,
         )
         assert refused.error and refused.token is None
     signed = auth.sign_up(
-        session=session, username="+992900112233", password="a-long-pass", full_name="Z", now=NOW
+        session=session,
+        username="+992900112233",
+        password="a-long-pass",
+        full_name="Z",
+        address="203.0.113.9",
+        now=NOW,
     )
     assert signed.token and signed.principal.resident_id is None
     me = signed.principal
-    photo = io.BytesIO()
-    Image.new("RGB", (300, 400), (180, 160, 150)).save(photo, "JPEG")
-    record = {
-        "surname_native": "Саидова",
-        "given_names_native": "Нилуфар",
-        "birth_date": "1985-05-05",
-        "sex": "F",
-        "nationality": "TJK",
-        "document_number": "N1234567",
-        "address": "Ғафуров",
-        "border_area": "TJ-SGD",
-        "residence_since": "2001-01-01",
-    }
+    photo, record = portrait_jpeg(), online_record("N1234567")
     proof = b"%PDF-1.4 proof of residence"
     none, errors = applications.apply_online(
         session=session, principal=me, raw=record, photo=None, proof=proof, now=NOW
     )
     assert none is None and errors == {"photo": "A photo is required."}
     application, errors = applications.apply_online(
-        session=session, principal=me, raw=record, photo=photo.getvalue(), proof=proof, now=NOW
+        session=session, principal=me, raw=record, photo=photo, proof=proof, now=NOW
     )
     assert errors == {} and application.status is ApplicationStatus.SUBMITTED
     user = session.exec(select(User).where(User.username == "+992900112233")).one()

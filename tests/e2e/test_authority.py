@@ -12,6 +12,7 @@ from PIL import Image
 
 from lbt_app.core.imaging import decode_image
 from lbt_app.core.verdict import Code
+from lbt_app.services.applications import RULES
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.roles import AuthorityState
 from tests.e2e.conftest import (
@@ -60,8 +61,8 @@ def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
     row.locator("[data-testid=application-review]").click()
     page.wait_for_selector("[data-testid=application-review-panel]")
     rules = page.locator("[data-testid=eligibility-rule]")
-    assert rules.count() == 4
-    assert all(rules.nth(i).get_attribute("data-ok") == "yes" for i in range(4))
+    assert rules.count() == len(RULES)
+    assert all(rules.nth(i).get_attribute("data-ok") == "yes" for i in range(len(RULES)))
     page.click("[data-testid=application-approve]")
     page.wait_for_selector("text=Permit issued.")
     assert page.locator("[data-testid=application-row][data-document=E2E20001]").count() == 0

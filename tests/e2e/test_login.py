@@ -48,6 +48,8 @@ def test_wrong_password_is_refused_with_a_message(page, app):
     error = page.wait_for_selector("[data-testid=login-error]")
     assert "Wrong user name or password" in error.inner_text()
     assert page.url.rstrip("/") == app.url
+    # The throttle counts the browser's real address, taken from the socket.
+    assert audit_details(app, "login_failed")[-1]["address"] == "127.0.0.1"
 
 
 def test_a_resident_forcing_the_authority_page_is_turned_away(page, app):
