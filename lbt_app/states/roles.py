@@ -22,6 +22,7 @@ from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
+from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.session import SessionState
 
 
@@ -447,9 +448,8 @@ class WalletState(SessionState):
         return [WalletState.load, rx.toast.success(self._t("Application registered."))]
 
 
-class AdminState(SessionState):
+class AdminState(AuditChainState):
     users: list[dict[str, str]] = []
-    chain: str = ""
 
     @rx.event
     def load(self):
@@ -462,5 +462,15 @@ class AdminState(SessionState):
                 {"username": u.username, "name": u.full_name, "role": ROLE_LABEL[u.role]}
                 for u in session.exec(select(User).order_by(User.role, User.username))
             ]
-        _, self.chain = self._chain_check()
+        self._show_chain()
+        return None
+
+    @rx.event(background=True)
+    async def check_chain(self):
+        """Check the audit chain now (from the last verified checkpoint), off the event loop."""
+        async with self:
+            principal = self._permit(Action.ADMINISTER)
+            if principal is None:
+                return self._refused()
+        await run_chain_check(self, principal)
         return None
