@@ -215,7 +215,8 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
 
 
 def _say_check(check: audit.ChainCheck) -> int:
-    walk = f"{check.walked} read, from event {check.from_seq + 1}"
+    start = f"the checkpoint at event {check.from_seq}" if check.from_seq else "the first event"
+    walk = f"{check.walked} read from {start}"
     if check.ok:
         legacy = f"; {check.legacy} hashed before actor_id was covered" if check.legacy else ""
         _out(f"audit chain intact: {check.events} events ({walk}{legacy})")

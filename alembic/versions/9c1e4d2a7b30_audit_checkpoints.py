@@ -6,7 +6,9 @@ Create Date: 2026-11-30 10:00:00.000000
 
 Events written before this revision keep their hashes and are marked version 1 (their hash
 leaves out actor_id); they are checked as they were written, never re-chained, so whatever
-they held before the upgrade is neither blessed nor lost. New events are version 2.
+they held before the upgrade is neither blessed nor lost. New events are version 2. A
+downgrade drops the versions: events written since then no longer verify under the older
+app (its check names the first of them).
 """
 from typing import Sequence, Union
 

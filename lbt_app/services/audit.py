@@ -184,6 +184,8 @@ def verify_chain(*, session: Session, full: bool = True, batch: int = 5000) -> C
         walked += head is not None
         if head is None or head.hash != base.head_hash:
             return broken(base.seq, "event differs from its signed checkpoint", 0)
+        if head.hash != event_hash(event_fields(head), head.hash_version):
+            return broken(base.seq, "content altered", 0)
         kept = session.exec(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.seq <= base.seq)
         ).one()
