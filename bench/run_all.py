@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_audit
 import bench_decode
 import bench_demo_qr
 import bench_import
@@ -25,5 +26,7 @@ if __name__ == "__main__":
     bench_decode.main(sys.argv[1:] or ["--frames", "600"])
     print("\n== CSV import of residents ==")
     bench_import.main([])
+    print("\n== audit chain check ==")
+    bench_audit.main([])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())

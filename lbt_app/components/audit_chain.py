@@ -18,7 +18,7 @@ def audit_chain(check: rx.EventHandler) -> rx.Component:
             ),
             color_scheme=rx.match(S.chain_state, ("intact", "green"), ("broken", "red"), "gray"),
             data_testid="audit-chain",
-            data_state=S.chain_state,
+            data_chain=S.chain_state,
             width="100%",
         ),
         rx.hstack(

@@ -72,8 +72,8 @@ def _statement(row: AuditCheckpoint) -> Checkpoint:
     return Checkpoint(seq=row.seq, events=row.events, head_hash=row.head_hash, at=row.at)
 
 
-def _sign(session: Session, *, seq: int, head_hash: str, now: datetime) -> AuditCheckpoint:
-    """Sign the log as it stands at event `seq` (the chain is gapless: `seq` events)."""
+def checkpoint(*, session: Session, seq: int, head_hash: str, now: datetime) -> AuditCheckpoint:
+    """Sign the log as it stands at event `seq` whose hash is `head_hash` (`seq` events)."""
     key = _signing_key()
     statement = Checkpoint(seq=seq, events=seq, head_hash=head_hash, at=now)
     row = AuditCheckpoint(
@@ -118,7 +118,7 @@ def record(
     session.add(event)
     session.flush()
     if event.seq % CHECKPOINT_EVERY == 0:
-        _sign(session, seq=event.seq, head_hash=event.hash, now=now)
+        checkpoint(session=session, seq=event.seq, head_hash=event.hash, now=now)
     return event
 
 
@@ -208,18 +208,18 @@ def verify_chain(*, session: Session, full: bool = True, batch: int = 5000) -> C
                 return broken(ev.seq, "hash version out of order", seq)
             if ev.hash != event_hash(event_fields(ev), ev.hash_version):
                 return broken(ev.seq, "content altered", seq)
-            checkpoint = pending.pop(ev.seq, None)
-            if checkpoint is None and ev.hash_version > 1 and ev.seq % CHECKPOINT_EVERY == 0:
+            expected = pending.pop(ev.seq, None)
+            if expected is None and ev.hash_version > 1 and ev.seq % CHECKPOINT_EVERY == 0:
                 # Signed with an event appended after the checkpoints above were read.
-                checkpoint = session.exec(
+                expected = session.exec(
                     select(AuditCheckpoint).where(AuditCheckpoint.seq == ev.seq)
                 ).first()
-                if checkpoint is None:
+                if expected is None:
                     return broken(ev.seq, "signed checkpoint missing", seq)
-                if forged(checkpoint):
+                if forged(expected):
                     return broken(ev.seq, "checkpoint signature does not verify", seq)
-            if checkpoint is not None and (
-                checkpoint.head_hash != ev.hash or checkpoint.events != ev.seq
+            if expected is not None and (
+                expected.head_hash != ev.hash or expected.events != ev.seq
             ):
                 return broken(ev.seq, "event differs from its signed checkpoint", seq)
             legacy += ev.hash_version == 1
@@ -239,15 +239,15 @@ def run_check(
 ) -> ChainCheck:
     """Check the chain, sign the head it reached when intact, and record the result."""
     check = verify_chain(session=session, full=full)
-    checkpoint = None
+    signed_seq = None
     if check.ok and check.events:
         _lock(session)
         signed = session.exec(
             select(AuditCheckpoint).where(AuditCheckpoint.seq == check.events)
         ).first()
         if signed is None:
-            signed = _sign(session, seq=check.events, head_hash=check.head_hash, now=now)
-        checkpoint = signed.seq
+            checkpoint(session=session, seq=check.events, head_hash=check.head_hash, now=now)
+        signed_seq = check.events
     detail = {k: v for k, v in asdict(check).items() if k != "head_hash"}
     record(
         session=session,
@@ -255,7 +255,7 @@ def run_check(
         now=now,
         actor=actor,
         actor_name=actor_name,
-        detail={**detail, "checkpoint": checkpoint},
+        detail={**detail, "checkpoint": signed_seq},
     )
     return check
 
