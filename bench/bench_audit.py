@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -24,29 +23,9 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.databases import throwaway
+
 ACTIONS = ["permit_checked", "crossing_recorded", "permit_issued", "signed_in"]
-
-
-def _database(url: str | None) -> str:
-    from lbt_app.db import migrate
-    from lbt_app.settings import get_settings
-
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="lbt-bench-audit-")
-        os.environ["LBT_DATA_DIR"] = tmp
-        url = f"sqlite:///{tmp}/bench.db"
-    else:
-        import sqlalchemy as sa
-
-        with sa.create_engine(url).begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS lbt_bench_audit CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA lbt_bench_audit"))
-        sep = "&" if "?" in url else "?"
-        url = f"{url}{sep}options=-csearch_path%3Dlbt_bench_audit"
-    os.environ["LBT_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    migrate.upgrade(url)
-    return url
 
 
 def _build(session, events: int, start: datetime) -> None:
@@ -92,7 +71,7 @@ def bench_audit(events: int = 100_000, new: int = 1_000, url: str | None = None)
     from lbt_app.db.engine import engine_for
     from lbt_app.services import audit
 
-    url = _database(url)
+    url = throwaway(url, "lbt_bench_audit")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with Session(engine_for(url)) as session:
         _, build = _timed(lambda: _build(session, events, start))

@@ -17,7 +17,7 @@ from lbt_app.services import audit
 from lbt_app.states.session import SessionState
 
 
-def check_chain(principal: Principal) -> None:
+def _quick_check(principal: Principal) -> None:
     """The quick check (from the last verified checkpoint), recorded under the caller's name."""
     with session_scope() as session:
         audit.run_check(session=session, now=utcnow(), full=False, actor=principal)
@@ -54,7 +54,7 @@ async def run_chain_check(state: AuditChainState, principal: Principal) -> None:
             return
         state.chain_checking = True
     try:
-        await asyncio.to_thread(check_chain, principal)
+        await asyncio.to_thread(_quick_check, principal)
     finally:
         async with state:
             state.chain_checking = False
