@@ -17,13 +17,14 @@ import io
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.databases import throwaway
 
 SURNAMES = ["Раҳимов", "Назарова", "Қодиров", "Ғафурова", "Ҳасанов", "Юсупова", "Шарипов"]
 GIVEN = ["Фарҳод", "Гулнора", "Ҷамшед", "Ширин", "Бахтиёр", "Малика", "Давлат", "Зарина"]
@@ -63,26 +64,11 @@ def make_csv(rows: int, seed: int = 1) -> bytes:
 def _database(url: str | None) -> str:
     from sqlmodel import Session
 
-    from lbt_app.db import migrate
     from lbt_app.db.engine import engine_for
     from lbt_app.services import demo
     from lbt_app.settings import get_settings
 
-    if url is None:
-        tmp = tempfile.mkdtemp(prefix="lbt-bench-import-")
-        os.environ["LBT_DATA_DIR"] = tmp
-        url = f"sqlite:///{tmp}/bench.db"
-    else:
-        import sqlalchemy as sa
-
-        with sa.create_engine(url).begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA IF EXISTS lbt_bench CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA lbt_bench"))
-        sep = "&" if "?" in url else "?"
-        url = f"{url}{sep}options=-csearch_path%3Dlbt_bench"
-    os.environ["LBT_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    migrate.upgrade(url)
+    url = throwaway(url, "lbt_bench")
     with Session(engine_for(url)) as session:
         demo.load(session=session, kek=get_settings().key_encryption_key(), now=datetime.now(UTC))
         session.commit()

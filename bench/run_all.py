@@ -7,6 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import bench_audit
 import bench_decode
 import bench_demo_qr
 import bench_import
@@ -28,5 +29,7 @@ if __name__ == "__main__":
     bench_import.main([])
     print("\n== sign-in and the event loop ==")
     bench_signin.print_figures(bench_signin.bench_signin())
+    print("\n== audit chain check ==")
+    bench_audit.main([])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())

@@ -214,17 +214,37 @@ def cmd_trust_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_audit_verify(_args: argparse.Namespace) -> int:
-    with session_scope() as session:
-        result = audit.verify_chain(session=session)
-    if result.ok:
-        _out(f"audit chain intact: {result.events} events")
+def _say_check(check: audit.ChainCheck) -> int:
+    start = f"the checkpoint at event {check.from_seq}" if check.from_seq else "the first event"
+    walk = f"{check.walked} read from {start}"
+    if check.ok:
+        legacy = f"; {check.legacy} hashed before actor_id was covered" if check.legacy else ""
+        _out(f"audit chain intact: {check.events} events ({walk}{legacy})")
         return 0
     _out(
-        f"audit chain BROKEN at event {result.first_broken_seq}: {result.problem} "
-        f"({result.events} events verified before it)"
+        f"audit chain BROKEN at event {check.first_broken_seq}: {check.problem} "
+        f"({check.events} events verified before it; {walk})"
     )
     return 1
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        check = audit.run_check(session=session, now=utcnow(), full=args.full, actor_name="cli")
+    return _say_check(check)
+
+
+def cmd_audit_checkpoint(_args: argparse.Namespace) -> int:
+    with session_scope() as session:
+        check = audit.run_check(session=session, now=utcnow(), full=False, actor_name="cli")
+        signed = audit.latest_checkpoint(session=session)
+    status = _say_check(check)
+    if status == 0 and signed is not None:
+        _out(
+            f"checkpoint: event {signed.seq}, {signed.events} events, head {signed.head_hash}, "
+            f"{signed.at.isoformat()}, key {signed.kid}, signature {signed.signature}"
+        )
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,7 +281,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="the audit log")
     asub = p.add_subparsers(dest="audit_command", required=True)
     a = asub.add_parser("verify", help="check the hash chain; name the first broken link")
+    a.add_argument("--full", action="store_true", default=True, help="walk every event (default)")
+    a.add_argument(
+        "--incremental",
+        dest="full",
+        action="store_false",
+        help="walk only the events after the last verified checkpoint",
+    )
     a.set_defaults(func=cmd_audit_verify)
+    a = asub.add_parser("checkpoint", help="check from the last checkpoint, then sign the head")
+    a.set_defaults(func=cmd_audit_checkpoint)
     return parser
 
 

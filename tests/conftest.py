@@ -24,7 +24,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 from lbt_app.db import migrate  # noqa: E402
 from lbt_app.db.engine import engine_for  # noqa: E402
-from lbt_app.services import demo  # noqa: E402
+from lbt_app.services import audit, demo  # noqa: E402
 from lbt_app.settings import get_settings  # noqa: E402
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -103,6 +103,12 @@ def db_url(demo_snapshot: Snapshot, monkeypatch) -> Iterator[str]:
 def session(db_url: str) -> Iterator[Session]:
     with Session(engine_for(db_url), expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _no_refusals_pending(monkeypatch) -> None:
+    """Identical refusals fold per process for a minute: each test starts with none pending."""
+    monkeypatch.setattr(audit, "_folds", type(audit._folds)())
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from lbt_app.core.access import Role
+from lbt_app.core.audit_chain import HASH_VERSION
 from lbt_app.db.types import UTCDateTime, utcnow
 
 
@@ -332,3 +333,16 @@ class AuditEvent(SQLModel, table=True):
     detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    hash_version: int = Field(default=HASH_VERSION, description="1: before actor_id was hashed")
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed statement of the audit log's length and newest hash at one moment."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    events: int
+    head_hash: str = Field(max_length=64)
+    at: datetime = _ts()
+    kid: str = Field(max_length=32)
+    signature: str = Field(max_length=128)

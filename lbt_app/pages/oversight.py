@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from lbt_app.components.audit_chain import audit_chain
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.pages.residents import authority_nav
 from lbt_app.services.oversight import PAGE_SIZE
@@ -112,12 +113,7 @@ def oversight_page() -> rx.Component:
             rx.text(T("No misuse reports.")),
         ),
         rx.heading(T("Audit log"), size="6"),
-        rx.callout(
-            S.chain,
-            icon=rx.cond(S.chain_ok, "shield-check", "shield-alert"),
-            color_scheme=rx.cond(S.chain_ok, "green", "red"),
-            data_testid="audit-chain",
-        ),
+        audit_chain(S.check_chain),
         _log(),
         testid="oversight-page",
     )

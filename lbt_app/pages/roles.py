@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from lbt_app.components.audit_chain import audit_chain
 from lbt_app.components.files import IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.wallet import LiveQr
@@ -583,7 +584,7 @@ def wallet_page() -> rx.Component:
 def admin_page() -> rx.Component:
     return page(
         rx.heading(T("Administration"), size="6"),
-        rx.text(AdminState.chain, data_testid="audit-chain"),
+        audit_chain(AdminState.check_chain),
         rx.heading(T("Users"), size="4"),
         rx.foreach(
             AdminState.users,

@@ -13,19 +13,18 @@ from lbt_app.db.types import utcnow
 from lbt_app.services import oversight
 from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
+from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.handler import handler
-from lbt_app.states.session import SessionState, page_number
+from lbt_app.states.session import page_number
 
 
-class OversightState(SessionState):
+class OversightState(AuditChainState):
     events: list[dict[str, str]] = []
     total: int = 0
     page: int = 1
     action: str = ""
     text: str = ""
     actions: list[str] = []
-    chain: str = ""
-    chain_ok: bool = True
     reports: list[dict[str, str]] = []
 
     @rx.var
@@ -35,8 +34,14 @@ class OversightState(SessionState):
     @handler(Action.MANAGE_PERMITS, navigation=True)
     def load(self, principal: Principal):
         self._show(principal)
-        self.chain_ok, self.chain = self._chain_check()
+        self._show_chain()
         self._refresh(principal)
+        return None
+
+    @handler(Action.MANAGE_PERMITS, background=True)
+    async def check_chain(self, principal: Principal):
+        """Check the audit chain now (from the last verified checkpoint), off the event loop."""
+        await run_chain_check(self, principal)
         return None
 
     def _refresh(self, principal: Principal) -> None:

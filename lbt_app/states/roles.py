@@ -22,6 +22,7 @@ from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
+from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
 
@@ -422,9 +423,8 @@ class WalletState(SessionState):
         return [WalletState.load, rx.toast.success(self._t("Application registered."))]
 
 
-class AdminState(SessionState):
+class AdminState(AuditChainState):
     users: list[dict[str, str]] = []
-    chain: str = ""
 
     @handler(Action.ADMINISTER, navigation=True)
     def load(self, principal: Principal):
@@ -434,5 +434,11 @@ class AdminState(SessionState):
                 {"username": u.username, "name": u.full_name, "role": ROLE_LABEL[u.role]}
                 for u in session.exec(select(User).order_by(User.role, User.username))
             ]
-        _, self.chain = self._chain_check()
+        self._show_chain()
+        return None
+
+    @handler(Action.ADMINISTER, background=True)
+    async def check_chain(self, principal: Principal):
+        """Check the audit chain now (from the last verified checkpoint), off the event loop."""
+        await run_chain_check(self, principal)
         return None

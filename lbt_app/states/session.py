@@ -61,24 +61,17 @@ class SessionState(rx.State):
         except AccessDenied as denied:
             self._refusal = str(denied)
             with session_scope() as session:
-                audit.record(
+                written = audit.record_refusal(
                     session=session,
-                    action="access_denied",
                     now=utcnow(),
                     actor=principal,
                     subject=str(action),
-                    detail={"handler": type(self).get_full_name()},
+                    handler=type(self).get_full_name(),
+                    client=self.router.session.client_ip if self.router else "",
                 )
-            log.warning("refused %s for %s", action, principal.username if principal else "-")
+            if written:  # repeats are folded into one later event: the log is not flooded either
+                log.warning("refused %s for %s", action, principal.username if principal else "-")
             return None
-
-    def _chain_check(self) -> tuple[bool, str]:
-        """The audit chain's state in words (admin and authority pages show it)."""
-        with session_scope() as session:
-            check = audit.verify_chain(session=session)
-        if check.ok:
-            return True, self._t("Audit chain intact: {n} events.", n=check.events)
-        return False, self._t("Audit chain broken at event {seq}.", seq=check.first_broken_seq)
 
     def _not_understood(self) -> rx.event.EventSpec:
         return rx.toast.error(self._t(NOT_UNDERSTOOD))

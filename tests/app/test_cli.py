@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from lbt_app.cli import main
 from lbt_app.core.verify import TrustList
-from lbt_app.db.models import AuditEvent
+from lbt_app.db.models import AuditCheckpoint, AuditEvent
 from lbt_app.services.demo import portrait
 from tests.app.factories import permit_of
 
@@ -95,5 +95,23 @@ def test_audit_verify_names_the_first_broken_link(db_url, session, capsys):
         sa.update(AuditEvent).where(AuditEvent.id == target.id).values(detail={"forged": True})
     )
     session.commit()
-    assert main(["audit", "verify"]) == 1
+    assert main(["audit", "verify", "--full"]) == 1
     assert f"BROKEN at event {target.seq}" in capsys.readouterr().out
+
+
+def test_audit_checkpoint_signs_the_head_only_of_an_intact_chain(db_url, session, capsys):
+    assert main(["audit", "checkpoint"]) == 0
+    out = capsys.readouterr().out
+    signed = session.exec(select(AuditCheckpoint)).one()
+    assert f"checkpoint: event {signed.seq}" in out and signed.signature in out
+    assert main(["audit", "verify", "--incremental"]) == 0
+    assert "2 read" in capsys.readouterr().out  # the signed head and the check's own event
+    signed = session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc())).first()
+    session.execute(
+        sa.update(AuditEvent).where(AuditEvent.seq == signed.seq).values(subject="rewritten")
+    )
+    session.commit()
+    assert main(["audit", "checkpoint"]) == 1
+    assert f"BROKEN at event {signed.seq}" in capsys.readouterr().out
+    session.expire_all()
+    assert len(session.exec(select(AuditCheckpoint)).all()) == 2  # nothing new was signed

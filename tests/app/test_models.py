@@ -165,3 +165,58 @@ def test_a_database_with_data_migrates_down_and_up_again(tmp_path):
         residents = session.exec(select(Resident)).all()
     assert len(residents) == 9
     assert all(r.surname_native.casefold() in r.search_text for r in residents)
+
+
+def test_events_hashed_before_checkpoints_keep_verifying_after_the_upgrade(tmp_path):
+    """Old events become hash version 1 as they are; new ones are version 2; down and up again."""
+    from alembic.config import Config
+    from sqlmodel import Session
+
+    from alembic import command
+    from lbt_app.core.audit_chain import GENESIS, EventFields, event_hash
+    from lbt_app.db import migrate
+    from lbt_app.services import audit
+    from lbt_app.settings import PROJECT_ROOT
+    from tests.conftest import NOW
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "5faf150ea5cc")
+    prev = GENESIS
+    with engine_for(url).begin() as conn:
+        for seq in (1, 2, 3):
+            fields = EventFields(seq, NOW, None, "cli", "old", str(seq), {"n": seq}, prev)
+            prev = event_hash(fields, version=1)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO auditevent (seq, at, actor, action, subject, detail, prev_hash,"
+                    " hash) VALUES (:seq, :at, 'cli', 'old', :subject, :detail, :prev, :hash)"
+                ),
+                {
+                    "seq": seq,
+                    "at": NOW.replace(tzinfo=None),
+                    "subject": str(seq),
+                    "detail": f'{{"n": {seq}}}',
+                    "prev": fields.prev_hash,
+                    "hash": prev,
+                },
+            )
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        audit.record(session=session, action="new", now=NOW, actor_name="cli")
+        session.commit()
+        versions = session.exec(select(AuditEvent.hash_version).order_by(AuditEvent.seq)).all()
+        check = audit.verify_chain(session=session)
+    assert versions == [1, 1, 1, 2]
+    assert check.ok and check.events == 4 and check.legacy == 3
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "5faf150ea5cc")
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        check = audit.verify_chain(session=session)
+    # A downgrade drops the version marks: the events written since no longer verify.
+    assert not check.ok and check.first_broken_seq == 4

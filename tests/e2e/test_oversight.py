@@ -62,7 +62,10 @@ def test_a_misuse_report_gets_a_decision_and_the_audit_log_shows_it(page, app):
     _desk(page, app)
     page.click("[data-testid=nav-oversight]")
     page.wait_for_url("**/authority/oversight")
-    page.wait_for_selector("[data-testid=audit-chain]:has-text('intact')")
+    page.wait_for_selector("[data-testid=audit-chain]")
+    page.click("[data-testid=audit-chain-check]")
+    page.wait_for_selector("[data-testid=audit-chain][data-chain=intact]:has-text('intact')")
+    page.wait_for_selector("text=/Last checked .* by staff/")
     report = page.locator(f"[data-testid=misuse-report][data-number='{number}']").first
     report.locator("[data-testid=decision-choice]").select_option("warning")
     report.locator("[data-testid=decision-note]").fill("First time")
