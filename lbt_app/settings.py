@@ -83,7 +83,7 @@ def _origin(url: str) -> str:
 def _count(value: str | None, name: str) -> int:
     if not value:
         return 0
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):
         raise SettingsError(f"{name} must be a whole number (0 or more).")
     return int(value)
 

@@ -107,8 +107,13 @@ def session(db_url: str) -> Iterator[Session]:
 
 @pytest.fixture(autouse=True)
 def _no_refusals_pending(monkeypatch) -> None:
-    """Identical refusals fold per process for a minute: each test starts with none pending."""
+    """Identical refusals fold, and anonymous events are rate-limited, per process: each test
+    starts with none pending and a full allowance."""
+    from lbt_app.states import session as session_state
+
     monkeypatch.setattr(audit, "_folds", type(audit._folds)())
+    buckets = session_state.ANONYMOUS_EVENTS
+    monkeypatch.setattr(session_state, "ANONYMOUS_EVENTS", type(buckets)(rate=2, burst=30))
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:

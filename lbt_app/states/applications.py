@@ -16,7 +16,7 @@ from lbt_app.services import applications
 from lbt_app.services.applications import RULES
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
-from lbt_app.states.handler import handler
+from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.session import SessionState
 
 
@@ -89,7 +89,7 @@ class ApplicationsState(SessionState):
 
     @handler(Action.MANAGE_PERMITS)
     def select(self, principal: Principal, application_id: str):
-        number = int(application_id) if str(application_id).isdigit() else 0
+        number = whole_number(application_id) or 0
         today = utcnow().date()
         try:
             with session_scope() as session:
@@ -120,8 +120,8 @@ class ApplicationsState(SessionState):
 
     @handler()
     def set_years(self, years: str) -> None:
-        if str(years).isdigit() and 1 <= int(years) <= self.max_years:
-            self.years = str(years)
+        if 1 <= (whole_number(years) or 0) <= self.max_years:
+            self.years = str(whole_number(years))
 
     @handler()
     def toggle_pick(self, application_id: str) -> None:

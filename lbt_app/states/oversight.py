@@ -14,7 +14,7 @@ from lbt_app.services import oversight
 from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
 from lbt_app.states.audit_chain import AuditChainState, run_chain_check
-from lbt_app.states.handler import handler
+from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.session import page_number
 
 
@@ -98,13 +98,12 @@ class OversightState(AuditChainState):
 
     @handler(Action.MANAGE_PERMITS)
     def decide(self, principal: Principal, form: dict):
-        seq = str(form.get("report", ""))
         try:
             with session_scope() as session:
                 oversight.decide_misuse(
                     session=session,
                     principal=principal,
-                    report_seq=int(seq) if seq.isdigit() else 0,
+                    report_seq=whole_number(form.get("report")) or 0,
                     decision=str(form.get("decision", "")),
                     note=str(form.get("note", ""))[:1000],
                     now=utcnow(),

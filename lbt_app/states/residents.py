@@ -18,7 +18,7 @@ from lbt_app.services import applications, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import FIELDS, ResidentError
-from lbt_app.states.handler import handler
+from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.session import SessionState, page_number
 
 PHOTO_UPLOAD_ID = "resident-photo"
@@ -104,13 +104,12 @@ class ResidentsState(SessionState):
 
     @handler(Action.MANAGE_PERMITS)
     def open_resident(self, principal: Principal, resident_id: str):
-        number = str(resident_id)
         try:
             with session_scope() as session:
                 found = residents.resident_file(
                     session=session,
                     principal=principal,
-                    resident_id=int(number) if number.isdigit() else 0,
+                    resident_id=whole_number(resident_id) or 0,
                 )
                 self._fill_file(found)
         except ResidentError as error:

@@ -23,7 +23,7 @@ from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
 from lbt_app.states.audit_chain import AuditChainState, run_chain_check
-from lbt_app.states.handler import handler
+from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.session import SessionState
 
 
@@ -184,14 +184,13 @@ class AuthorityState(SessionState):
 
     @handler(Action.MANAGE_PERMITS)
     def renew(self, principal: Principal, form: dict):
-        years = str(form.get("years", ""))
         try:
             with session_scope() as session:
                 new = issuing.renew(
                     session=session,
                     principal=principal,
                     number=self.open_number,
-                    years=int(years) if years.isdigit() else 0,
+                    years=whole_number(form.get("years")) or 0,
                     kek=get_settings().key_encryption_key(),
                     now=utcnow(),
                 )

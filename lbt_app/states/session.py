@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import reflex as rx
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action, Principal, require
 from lbt_app.core.imaging import FILE_TOO_LARGE
+from lbt_app.core.ratelimit import TokenBuckets
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import LANGUAGES, N_, normalize_lang, t, ui_strings
@@ -22,6 +24,10 @@ FILE_NOT_ACCEPTED = N_("This kind of file is not accepted here.")
 
 
 NOT_UNDERSTOOD = N_("This request was not understood.")
+TOO_MANY_REQUESTS = N_("Too many requests. Wait a moment.")
+# Protected events from callers who are not signed in, per client address and worker process:
+# a page sends a few on load; a script sending thousands is answered without any work.
+ANONYMOUS_EVENTS = TokenBuckets(rate=2, burst=30)
 
 
 def page_number(page: object, pages: int) -> int:
@@ -60,14 +66,18 @@ class SessionState(rx.State):
             return require(principal, action)
         except AccessDenied as denied:
             self._refusal = str(denied)
+            client = self.router.session.client_ip if self.router else ""
+            if principal is None and not ANONYMOUS_EVENTS.allow(client, time.monotonic()):
+                self._refusal = TOO_MANY_REQUESTS  # a flood: not even the folded audit row
+                return None
             with session_scope() as session:
                 written = audit.record_refusal(
                     session=session,
                     now=utcnow(),
                     actor=principal,
                     subject=str(action),
-                    handler=type(self).get_full_name(),
-                    client=self.router.session.client_ip if self.router else "",
+                    handler=self.get_full_name(),  # also through a background task's proxy
+                    client=client,
                 )
             if written:  # repeats are folded into one later event: the log is not flooded either
                 log.warning("refused %s for %s", action, principal.username if principal else "-")

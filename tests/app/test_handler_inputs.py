@@ -64,7 +64,7 @@ FORMS = st.dictionaries(
             "expiring",
         ]
     ),
-    JSON,
+    st.one_of(st.sampled_from(AWKWARD), JSON),
     max_size=4,
 )
 
@@ -130,12 +130,16 @@ def test_random_arguments_never_crash_a_handler_or_change_data(db_url, username,
     before = _fingerprint(db_url)
 
     @settings(
-        max_examples=12,
+        max_examples=20,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    @given(args=st.lists(st.one_of(JSON, FORMS), min_size=arity, max_size=arity))
+    @given(
+        args=st.lists(
+            st.one_of(st.sampled_from(AWKWARD), FORMS, JSON), min_size=arity, max_size=arity
+        )
+    )
     def check(args):
         root = State(_reflex_internal_init=True)
         root.get_substate(SessionState.get_full_name().split(".")).token = token

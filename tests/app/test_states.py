@@ -346,3 +346,17 @@ def test_desk_and_oversight_events_from_other_roles_show_and_change_nothing(db_u
     assert len(session.exec(select(Permit).where(Permit.number == number)).all()) == 1
     renewed = session.exec(select(AuditEvent).where(AuditEvent.action == "permit_renewed")).all()
     assert renewed == []
+
+
+def test_a_flood_of_anonymous_events_is_answered_without_work(db_url, session):
+    before = len(session.exec(select(AuditEvent)).all())
+    state = _sub(_client(None), AuthorityState)
+    answers = [str(AuthorityState.renew.fn(state, {"years": "1"})) for _ in range(500)]
+    session.expire_all()
+    written = len(session.exec(select(AuditEvent)).all()) - before
+    assert written <= 2  # the first refusal, at most one folded count
+    assert "Please sign in." in answers[0]
+    assert "Too many requests" in answers[-1]
+    signed_in = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(signed_in)
+    assert signed_in.permits  # others go on as before
