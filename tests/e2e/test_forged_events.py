@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from lbt_app.services.auth import hash_password
+from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
@@ -119,13 +120,26 @@ def test_arguments_of_the_wrong_type_are_answered_calmly_and_change_nothing(page
     page.wait_for_selector("[data-testid=resident-row]")
 
 
-def test_a_staff_members_chain_check_is_never_run_for_an_officer(page, app):
+def test_background_handlers_refuse_an_officer_and_audit_it(page, app):
     sockets = capture_sockets(page)
     sign_in_as_officer(page, app)
     checks_before = len(audit_details(app, "audit_checked"))
-    forge_event(sockets, f"{OversightState.get_full_name()}.check_chain", {}, "/officer")
-    name = OversightState.get_full_name()
+    permits_before = _count(app, "permit")
+    background = [
+        f"{OversightState.get_full_name()}.check_chain",
+        f"{ApplicationsState.get_full_name()}.approve_picked",
+        f"{ResidentsState.get_full_name()}.run_import",
+    ]
+    for handler in background:
+        forge_event(sockets, handler, {}, "/officer")
+    states = {h.rsplit(".", 1)[0] for h in background}
     assert wait_until(
-        page, lambda: any(d.get("handler") == name for d in audit_details(app, "access_denied"))
+        page, lambda: states <= {d.get("handler") for d in audit_details(app, "access_denied")}
     )
     assert len(audit_details(app, "audit_checked")) == checks_before
+    assert _count(app, "permit") == permits_before
+
+
+def _count(app, table: str) -> int:
+    with app.engine().connect() as conn:
+        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
