@@ -42,9 +42,9 @@ BUSY = N_("The server is busy. Try again in a moment.")
 
 WORKERS = max(1, min(os.cpu_count() or 1, 4))
 WAITING = 4 * WORKERS
-# The costliest image within the caps peaks near 250 MiB (README, Security model).
+# The costliest image the caps let through peaks at 269 MiB (README, Security model).
 MEMORY_CEILING = 768 * 2**20
-# The slowest image within the caps takes about 2 s on one core.
+# The slowest images the caps let through take about a second on one core.
 TIMEOUT_SECONDS = 30.0
 
 _log = logging.getLogger(__name__)
