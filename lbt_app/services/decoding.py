@@ -234,7 +234,9 @@ def serve_forks(requests_fd: int, replies_fd: int) -> None:
                     sender.close()
                     replies.send((number, False, f"{_name(job)} found no process ({error})"))
                     continue
-                if pid == 0:
+                if pid == 0:  # the decoding process keeps nothing of the server's open
+                    for connection in (requests, replies, receiver, *running):
+                        connection.close()
                     _decode_here(sender, memory_ceiling, job, args)
                 sender.close()
                 running[receiver] = (number, pid, time.monotonic() + seconds, _name(job))
