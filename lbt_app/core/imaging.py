@@ -5,10 +5,13 @@
 translated by the caller). The pipeline:
 
 1. refuse oversized input before any decoding;
-2. open with Pillow, limited to the usual web formats, refusing images with too
-   many pixels before their data is decompressed (decompression bombs);
-3. first frame of animations, EXIF orientation applied, alpha flattened onto
-   white, any colour model or bit depth brought to 8-bit grayscale;
+2. open with Pillow, limited to the usual web formats, and read the size from
+   the header: each job has its `Limits` (a permit photo, a camera frame, a
+   portrait); a JPEG too big for them is decoded at 1/2, 1/4 or 1/8 of its size
+   (the DCT scales down for free), anything else too big is refused before its
+   data is decompressed (decompression bombs);
+3. first frame of animations, any colour model or bit depth brought to 8-bit
+   grayscale, alpha flattened onto white, EXIF orientation applied;
 4. zxing-cpp, QR only, with its own rotation, inversion and downscaling passes;
 5. when zxing finds nothing in a camera-sized image, zxing again on a copy
    upscaled 2× (small, blurred modules: the bench shows this rescues more
@@ -18,7 +21,11 @@ translated by the caller). The pipeline:
    screen); images over 4 MP are first reduced for zbar, which is slow on them.
 
 `thorough=False` stops after step 4: a few milliseconds per frame, for live
-camera streams where the next frame comes soon anyway.
+camera streams where the next frame comes soon anyway. Every code in the image
+is returned (a photo may hold two): the caller picks the genuine permit.
+
+These functions run in the caller's process: the app calls them only through
+`services/decoding.py`, which runs them in a process of their own.
 
 zbar is optional: without the system library the pipeline is zxing-cpp only.
 """
@@ -27,15 +34,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import math
 import re
 import struct
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from io import BytesIO
 
 import zxingcpp
-from PIL import Image, ImageChops, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import (
+    Image,
+    ImageChops,
+    ImageFilter,
+    ImageOps,
+    JpegImagePlugin,
+    UnidentifiedImageError,
+)
 
 from lbt_app.i18n import N_
 
@@ -45,7 +61,28 @@ except ImportError:  # the zbar system library is missing: zxing-cpp alone still
     pyzbar = None
 
 DEFAULT_MAX_BYTES = 8_000_000
-DEFAULT_MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What decoding one untrusted image may cost; each job has its own."""
+
+    max_bytes: int
+    # Pixels decoded: a bigger JPEG is decoded at 1/2, 1/4 or 1/8, other formats are refused.
+    max_pixels: int
+    # A baseline JPEG's full size: reduced decoding still reads all of it.
+    max_jpeg_pixels: int
+
+
+# A phone photo of a permit: 12 MP (4032 × 3024) is the usual default, 16 MP (4608 × 3456) the
+# most decoded; 24 MP defaults and 48–50 MP full-resolution modes (8160 × 6120) are JPEGs, read
+# at half or quarter size, where a 53-module permit code still has several pixels per module.
+PHOTO = Limits(max_bytes=DEFAULT_MAX_BYTES, max_pixels=16_000_000, max_jpeg_pixels=50_000_000)
+# The scanner's fallback frames are 640-pixel JPEGs (≈25 KB): 1080p at most, 4K JPEGs at half.
+FRAME = Limits(max_bytes=300_000, max_pixels=2_100_000, max_jpeg_pixels=8_300_000)
+# A holder photo ends as 300 × 400: a JPEG is decoded near 600 × 800 whatever its size;
+# other formats (screenshots, scans) are taken up to 8 MP (3264 × 2448).
+PORTRAIT = Limits(max_bytes=DEFAULT_MAX_BYTES, max_pixels=8_000_000, max_jpeg_pixels=50_000_000)
 
 
 FILE_TOO_LARGE = N_("The file is too large.")
@@ -103,54 +140,52 @@ _THRESHOLD_LUT = [255 if v >= 128 - _THRESHOLD_OFFSET else 0 for v in range(256)
 
 @dataclass(frozen=True)
 class DecodeResult:
-    """Exactly one of `text` and `error` is set; `decoder` names who read the code."""
+    """Either `texts` (every code read, in reading order) or `error` is set.
 
-    text: str | None
+    `decoder` names who read the codes; `text` is the first of them.
+    """
+
+    texts: tuple[str, ...]
     error: str | None
     decoder: str | None
 
     @property
+    def text(self) -> str | None:
+        return self.texts[0] if self.texts else None
+
+    @property
     def ok(self) -> bool:
-        return self.text is not None
+        return bool(self.texts)
 
     @classmethod
     def failure(cls, error: str) -> DecodeResult:
-        return cls(text=None, error=error, decoder=None)
+        return cls(texts=(), error=error, decoder=None)
 
 
-def decode_image(
-    data: bytes,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    thorough: bool = True,
-) -> DecodeResult:
-    """Read the first QR code in an encoded image (JPEG, PNG, WebP, GIF, BMP)."""
+def decode_image(data: bytes, *, limits: Limits = PHOTO, thorough: bool = True) -> DecodeResult:
+    """Read the QR codes in an encoded image (JPEG, PNG, WebP, GIF, BMP)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         return DecodeResult.failure(NOT_AN_IMAGE)
     size = data.nbytes if isinstance(data, memoryview) else len(data)
-    if size > max_bytes:
+    if size > limits.max_bytes:
         return DecodeResult.failure(FILE_TOO_LARGE)
     if size == 0:
         return DecodeResult.failure(FILE_EMPTY)
-    loaded = load_grayscale(bytes(data), max_pixels=max_pixels)
-    if isinstance(loaded, str):
-        return DecodeResult.failure(loaded)
-    return decode_grayscale(loaded, thorough=thorough)
+    try:
+        loaded = load_grayscale(bytes(data), limits=limits)
+        if isinstance(loaded, str):
+            return DecodeResult.failure(loaded)
+        return decode_grayscale(loaded, thorough=thorough)
+    except MemoryError:
+        return DecodeResult.failure(IMAGE_TOO_LARGE)
 
 
-def decode_data_url(
-    url: str,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    thorough: bool = True,
-) -> DecodeResult:
-    """Read the QR code in a `data:image/...;base64,...` URL (a browser camera frame)."""
+def decode_data_url(url: str, *, limits: Limits = FRAME, thorough: bool = True) -> DecodeResult:
+    """Read the QR codes in a `data:image/...;base64,...` URL (a browser camera frame)."""
     if not isinstance(url, str):
         return DecodeResult.failure(BAD_DATA_URL)
     # Refuse by length before splitting or decoding: base64 is 4 chars per 3 bytes.
-    if len(url) > _MAX_DATA_URL_HEADER + 1 + (max_bytes + 2) // 3 * 4:
+    if len(url) > _MAX_DATA_URL_HEADER + 1 + (limits.max_bytes + 2) // 3 * 4:
         return DecodeResult.failure(FILE_TOO_LARGE)
     header, comma, payload = url.strip().partition(",")
     if not comma or not _DATA_URL_HEADER.fullmatch(header):
@@ -159,28 +194,39 @@ def decode_data_url(
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         return DecodeResult.failure(BAD_DATA_URL)
-    return decode_image(data, max_bytes=max_bytes, max_pixels=max_pixels, thorough=thorough)
+    return decode_image(data, limits=limits, thorough=thorough)
 
 
-def load_grayscale(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image | str:
+def load_grayscale(data: bytes, *, limits: Limits = PHOTO) -> Image.Image | str:
     """The image as upright 8-bit grayscale, or an error message id."""
-    loaded = _load_upright(data, max_pixels=max_pixels, draft="L")
-    return loaded if isinstance(loaded, str) else _to_grayscale(loaded)
+    return _load(data, limits=limits, mode="L", convert=_to_grayscale)
 
 
-def _load_upright(data: bytes, *, max_pixels: int, draft: str) -> Image.Image | str:
-    """The image decoded (JPEG: straight to `draft` mode) and upright, or an error message id."""
+def _load(
+    data: bytes,
+    *,
+    limits: Limits,
+    mode: str,
+    convert: Callable[[Image.Image], Image.Image],
+    cover: tuple[int, int] | None = None,
+) -> Image.Image | str:
+    """The image decoded within `limits`, converted, then upright; or an error message id.
+
+    A JPEG is decoded straight to `mode`, and at the smallest size that still covers `cover`.
+    """
     try:
         with Image.open(BytesIO(data), formats=ALLOWED_FORMATS) as opened:
             width, height = opened.size
             if width < 1 or height < 1:
                 return NOT_AN_IMAGE
             # The header alone gives the size: refuse before decompressing anything.
-            if width * height > max_pixels:
+            scale = _decoding_scale(opened, limits, cover)
+            if scale is None:
                 return IMAGE_TOO_LARGE
-            opened.draft(draft, opened.size)
+            opened.draft(mode, (max(1, width // scale), max(1, height // scale)))
             opened.load()
-            return _upright(opened)
+            # Converted first: orientation then moves the smallest image (8-bit gray for codes).
+            return _upright(convert(opened))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         return IMAGE_TOO_LARGE
     except UnidentifiedImageError:
@@ -189,7 +235,39 @@ def _load_upright(data: bytes, *, max_pixels: int, draft: str) -> Image.Image | 
         return IMAGE_DAMAGED
 
 
+def _decoding_scale(
+    opened: Image.Image, limits: Limits, cover: tuple[int, int] | None
+) -> int | None:
+    """1, 2, 4 or 8: how much to shrink while decoding; None when the image is too large."""
+    width, height = opened.size
+    if not isinstance(opened, JpegImagePlugin.JpegImageFile):
+        return 1 if width * height <= limits.max_pixels else None
+    # A progressive JPEG holds all its coefficients while decoding, even at 1/8: no allowance.
+    full_size = limits.max_pixels if opened.info.get("progressive") else limits.max_jpeg_pixels
+    if width * height > full_size:
+        return None
+    fitting = [
+        s for s in (1, 2, 4, 8) if math.ceil(width / s) * math.ceil(height / s) <= limits.max_pixels
+    ]
+    if not fitting:
+        return None
+    scale = fitting[0]
+    reducible = _reduction(opened.size, cover) if cover else 1
+    while scale < 8 and scale * 2 <= reducible:
+        scale *= 2
+    return scale
+
+
+def _reduction(size: tuple[int, int], cover: tuple[int, int]) -> int:
+    """The largest whole factor that leaves `size` covering `cover`, either way round."""
+    short, long = sorted(size)
+    cover_short, cover_long = sorted(cover)
+    return max(1, min(short // cover_short, long // cover_long))
+
+
 PORTRAIT_SIZE = (300, 400)  # 3:4, as on ID documents
+# Decoded at least twice the stored size, so the final downscale still has pixels to average.
+_PORTRAIT_SOURCE = (600, 800)
 PORTRAIT_TOO_SMALL = N_("The photo is too small: at least 150 × 200 pixels.")
 
 
@@ -201,45 +279,48 @@ class Portrait:
     error: str | None
 
 
-def portrait_jpeg(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Portrait:
+def portrait_jpeg(data: bytes, *, limits: Limits = PORTRAIT) -> Portrait:
     """A holder photo as stored: upright, centre-cropped to 3:4, 300 × 400 JPEG, no metadata."""
     if not isinstance(data, bytes | bytearray) or not data:
         return Portrait(None, FILE_EMPTY if isinstance(data, bytes | bytearray) else NOT_AN_IMAGE)
-    if len(data) > max_bytes:
+    if len(data) > limits.max_bytes:
         return Portrait(None, FILE_TOO_LARGE)
-    loaded = _load_upright(bytes(data), max_pixels=DEFAULT_MAX_PIXELS, draft="RGB")
-    if isinstance(loaded, str):
-        return Portrait(None, loaded)
-    if loaded.width < PORTRAIT_SIZE[0] // 2 or loaded.height < PORTRAIT_SIZE[1] // 2:
-        return Portrait(None, PORTRAIT_TOO_SMALL)
-    rgb = Image.new("RGB", loaded.size, (255, 255, 255))
-    rgb.paste(loaded.convert("RGBA"), mask=loaded.convert("RGBA").getchannel("A"))
-    fitted = ImageOps.fit(rgb, PORTRAIT_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.4))
-    out = BytesIO()
-    fitted.save(out, "JPEG", quality=85, optimize=True)
-    return Portrait(out.getvalue(), None)
+    try:
+        loaded = _load(
+            bytes(data), limits=limits, mode="RGB", convert=_to_rgb, cover=_PORTRAIT_SOURCE
+        )
+        if isinstance(loaded, str):
+            return Portrait(None, loaded)
+        if loaded.width < PORTRAIT_SIZE[0] // 2 or loaded.height < PORTRAIT_SIZE[1] // 2:
+            return Portrait(None, PORTRAIT_TOO_SMALL)
+        fitted = ImageOps.fit(loaded, PORTRAIT_SIZE, Image.Resampling.LANCZOS, centering=(0.5, 0.4))
+        out = BytesIO()
+        fitted.save(out, "JPEG", quality=85, optimize=True)
+        return Portrait(out.getvalue(), None)
+    except MemoryError:
+        return Portrait(None, IMAGE_TOO_LARGE)
 
 
 def decode_grayscale(gray: Image.Image, *, thorough: bool = True) -> DecodeResult:
     """Run the readers on an 8-bit grayscale image: zxing-cpp, then zbar variants."""
-    text = read_with_zxing(gray)
-    if text is None and thorough and gray.width * gray.height <= _UPSCALE_MAX_PIXELS:
+    texts = read_with_zxing(gray)
+    if not texts and thorough and gray.width * gray.height <= _UPSCALE_MAX_PIXELS:
         upscaled = gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
-        text = read_with_zxing(upscaled)
-    if text is not None:
-        return DecodeResult(text=text, error=None, decoder=DECODER_ZXING)
+        texts = read_with_zxing(upscaled)
+    if texts:
+        return DecodeResult(texts=texts, error=None, decoder=DECODER_ZXING)
     if not thorough:
         return DecodeResult.failure(NO_QR_CODE)
     reduced = _reduce_to(gray, _ZBAR_MAX_PIXELS)
     for variant in (_same, adaptive_threshold, ImageOps.invert):
-        text = read_with_pyzbar(variant(reduced))
-        if text is not None:
-            return DecodeResult(text=text, error=None, decoder=DECODER_PYZBAR)
+        texts = read_with_pyzbar(variant(reduced))
+        if texts:
+            return DecodeResult(texts=texts, error=None, decoder=DECODER_PYZBAR)
     return DecodeResult.failure(NO_QR_CODE)
 
 
-def read_with_zxing(gray: Image.Image) -> str | None:
-    """zxing-cpp alone, QR codes only, all its search passes on."""
+def read_with_zxing(gray: Image.Image) -> tuple[str, ...]:
+    """zxing-cpp alone, QR codes only, all its search passes on: every valid code's text."""
     try:
         barcodes = zxingcpp.read_barcodes(
             gray,
@@ -250,25 +331,28 @@ def read_with_zxing(gray: Image.Image) -> str | None:
             text_mode=zxingcpp.TextMode.Plain,
         )
     except (ValueError, RuntimeError):
-        return None
-    for barcode in barcodes:
-        if barcode.valid:
-            return barcode.text
-    return None
+        return ()
+    return _distinct(barcode.text for barcode in barcodes if barcode.valid)
 
 
-def read_with_pyzbar(gray: Image.Image) -> str | None:
-    """zbar alone on one image, QR codes only; None when zbar is not installed."""
+def read_with_pyzbar(gray: Image.Image) -> tuple[str, ...]:
+    """zbar alone on one image, QR codes only: every code's text; none without zbar."""
     if pyzbar is None:
-        return None
+        return ()
     try:
         symbols = pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE])
     except pyzbar.PyZbarError:
-        return None
-    for symbol in symbols:
-        # zbar hands back the text as UTF-8 bytes.
-        return symbol.data.decode("utf-8", errors="replace")
-    return None
+        return ()
+    except ValueError:
+        # pyzbar 0.1.9 cannot name zbar's "unknown" orientation (a structured-append piece).
+        return ()
+    # zbar hands back the text as UTF-8 bytes.
+    return _distinct(symbol.data.decode("utf-8", errors="replace") for symbol in symbols)
+
+
+def _distinct(texts: Iterable[str]) -> tuple[str, ...]:
+    """The texts in reading order, each once (a code can be found by two passes)."""
+    return tuple(dict.fromkeys(texts))
 
 
 def adaptive_threshold(gray: Image.Image) -> Image.Image:
@@ -291,23 +375,19 @@ def _same(gray: Image.Image) -> Image.Image:
 
 def _upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation of phone photos; a broken EXIF block leaves the image as is."""
-    try:
-        transposed = ImageOps.exif_transpose(image)
-    except _PILLOW_DATA_ERRORS:
-        # A copy: the opened image is closed when the caller's `with` block ends.
-        return image.copy()
-    return transposed if transposed is not None else image
+    # In place: no second full-size copy of a photo that is already upright.
+    with contextlib.suppress(*_PILLOW_DATA_ERRORS):
+        ImageOps.exif_transpose(image, in_place=True)
+    return image
 
 
 def _to_grayscale(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        image.mode == "P" and "transparency" in image.info
-    ):
+    alpha = _alpha(image)
+    if alpha is not None:
         # Transparent pixels are often black underneath: show them as paper white.
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        background.alpha_composite(image.convert("RGBA"))
-        image = background
-    elif image.mode.startswith(("I", "F")):
+        paper = Image.new("L", image.size, 255)
+        return Image.composite(image.convert("L"), paper, alpha)
+    if image.mode.startswith(("I", "F")):
         # 16-bit and float images: stretch the actual range onto 8 bits, not clip it.
         wide = image.convert("F")
         low, high = wide.getextrema()
@@ -315,3 +395,21 @@ def _to_grayscale(image: Image.Image) -> Image.Image:
         scale = 255.0 / span if span > 0 else 0.0
         image = wide.point(lambda v: (v - low) * scale)
     return image if image.mode == "L" else image.convert("L")
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    alpha = _alpha(image)
+    if alpha is None:
+        return image if image.mode == "RGB" else image.convert("RGB")
+    paper = Image.new("RGB", image.size, (255, 255, 255))
+    paper.paste(image.convert("RGB"), mask=alpha)
+    return paper
+
+
+def _alpha(image: Image.Image) -> Image.Image | None:
+    """The image's transparency as an 8-bit mask, or None when it is opaque."""
+    if image.mode in ("RGBA", "LA", "PA"):
+        return image.getchannel("A")
+    if image.mode == "P" and "transparency" in image.info:
+        return image.convert("RGBA").getchannel("A")
+    return None

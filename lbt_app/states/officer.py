@@ -7,7 +7,6 @@ way ends in `_accept`, which runs the one verdict (`checks.verify_scan`) on the 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import time
 
@@ -21,7 +20,7 @@ from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
-from lbt_app.services import checks
+from lbt_app.services import checks, decoding
 from lbt_app.services.checks import Check, CrossingError, Source
 from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
@@ -38,9 +37,7 @@ SHIFT_ACTION_LABEL = {
 SAME_SCAN_SECONDS = 5
 # A device clock further off than this is pointed out; verdicts always use the server's clock.
 CLOCK_TOLERANCE_SECONDS = 5 * 60
-# Fallback frames are small JPEGs (640 px); anything much bigger is not from our scanner.
-MAX_FRAME_BYTES = 300_000
-MAX_PHOTO_BYTES = imaging.DEFAULT_MAX_BYTES
+MAX_PHOTO_BYTES = imaging.PHOTO.max_bytes
 PHOTO_UPLOAD_ID = "permit-photo"
 READS = frozenset({Source.CAMERA, Source.FRAME, Source.PHOTO})
 
@@ -136,14 +133,14 @@ class OfficerState(SessionState):
         return self._accept(principal, text[:4096], Source.CAMERA)
 
     @handler(Action.SCAN)
-    def frame(self, principal: Principal, data_url: str, sent_at: float):
+    async def frame(self, principal: Principal, data_url: str, sent_at: float):
         """A camera frame from a browser that cannot decode (or has found nothing for a while)."""
         self.frame_acks += 1
         if not isinstance(data_url, str) or not self.scanning:
             return None
-        result = imaging.decode_data_url(data_url, max_bytes=MAX_FRAME_BYTES, thorough=True)
+        result = await decoding.read_frame(data_url)
         if not result.ok:
-            return None  # no code in this frame: the scanner keeps going, no message
+            return None  # no code in this frame (or the server is busy): the scanner keeps going
         self._note_clock(sent_at)
         return self._accept(principal, result.text or "", Source.FRAME)
 
@@ -156,10 +153,7 @@ class OfficerState(SessionState):
         if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
             return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))
         data = await upload.read(MAX_PHOTO_BYTES + 1)
-        # A 12 MP photo takes a while to search: off the event loop, other officers go on.
-        result = await asyncio.to_thread(
-            imaging.decode_image, data, max_bytes=MAX_PHOTO_BYTES, thorough=True
-        )
+        result = await decoding.read_photo(data)
         if not result.ok:
             return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
         return self._accept(principal, result.text or "", Source.PHOTO)

@@ -14,7 +14,7 @@ from lbt_app.core.translit import latin
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import applications, residents
+from lbt_app.services import applications, decoding, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import FIELDS, ResidentError
@@ -243,7 +243,7 @@ class ResidentsState(SessionState):
         if upload.size is not None and upload.size > imaging.DEFAULT_MAX_BYTES:
             return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))
         data = await upload.read(imaging.DEFAULT_MAX_BYTES + 1)
-        portrait = await asyncio.to_thread(imaging.portrait_jpeg, data)
+        portrait = await decoding.portrait(data)
         if portrait.jpeg is None:
             self.form_errors = {**self.form_errors, "photo": portrait.error or ""}
             return None

@@ -17,7 +17,7 @@ from lbt_app.db.engine import session_scope
 from lbt_app.db.models import ApplicationStatus, PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
-from lbt_app.services import applications, cards, issuing, permits, statistics, wallet
+from lbt_app.services import applications, cards, decoding, issuing, permits, statistics, wallet
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
@@ -381,9 +381,7 @@ class WalletState(SessionState):
     async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
         if not files:
             return None
-        portrait = await asyncio.to_thread(
-            imaging.portrait_jpeg, await files[0].read(imaging.DEFAULT_MAX_BYTES + 1)
-        )
+        portrait = await decoding.portrait(await files[0].read(imaging.DEFAULT_MAX_BYTES + 1))
         if portrait.jpeg is None:
             self.apply_errors = {"photo": portrait.error or imaging.NOT_AN_IMAGE}
             return None

@@ -43,6 +43,17 @@ def _now_ms() -> float:
     return time.time() * 1000
 
 
+def _frame(state, payload):
+    return asyncio.run(OfficerState.frame.fn(state, payload, _now_ms()))
+
+
+def _bomb_png() -> bytes:
+    """40 megapixels in about 130 KB: decoded whole, this took 650 MB and 7 s."""
+    out = io.BytesIO()
+    Image.new("RGB", (6320, 6320), (250, 250, 250)).save(out, "PNG")
+    return out.getvalue()
+
+
 def test_a_read_repeated_within_seconds_is_one_scan(db_url, session):
     text = permit_of(session, "RAHIMOV").payload
     state = _officer()
@@ -72,10 +83,10 @@ def test_after_recording_the_same_permit_scans_again_at_once(db_url, session):
 def test_frames_are_decoded_on_the_server_and_acknowledged(db_url, session):
     state = _officer()
     OfficerState.open_scanner.fn(state)
-    OfficerState.frame.fn(state, _data_url(empty_scene()), _now_ms())
+    _frame(state, _data_url(empty_scene()))
     assert (state.frame_acks, state.outcome, state.scanning) == (1, "", True)  # keeps scanning
     text = permit_of(session, "GHAFUROVA").payload
-    OfficerState.frame.fn(state, _data_url(qr_scene(text, dark=True)), _now_ms())
+    _frame(state, _data_url(qr_scene(text, dark=True)))
     assert (state.frame_acks, state.outcome, state.code) == (2, "INVALID", "revoked")
     assert state.source == "frame" and not state.scanning
     assert _events(session, "permit_checked")[-1].detail["source"] == "frame"
@@ -85,6 +96,7 @@ def test_frames_are_decoded_on_the_server_and_acknowledged(db_url, session):
     "payload",
     [
         "data:image/jpeg;base64," + "A" * 500_000,  # bigger than any frame the scanner sends
+        "data:image/png;base64," + base64.b64encode(_bomb_png()).decode(),
         "data:text/html;base64,PGI+",
         "not a data url",
     ],
@@ -93,7 +105,7 @@ def test_bad_frames_change_nothing_and_show_nothing(db_url, session, payload):
     state = _officer()
     OfficerState.open_scanner.fn(state)
     before = len(_events(session, "permit_checked"))
-    assert OfficerState.frame.fn(state, payload, _now_ms()) is None
+    assert _frame(state, payload) is None
     assert state.frame_acks == 1 and state.scanning and state.outcome == ""
     assert len(_events(session, "permit_checked")) == before
 
@@ -103,7 +115,7 @@ def test_a_frame_that_is_not_text_is_not_understood(db_url, session, payload):
     state = _officer()
     OfficerState.open_scanner.fn(state)
     before = len(_events(session, "permit_checked"))
-    assert "not understood" in str(OfficerState.frame.fn(state, payload, _now_ms()))
+    assert "not understood" in str(asyncio.run(OfficerState.frame.fn(state, payload, _now_ms())))
     assert state.scanning and state.outcome == ""
     assert len(_events(session, "permit_checked")) == before
 
@@ -132,6 +144,7 @@ def test_a_photo_of_the_permit_reaches_the_verdict(db_url, session):
         (b"%PDF-1.7 not a photo", "The file is not an image."),
         (b"", "The file is empty."),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00", "The image file is damaged."),
+        (_bomb_png(), "The image is too large."),
     ],
 )
 def test_bad_photos_get_a_clear_message_and_change_nothing(db_url, session, data, message):
@@ -170,7 +183,7 @@ def test_scanner_events_from_other_roles_do_nothing(db_url, session, username):
     checked = len(_events(session, "permit_checked"))
     crossings = len(session.exec(select(Crossing)).all())
     OfficerState.scanned.fn(state, text, _now_ms())
-    OfficerState.frame.fn(state, _data_url(qr_scene(text)), _now_ms())
+    _frame(state, _data_url(qr_scene(text)))
     assert _photo(state, _jpeg(qr_scene(text, module_px=6))) is not None
     state._text, state.outcome = text, "VALID"  # even with a verdict forged into its state
     OfficerState.record_crossing.fn(state, "entry")
