@@ -5,12 +5,13 @@ English is the source language: a message id is the English text itself.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.pofile import read_po
 
 LOCALES_DIR = Path(__file__).parent / "locales"
@@ -67,5 +68,27 @@ def language_name(lang: str) -> str:
     return Locale.parse(lang).get_display_name(lang).capitalize()
 
 
-def format_day(day: date | None, lang: str) -> str:
-    return format_date(day, format="medium", locale=lang) if day else ""
+# One clock: an instant (a crossing, an event, an issue) is shown in the agreement's time zone,
+# the zone the stay rules count days in, so the same event has the same day everywhere.
+# A calendar date (birth, validity) is a date already and is shown as it is.
+
+
+def format_day(day: date | datetime | None, lang: str, zone: ZoneInfo | None = None) -> str:
+    """A calendar date, or the day of an instant in `zone` (required for an instant)."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        if zone is None:
+            raise ValueError("an instant needs the time zone it is shown in")
+        day = day.astimezone(zone).date()
+    return format_date(day, format="medium", locale=lang)
+
+
+def format_moment(at: datetime, lang: str, zone: ZoneInfo) -> str:
+    """Day and time of an instant in `zone`, short, in the language's own order."""
+    return format_datetime(at, format="short", tzinfo=zone, locale=lang)
+
+
+def format_clock(at: datetime, lang: str, zone: ZoneInfo) -> str:
+    """The time of day of an instant in `zone`."""
+    return format_time(at, format="short", tzinfo=zone, locale=lang)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from lbt_app.i18n import N_
 
@@ -58,6 +59,11 @@ class Principal:
     agreement_id: int | None = None
     crossing_point_id: int | None = None
     resident_id: int | None = None
+    timezone: str = "UTC"  # the agreement's: every date and time this user sees is in it
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 def may(principal: Principal | None, action: Action) -> bool:

@@ -290,7 +290,7 @@ def apply_online(
             raise ApplicationError(N_("No such resident."))
         return _file(session, principal, resident, resident.authority_id, proof, now), {}
     areas = applicant_areas(session)
-    record, errors = check_record(raw, today=now.date(), areas=areas)
+    record, errors = check_record(raw, today=now.astimezone(principal.zone).date(), areas=areas)
     if not errors and not photo:
         errors = {"photo": N_("A photo is required.")}
     if record is None or errors:
@@ -351,7 +351,7 @@ def approve(
     application, resident = pending.application, pending.resident
     if application.status is not ApplicationStatus.SUBMITTED:
         raise ApplicationError(N_("This application has already been decided."))
-    today = now.date()
+    today = now.astimezone(principal.zone).date()
     if not all(eligibility(session, principal, resident, today).values()):
         raise ApplicationError(N_("The applicant is not eligible."))
     areas = host_areas(session, principal)

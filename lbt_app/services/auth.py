@@ -16,7 +16,15 @@ from sqlmodel.sql.expression import SelectOfScalar
 from lbt_app.core import throttle
 from lbt_app.core.access import Principal, Role
 from lbt_app.core.throttle import Scope, Tally
-from lbt_app.db.models import AuthAttempt, Authority, CrossingPoint, LoginSession, User
+from lbt_app.db.models import (
+    Agreement,
+    AuthAttempt,
+    Authority,
+    CrossingPoint,
+    LoginSession,
+    Resident,
+    User,
+)
 from lbt_app.i18n import N_
 from lbt_app.services import audit, wallet
 from lbt_app.settings import get_settings
@@ -63,6 +71,7 @@ def principal_of(*, session: Session, user: User) -> Principal:
         point = session.get(CrossingPoint, user.crossing_point_id)
         agreement_id = point.agreement_id if point else None
     return Principal(
+        timezone=_timezone(session, user, agreement_id),
         user_id=user.id or 0,
         username=user.username,
         full_name=user.full_name,
@@ -125,6 +134,20 @@ def _remember(session: Session, kind: str, username: str, address: str, now: dat
     horizon = max(throttle.WINDOW, throttle.SIGN_UP_PERIOD)
     session.exec(delete(AuthAttempt).where(col(AuthAttempt.at) < now - horizon))
     session.add(AuthAttempt(kind=kind, username=username, address=address, at=now))
+
+
+def _timezone(session: Session, user: User, agreement_id: int | None) -> str:
+    """The agreement whose clock this user reads: their own; a resident's through the
+    authority that registered them; an administrator's the only agreement, if only one."""
+    if agreement_id is None and user.resident_id is not None:
+        resident = session.get(Resident, user.resident_id)
+        authority = session.get(Authority, resident.authority_id) if resident else None
+        agreement_id = authority.agreement_id if authority else None
+    if agreement_id is None:
+        zones = session.exec(select(Agreement.timezone).limit(2)).all()
+        return zones[0] if len(zones) == 1 else "UTC"
+    agreement = session.get(Agreement, agreement_id)
+    return agreement.timezone if agreement else "UTC"
 
 
 def sign_in(

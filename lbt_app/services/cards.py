@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from sqlmodel import Session, col, select
@@ -71,6 +72,7 @@ def _page(
     area: BorderArea,
     authority: Authority,
     photo: bytes | None,
+    zone: ZoneInfo,
 ) -> None:
     langs = card_languages(area.country)
     pdf.add_page()
@@ -99,7 +101,7 @@ def _page(
         resident.address,
         f"{area.code} · {area.name_native or area.name}",
         authority.name_native or authority.name,
-        format_day(permit.issued_at.date(), day),
+        format_day(permit.issued_at, day, zone),
         f"{format_day(permit.valid_from, day)} – {format_day(permit.valid_until, day)}",
     )
     y = 15.0
@@ -154,7 +156,7 @@ def permit_cards(
         permit, resident, area, authority = found[number]
         require_agreement(principal, authority.agreement_id)
         photo = session.get(Document, resident.photo_id) if resident.photo_id else None
-        _page(pdf, permit, resident, area, authority, photo.data if photo else None)
+        _page(pdf, permit, resident, area, authority, photo.data if photo else None, principal.zone)
     audit.record(
         session=session,
         action="cards_printed",

@@ -176,7 +176,7 @@ def renew(
         raise IssueError(N_("No such permit."))
     if not 1 <= years <= agreement.max_validity_years:
         raise IssueError(N_("The validity is longer than the agreement allows."))
-    start = max(now.date(), old.valid_until + timedelta(days=1))
+    start = max(now.astimezone(principal.zone).date(), old.valid_until + timedelta(days=1))
     points = session.exec(
         select(CrossingPoint.code)
         .join(PermitCrossingPoint, col(PermitCrossingPoint.crossing_point_id) == CrossingPoint.id)

@@ -245,7 +245,7 @@ def save_resident(
     principal = _staff(principal)
     existing = own_resident(session, principal, resident_id) if resident_id else None
     areas = home_areas(session, principal)
-    record, errors = check_record(raw, today=now.date(), areas=areas)
+    record, errors = check_record(raw, today=now.astimezone(principal.zone).date(), areas=areas)
     if record is not None and document_taken(session, record.document_number, resident_id):
         errors = {"document_number": DOCUMENT_TAKEN}
     if existing is None and not photo and not errors:
@@ -442,7 +442,7 @@ def import_csv(
         return report
     report.rows = len(rows)
     areas = home_areas(session, principal)
-    today = now.date()
+    today = now.astimezone(principal.zone).date()
     good: list[tuple[int, ResidentInput]] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):

@@ -132,7 +132,8 @@ def _stays(session: Session, agreement: Agreement, authorities, now: datetime):
                     if resident
                     else "",
                     document_number=resident.document_number if resident else "",
-                    entered_on=status.entered_on or now.date(),
+                    entered_on=status.entered_on
+                    or now.astimezone(ZoneInfo(agreement.timezone)).date(),
                     days_used=status.days_used,
                     must_leave_by=status.must_leave_by,
                     over_limit=status.over_limit,

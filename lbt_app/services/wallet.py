@@ -110,7 +110,7 @@ def wallet_view(
 ) -> WalletView | None:
     """The caller's own permit only; None when they hold none yet."""
     principal = require(principal, Action.VIEW_WALLET)
-    today = now.date()
+    today = now.astimezone(principal.zone).date()
     held = session.exec(
         select(Permit)
         .where(Permit.resident_id == principal.resident_id)

@@ -65,7 +65,7 @@ class ApplicationsState(SessionState):
         return None
 
     def _refresh(self, principal: Principal) -> None:
-        today = utcnow().date()
+        today = utcnow().astimezone(principal.zone).date()
         with session_scope() as session:
             pending = applications.queue(session=session, principal=principal, today=today)
             self.points = applications.crossing_points(session, principal)
@@ -77,7 +77,7 @@ class ApplicationsState(SessionState):
                 "latin": f"{p.resident.surname_latin} {p.resident.given_names_latin}",
                 "native": f"{p.resident.surname_native} {p.resident.given_names_native}",
                 "document": p.resident.document_number,
-                "submitted": format_day(p.application.submitted_at.date(), self.lang),
+                "submitted": format_day(p.application.submitted_at, self.lang, principal.zone),
                 "eligible": "yes" if p.eligible else "no",
                 "failed": ", ".join(self._t(RULES[k]) for k, ok in p.eligibility.items() if not ok),
             }
@@ -90,7 +90,7 @@ class ApplicationsState(SessionState):
     @handler(Action.MANAGE_PERMITS)
     def select(self, principal: Principal, application_id: str):
         number = whole_number(application_id) or 0
-        today = utcnow().date()
+        today = utcnow().astimezone(principal.zone).date()
         try:
             with session_scope() as session:
                 pending = applications.own_application(session, principal, number)

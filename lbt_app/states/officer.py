@@ -19,7 +19,7 @@ from lbt_app.core.verdict import Code
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import N_, format_day
+from lbt_app.i18n import N_, format_clock, format_day
 from lbt_app.services import checks, decoding
 from lbt_app.services.checks import Check, CrossingError, Source
 from lbt_app.states.handler import handler
@@ -169,7 +169,9 @@ class OfficerState(SessionState):
                 now=utcnow(),
                 direction=Direction(self.lane),
             )
-            self._present(check, check.permit.payload if check.permit else "", Source.MANUAL)
+            self._present(
+                check, check.permit.payload if check.permit else "", Source.MANUAL, principal
+            )
         return None
 
     def _accept(self, principal: Principal, text: str, source: Source):
@@ -188,10 +190,10 @@ class OfficerState(SessionState):
                 direction=Direction(self.lane),
                 source=source,
             )
-            self._present(check, text, source)
+            self._present(check, text, source, principal)
         return None
 
-    def _present(self, check: Check, text: str, source: Source) -> None:
+    def _present(self, check: Check, text: str, source: Source, principal: Principal) -> None:
         self._clear()
         verdict = check.verdict
         self._text, self._source = text, str(source)
@@ -223,7 +225,7 @@ class OfficerState(SessionState):
             }
         self.recent = [
             {
-                "at": format_day(c.at.date(), self.lang),
+                "at": format_day(c.at, self.lang, principal.zone),
                 "direction_label": DIRECTION_LABEL[c.direction],
                 "point": c.point,
             }
@@ -323,7 +325,7 @@ class OfficerState(SessionState):
         self.shift_counts = today.counts
         self.shift_items = [
             {
-                "at": e.at.astimezone(today.zone).strftime("%H:%M"),
+                "at": format_clock(e.at, self.lang, today.zone),
                 "action_label": SHIFT_ACTION_LABEL[e.action],
                 "number": e.number,
                 "detail": OUTCOME_LABEL.get(e.outcome) or DIRECTION_LABEL.get(e.direction, ""),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import reflex as rx
-from babel.dates import format_datetime
 
 from lbt_app.core.access import Action, Principal
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
+from lbt_app.i18n import format_moment
 from lbt_app.services import oversight
 from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
@@ -59,7 +59,7 @@ class OversightState(AuditChainState):
         self.events = [
             {
                 "seq": str(e.seq),
-                "at": format_datetime(e.at, format="short", locale=lang),
+                "at": format_moment(e.at, lang, principal.zone),
                 "actor": e.actor,
                 "action": e.action,
                 "subject": e.subject,
@@ -70,7 +70,7 @@ class OversightState(AuditChainState):
         self.reports = [
             {
                 "seq": str(r.seq),
-                "at": format_datetime(r.at, format="short", locale=lang),
+                "at": format_moment(r.at, lang, principal.zone),
                 "officer": r.officer,
                 "number": r.number,
                 "point": r.point,

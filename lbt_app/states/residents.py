@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from zoneinfo import ZoneInfo
 
 import reflex as rx
 
@@ -111,14 +112,14 @@ class ResidentsState(SessionState):
                     principal=principal,
                     resident_id=whole_number(resident_id) or 0,
                 )
-                self._fill_file(found)
+                self._fill_file(found, principal.zone)
         except ResidentError as error:
             return rx.toast.error(self._t(str(error)))
         return None
 
-    def _fill_file(self, found: residents.ResidentFile) -> None:
+    def _fill_file(self, found: residents.ResidentFile, zone: ZoneInfo) -> None:
         r, lang = found.resident, self.lang
-        today = utcnow().date()
+        today = utcnow().astimezone(zone).date()
         self.selected = r.id or 0
         self.file = {
             "latin": f"{r.surname_latin} {r.given_names_latin}",
@@ -133,12 +134,12 @@ class ResidentsState(SessionState):
             "photo": _data_url(found.photo),
         }
         self.documents = [
-            {"kind": kind, "at": format_day(at.date(), lang)} for kind, at in found.documents
+            {"kind": kind, "at": format_day(at, lang, zone)} for kind, at in found.documents
         ]
         self.applications = [
             {
                 "status": str(a.status),
-                "at": format_day(a.submitted_at.date(), lang),
+                "at": format_day(a.submitted_at, lang, zone),
                 "reason": a.reason,
             }
             for a in found.applications
@@ -153,7 +154,7 @@ class ResidentsState(SessionState):
         ]
         self.crossings = [
             {
-                "at": format_day(c.at.date(), lang),
+                "at": format_day(c.at, lang, zone),
                 "direction_label": DIRECTION_LABEL[c.direction],
                 "point": point,
             }

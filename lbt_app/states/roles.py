@@ -6,7 +6,7 @@ import asyncio
 import base64
 
 import reflex as rx
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from sqlmodel import select
 
 from lbt_app.core import imaging
@@ -16,7 +16,7 @@ from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import ApplicationStatus, PermitStatus, User
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import N_, format_day
+from lbt_app.i18n import N_, format_day, format_moment
 from lbt_app.services import applications, cards, decoding, issuing, permits, statistics, wallet
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
@@ -88,7 +88,7 @@ class AuthorityState(SessionState):
             rows = permits.list_permits(
                 session=session,
                 principal=principal,
-                today=now.date(),
+                today=now.astimezone(principal.zone).date(),
                 status=self.filters["status"],
                 area=self.filters["area"],
                 expiring_days=int(self.filters["expiring"]) if self.filters["expiring"] else None,
@@ -135,7 +135,7 @@ class AuthorityState(SessionState):
                     session=session,
                     principal=principal,
                     number=str(number)[:24],
-                    today=utcnow().date(),
+                    today=utcnow().astimezone(principal.zone).date(),
                 )
         except PermitError as error:
             return rx.toast.error(self._t(str(error)))
@@ -158,7 +158,7 @@ class AuthorityState(SessionState):
         )
         self.permit_events = [
             {
-                "at": format_datetime(at, format="short", locale=lang),
+                "at": format_moment(at, lang, principal.zone),
                 "label": EVENT_LABEL.get(action, action),
                 "actor": actor,
                 "detail": str(
@@ -169,7 +169,7 @@ class AuthorityState(SessionState):
         ]
         self.permit_crossings = [
             {
-                "at": format_datetime(at, format="short", locale=lang),
+                "at": format_moment(at, lang, principal.zone),
                 "direction_label": DIRECTION_LABEL[direction],
                 "point": point,
                 "code": code,
@@ -322,7 +322,7 @@ class WalletState(SessionState):
         self.needs_record = principal.resident_id is None
         self.applications = [
             {
-                "at": format_day(a.submitted_at.date(), lang),
+                "at": format_day(a.submitted_at, lang, principal.zone),
                 "status": str(a.status),
                 "status_label": APPLICATION_LABEL[a.status],
                 "reason": a.reason,
@@ -368,7 +368,7 @@ class WalletState(SessionState):
         )
         self.recent = [
             {
-                "at": format_day(c.at.date(), lang),
+                "at": format_day(c.at, lang, principal.zone),
                 "direction_label": DIRECTION_LABEL[c.direction],
                 "point": c.point,
             }
