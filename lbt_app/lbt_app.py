@@ -20,6 +20,7 @@ from lbt_app.states.officer import OfficerState
 from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
 from lbt_app.states.roles import AdminState, AuthorityState, WalletState
+from lbt_app.states.session import PAGE_LOADS
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +50,17 @@ app = rx.App(
     backend_exception_handler=_backend_error,
     api_transformer=SecurityHeaders,
 )
-app.add_page(login_page, route=routes.LOGIN, title="LBT permits", on_load=LoginState.load)
-app.add_page(signup_page, route=routes.SIGNUP, title="Sign up", on_load=LoginState.load)
-app.add_page(
-    authority_page, route=routes.AUTHORITY, title="Authority desk", on_load=AuthorityState.load
-)
-app.add_page(residents_page, route=routes.RESIDENTS, title="Residents", on_load=ResidentsState.load)
-app.add_page(
-    applications_page,
-    route=routes.APPLICATIONS,
-    title="Applications",
-    on_load=ApplicationsState.load,
-)
-app.add_page(oversight_page, route=routes.OVERSIGHT, title="Oversight", on_load=OversightState.load)
-app.add_page(officer_page, route=routes.OFFICER, title="Officer", on_load=OfficerState.load)
-app.add_page(wallet_page, route=routes.WALLET, title="My permits", on_load=WalletState.load)
-app.add_page(admin_page, route=routes.ADMIN, title="Administration", on_load=AdminState.load)
+PAGES = [
+    (login_page, routes.LOGIN, "LBT permits", LoginState.load),
+    (signup_page, routes.SIGNUP, "Sign up", LoginState.load),
+    (authority_page, routes.AUTHORITY, "Authority desk", AuthorityState.load),
+    (residents_page, routes.RESIDENTS, "Residents", ResidentsState.load),
+    (applications_page, routes.APPLICATIONS, "Applications", ApplicationsState.load),
+    (oversight_page, routes.OVERSIGHT, "Oversight", OversightState.load),
+    (officer_page, routes.OFFICER, "Officer", OfficerState.load),
+    (wallet_page, routes.WALLET, "My permits", WalletState.load),
+    (admin_page, routes.ADMIN, "Administration", AdminState.load),
+]
+for component, route, title, load in PAGES:
+    app.add_page(component, route=route, title=title, on_load=load)
+    PAGE_LOADS[route] = load  # a language switch runs it again: dates in the new language

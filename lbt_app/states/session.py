@@ -25,6 +25,8 @@ FILE_NOT_ACCEPTED = N_("This kind of file is not accepted here.")
 
 NOT_UNDERSTOOD = N_("This request was not understood.")
 TOO_MANY_REQUESTS = N_("Too many requests. Wait a moment.")
+# Each page's on_load by route (filled where the pages are registered, lbt_app.py).
+PAGE_LOADS: dict[str, rx.event.EventHandler] = {}
 # Protected events from callers who are not signed in, per client address and worker process:
 # a page sends a few on load; a script sending thousands is answered without any work.
 ANONYMOUS_EVENTS = TokenBuckets(rate=2, burst=30)
@@ -111,9 +113,13 @@ class SessionState(rx.State):
         return rx.toast.error(self._t(FILE_TOO_LARGE if too_large else FILE_NOT_ACCEPTED))
 
     @handler()
-    def set_language(self, lang: str) -> None:
-        if lang in LANGUAGES:
-            self.lang_choice = lang
+    def set_language(self, lang: str):
+        """The language for this browser; the page loads again, so that what the server
+        formatted (dates, messages) follows too."""
+        if lang not in LANGUAGES:
+            return None
+        self.lang_choice = lang
+        return PAGE_LOADS.get(self.router.page.path if self.router else "")
 
     @handler()
     async def sign_out(self):

@@ -91,6 +91,7 @@ def test_a_card_prints_the_issue_day_of_the_agreement(session):
     session.flush()
     pdf = cards.permit_cards(session=session, principal=staff, numbers=[permit.number], now=issued)
     text = " ".join(pdfium.PdfDocument(pdf)[0].get_textpage().get_text_range().split())
+
     def printed(day: date) -> str:
         return " ".join(format_day(day, "ru").split())
 

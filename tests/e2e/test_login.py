@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
-from lbt_app.i18n import t
+from lbt_app.i18n import format_day, t
 from lbt_app.services.demo import LOGINS
 from lbt_app.states.roles import AuthorityState
 from tests.e2e.conftest import (
@@ -102,3 +104,17 @@ def test_a_forged_authority_event_from_a_resident_changes_nothing(page, app):
     assert status == "active"
     assert reached, "the forged event never reached the handler"
     assert audit_details(app, "access_denied")[-1]["handler"] == AuthorityState.get_full_name()
+
+
+def test_switching_language_reformats_the_dates_on_the_page(page, app):
+    sign_in(page, app, "staff", "staff-demo-2026")
+    page.wait_for_url("**/authority")
+    hydrated(page)
+    with app.engine().connect() as conn:
+        until = conn.execute(
+            sa.text("SELECT valid_until FROM permit ORDER BY valid_until DESC LIMIT 1")
+        ).scalar_one()
+    until = until if isinstance(until, date) else date.fromisoformat(str(until))
+    page.wait_for_selector(f"[data-testid=permit-row]:has-text('{format_day(until, 'en')}')")
+    page.select_option("[data-testid=language]", "ru")
+    page.wait_for_selector(f"[data-testid=permit-row]:has-text('{format_day(until, 'ru')}')")
