@@ -7,12 +7,12 @@ background event, its work in a thread, so other users' events go on meanwhile.
 from __future__ import annotations
 
 import asyncio
-
-from babel.dates import format_datetime
+from zoneinfo import ZoneInfo
 
 from lbt_app.core.access import Principal
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
+from lbt_app.i18n import format_moment
 from lbt_app.services import audit
 from lbt_app.states.session import SessionState
 
@@ -29,7 +29,7 @@ class AuditChainState(SessionState):
     chain_checked: str = ""
     chain_checking: bool = False
 
-    def _show_chain(self) -> None:
+    def _show_chain(self, zone: ZoneInfo) -> None:
         """The last recorded check in words; nothing is walked."""
         with session_scope() as session:
             last = audit.last_check(session=session)
@@ -43,7 +43,7 @@ class AuditChainState(SessionState):
             self.chain = self._t("Audit chain intact: {n} events.", n=check.events)
         else:
             self.chain = self._t("Audit chain broken at event {seq}.", seq=check.first_broken_seq)
-        at = format_datetime(last.at, format="short", locale=self.lang)
+        at = format_moment(last.at, self.lang, zone)
         self.chain_checked = self._t("Last checked {at} by {who}.", at=at, who=last.actor)
 
 
@@ -58,4 +58,4 @@ async def run_chain_check(state: AuditChainState, principal: Principal) -> None:
     finally:
         async with state:
             state.chain_checking = False
-            state._show_chain()
+            state._show_chain(principal.zone)

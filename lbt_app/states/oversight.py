@@ -34,7 +34,7 @@ class OversightState(AuditChainState):
     @handler(Action.MANAGE_PERMITS, navigation=True)
     def load(self, principal: Principal):
         self._show(principal)
-        self._show_chain()
+        self._show_chain(principal.zone)
         self._refresh(principal)
         return None
 

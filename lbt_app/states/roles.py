@@ -431,7 +431,7 @@ class AdminState(AuditChainState):
                 {"username": u.username, "name": u.full_name, "role": ROLE_LABEL[u.role]}
                 for u in session.exec(select(User).order_by(User.role, User.username))
             ]
-        self._show_chain()
+        self._show_chain(principal.zone)
         return None
 
     @handler(Action.ADMINISTER, background=True)

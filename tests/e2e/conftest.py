@@ -229,3 +229,14 @@ def approve_as_the_app(app: RunningApp, session, staff, application_id: int) -> 
         kek=kek,
         now=utcnow(),
     )
+
+
+PHONE_360 = {"width": 360, "height": 740}
+# What a person must never read: Reflex's internal state names, empty JSON, snake_case codes.
+INTERNAL = re.compile(r"reflex___|\{\}|\b[a-z]+_[a-z_]+\b")
+
+
+def overflow_and_internal_words(page) -> tuple[int, list[str]]:
+    """(pixels the page is wider than the screen, internal names shown in its text)."""
+    extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    return extra, INTERNAL.findall(page.inner_text("body"))
