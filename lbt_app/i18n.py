@@ -63,10 +63,6 @@ def ui_strings(lang: str) -> dict[str, str]:
     return {msgid: table.get(msgid, msgid) for msgid in message_ids()}
 
 
-def language_name(lang: str) -> str:
-    return Locale.parse(lang).get_display_name(lang).capitalize()
-
-
 # The language a country's own place names are written in, among LANGUAGES.
 COUNTRY_LANGUAGE = {"TJK": "tg", "UZB": "uz", "KGZ": "ky", "RUS": "ru"}
 
@@ -77,6 +73,10 @@ def place_name(name: str, name_native: str, country: str, lang: str) -> str:
     if name_native and COUNTRY_LANGUAGE.get(country) == lang:
         return name_native
     return name or name_native
+
+
+def language_name(lang: str) -> str:
+    return Locale.parse(lang).get_display_name(lang).capitalize()
 
 
 def format_day(day: date | None, lang: str) -> str:

@@ -11,9 +11,9 @@ from lbt_app.i18n import LANGUAGES, t
 from lbt_app.services import checks, permits
 from lbt_app.services.auth import principal_of
 from tests.e2e.conftest import (
-    assert_fits_and_readable,
     choose_language,
     hydrated,
+    overflow_and_internal_words,
     permit_field,
     sign_in,
 )
@@ -143,4 +143,4 @@ def test_the_audit_log_reads_as_sentences_on_a_phone(page, app, lang):
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     details = page.locator("[data-testid=audit-event]").filter(has_text=refused).first.inner_text()
     assert f"{t('Page', lang)}: {t('the authority desk', lang)}" in details
-    assert_fits_and_readable(page)
+    assert overflow_and_internal_words(page) == (0, [])
