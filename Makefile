@@ -3,6 +3,10 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make run PORT=8080`: the one port the app serves on (prod mode: pages, events and API).
+PORT ?= 3000
+# What `make run` prints: the public address if one is set, else this machine's (settings.py).
+URL = $(or $(LBT_PUBLIC_URL),http://localhost:$(PORT))
 # Node from .tools/ when the system one is too old; Reflex is told to use npm.
 RUNENV = PATH="$$(cat .tools/node-bin 2>/dev/null)$${PATH:+:}$$PATH" REFLEX_USE_NPM=1
 
@@ -10,8 +14,9 @@ RUNENV = PATH="$$(cat .tools/node-bin 2>/dev/null)$${PATH:+:}$$PATH" REFLEX_USE_
 
 run: setup
 	@$(RUNENV) $(VENV)/bin/lbt demo
-	@echo "LBT permits: open http://localhost:3000 (Ctrl+C stops the app)"
-	@$(RUNENV) $(VENV)/bin/reflex run --env prod --loglevel warning
+	@echo "LBT permits: open $(URL) (Ctrl+C stops the app)"
+	@$(RUNENV) LBT_PORT=$(PORT) $(VENV)/bin/reflex run --env prod --loglevel warning \
+		--frontend-port $(PORT) --backend-port $(PORT)
 
 test: setup-test
 	$(VENV)/bin/ruff check .

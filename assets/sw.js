@@ -1,7 +1,8 @@
 // Service worker: the wallet opens without a network. Reflex pages need their websocket, so
 // when /wallet cannot be fetched the static offline page is served in its place; it reads what
 // the wallet saved in localStorage and computes the live code on the phone (assets/live-qr.js).
-const CACHE = "lbt-offline-v1";
+// A new name when the cached files change, so phones fetch them anew (sign-out keeps "lbt-offline-*").
+const CACHE = "lbt-offline-v2";
 const OFFLINE_PAGE = "/wallet-offline.html";
 const KEEP = [
   OFFLINE_PAGE,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import stat
 import sys
 from pathlib import Path
 
 from sqlmodel import col, select
 
-from lbt_app.core.imaging import decode_image
+from lbt_app.core.imaging import PHOTO, decode_image
 from lbt_app.core.qr import qr_matrix_info, render_png, render_svg
 from lbt_app.core.verdict import Code, Outcome, Verdict
 from lbt_app.db import migrate
@@ -30,6 +32,9 @@ def _out(text: str = "") -> None:
 
 def _err(text: str) -> None:
     sys.stderr.write(f"lbt: {text}\n")
+
+
+FILE_UNREADABLE = "The file cannot be read."
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -113,13 +118,30 @@ def cmd_qr(args: argparse.Namespace) -> int:
     return 0
 
 
+def _regular_file(item: str) -> bool:
+    """Whether ITEM names a regular file: a long text, a device or a FIFO is no image to read."""
+    try:
+        return stat.S_ISREG(os.stat(item).st_mode)
+    except (OSError, ValueError):  # too long, no such path, no access; a NUL in it
+        return False
+
+
 def _item_text(item: str) -> tuple[str | None, str | None]:
-    """The QR text of an ITEM (payload text or image file), or an error message id."""
-    path = Path(item)
-    if not item.startswith("LBT1:") and path.is_file():
-        result = decode_image(path.read_bytes())
-        return result.text, result.error
-    return item, None
+    """The QR text of an ITEM (payload text or image file), or an error message id.
+
+    Anything but a regular file is checked as a text, so every item gets its verdict."""
+    if item.startswith("LBT1:") or not _regular_file(item):
+        return item, None
+    try:
+        # Non-blocking, and checked again once open: the path may have changed since the stat.
+        with os.fdopen(os.open(item, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return item, None
+            data = file.read(PHOTO.max_bytes + 1)
+    except OSError:
+        return None, FILE_UNREADABLE
+    result = decode_image(data)
+    return result.text, result.error
 
 
 def _verdict_json(check: Check) -> dict:

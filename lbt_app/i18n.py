@@ -64,6 +64,18 @@ def ui_strings(lang: str) -> dict[str, str]:
     return {msgid: table.get(msgid, msgid) for msgid in message_ids()}
 
 
+# The language a country's own place names are written in, among LANGUAGES.
+COUNTRY_LANGUAGE = {"TJK": "tg", "UZB": "uz", "KGZ": "ky", "RUS": "ru"}
+
+
+def place_name(name: str, name_native: str, country: str, lang: str) -> str:
+    """A place (a border area) for a reader: its own-language name for a reader of that
+    language, else its international name."""
+    if name_native and COUNTRY_LANGUAGE.get(country) == lang:
+        return name_native
+    return name or name_native
+
+
 def language_name(lang: str) -> str:
     return Locale.parse(lang).get_display_name(lang).capitalize()
 

@@ -99,10 +99,11 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         raise SettingsError("Demo data (with its published passwords) is refused in production.")
     if env == "production" and not environ.get("LBT_KEK"):
         raise SettingsError("Production needs LBT_KEK (32 random bytes, base64).")
-    public_url = environ.get("LBT_PUBLIC_URL") or "http://localhost:3000"
+    port = _count(environ.get("LBT_PORT") or "3000", "LBT_PORT")  # `make run PORT=…` sets it
+    public_url = environ.get("LBT_PUBLIC_URL") or f"http://localhost:{port}"
     # Without a public address the app runs on this machine: both loopback names work.
     extra = environ.get("LBT_ALLOWED_ORIGINS") or (
-        "" if environ.get("LBT_PUBLIC_URL") else "http://127.0.0.1:3000"
+        "" if environ.get("LBT_PUBLIC_URL") else f"http://127.0.0.1:{port}"
     )
     extra_origins = [_origin(o) for o in extra.split(",") if o.strip()]
     return Settings(

@@ -45,3 +45,14 @@ def test_dates_follow_the_language():
     day = date(2026, 3, 8)
     assert format_day(day, "ru") == format_date(day, format="medium", locale="ru")
     assert format_day(day, "ru") != format_day(day, "en")
+
+
+def test_a_place_is_named_in_the_readers_language_where_it_has_a_name_in_it():
+    from lbt_app.i18n import place_name
+
+    sughd = ("Sughd border districts", "Ноҳияҳои сарҳадии Суғд", "TJK")
+    assert place_name(*sughd, "tg") == "Ноҳияҳои сарҳадии Суғд"
+    for lang in ("en", "ru", "uz", "ky"):
+        assert place_name(*sughd, lang) == "Sughd border districts"
+    assert place_name("Fergana border districts", "", "UZB", "uz") == "Fergana border districts"
+    assert place_name("", "Farg'ona chegara tumanlari", "UZB", "en") == "Farg'ona chegara tumanlari"

@@ -73,6 +73,49 @@ def test_only_the_public_address_may_call_the_app(tmp_path):
         load_settings({"LBT_PUBLIC_URL": "lbt.example.tj"})
 
 
+def test_the_local_addresses_follow_the_port(tmp_path):
+    local = load_settings({"LBT_DATA_DIR": str(tmp_path), "LBT_PORT": "8080"})
+    assert local.public_url == "http://localhost:8080"
+    assert local.allowed_origins == ("http://localhost:8080", "http://127.0.0.1:8080")
+    public = load_settings({"LBT_PORT": "8080", "LBT_PUBLIC_URL": "https://lbt.example.tj"})
+    assert public.allowed_origins == ("https://lbt.example.tj",)
+    with pytest.raises(SettingsError, match="LBT_PORT"):
+        load_settings({"LBT_PORT": "80; rm"})
+
+
+@pytest.mark.parametrize(
+    ("make_args", "env", "address", "port"),
+    [
+        ([], {}, "http://localhost:3000", "3000"),
+        (["PORT=8080"], {}, "http://localhost:8080", "8080"),
+        (
+            ["PORT=8080"],
+            {"LBT_PUBLIC_URL": "https://lbt.example.tj"},
+            "https://lbt.example.tj",
+            "8080",
+        ),
+    ],
+)
+def test_make_run_serves_on_its_port_and_prints_that_address(make_args, env, address, port):
+    import subprocess
+
+    from lbt_app.settings import PROJECT_ROOT
+
+    environ = {k: v for k, v in os.environ.items() if k not in {"PORT", "LBT_PUBLIC_URL"}}
+    dry = subprocess.run(  # -n: the commands are printed, not run
+        ["make", "-n", "run", *make_args],
+        cwd=PROJECT_ROOT,
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"open {address} " in dry
+    served = " ".join(dry.split("reflex run", 1)[1].replace("\\\n", " ").split())
+    assert f"--frontend-port {port} --backend-port {port}" in served
+    assert f"LBT_PORT={port} " in dry
+
+
 def test_files_the_app_writes_are_its_owners_alone(tmp_path, monkeypatch):
     data, states = tmp_path / "data", tmp_path / "states"
     data.mkdir(mode=0o755)

@@ -19,6 +19,7 @@ verifies for holders who never activated a wallet. See README.md.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -33,6 +34,8 @@ STEP_SECONDS = 30
 DIGITS = 6
 ACCEPTED_STEPS_BACK = 1
 SECRET_BYTES = 32
+# Only ASCII digits: str.isdigit() also takes Arabic-Indic, full-width and superscript ones.
+_CODE = re.compile(f"[0-9]{{{DIGITS}}}")
 
 
 def new_secret() -> bytes:
@@ -57,7 +60,7 @@ def live_text(permit_text: str, secret: bytes, at: datetime) -> str:
 def split(text: str) -> tuple[str, str | None]:
     """(permit text, live code or None); anything that is not a live text passes through."""
     code = text[len(LIVE_PREFIX) : len(LIVE_PREFIX) + DIGITS]
-    if text.startswith(LIVE_PREFIX) and code.isdigit() and len(code) == DIGITS:
+    if text.startswith(LIVE_PREFIX) and _CODE.fullmatch(code):
         return PREFIX + text[len(LIVE_PREFIX) + DIGITS :], code
     return text, None
 

@@ -105,6 +105,11 @@ def signup_page() -> rx.Component:
                     rx.button(
                         T("Sign up"), type="submit", size="3", width="100%", data_testid="sign-up"
                     ),
+                    rx.link(
+                        T("Already have an account? Sign in."),
+                        href=routes.LOGIN,
+                        data_testid="to-login",
+                    ),
                     spacing="3",
                     width="100%",
                 ),

@@ -48,41 +48,58 @@ def _report(r: rx.Var) -> rx.Component:
     )
 
 
+def _event(e: rx.Var) -> rx.Component:
+    """One event as a sentence; its raw fields, labelled, on demand."""
+    return rx.box(
+        rx.text(e["sentence"], size="2", data_testid="audit-sentence"),
+        rx.el.details(
+            rx.el.summary(
+                e["at"], " · ", T("Details"), style={"cursor": "pointer", "color": "var(--gray-11)"}
+            ),
+            rx.el.dl(
+                rx.foreach(
+                    S.event_fields[e["seq"]],
+                    lambda f: rx.el.div(
+                        rx.el.dt(f[0], ":", style={"display": "inline", "color": "var(--gray-11)"}),
+                        " ",
+                        rx.el.dd(f[1], style={"display": "inline", "margin": "0"}),
+                    ),
+                ),
+                style={"margin": "4px 0 0 0"},
+            ),
+            style={"font_size": "12px"},
+        ),
+        width="100%",
+        padding_bottom="6px",
+        border_bottom="1px solid var(--gray-4)",
+        style={"overflow_wrap": "anywhere"},
+        data_testid="audit-event",
+    )
+
+
 def _log() -> rx.Component:
     return rx.vstack(
         rx.form(
             rx.hstack(
                 rx.el.select(
                     rx.el.option(T("Any action"), value=""),
-                    rx.foreach(S.actions, lambda a: rx.el.option(a, value=a)),
+                    rx.foreach(S.actions, lambda a: rx.el.option(a["label"], value=a["value"])),
                     name="action",
                     data_testid="audit-action",
-                    style={"padding": "6px"},
+                    style={"padding": "6px", "max_width": "100%"},
                 ),
-                rx.input(name="text", placeholder=T("User or subject"), data_testid="audit-text"),
+                rx.input(
+                    name="text",
+                    placeholder=T("User or subject"),
+                    data_testid="audit-text",
+                    max_width="100%",
+                ),
                 rx.button(T("Filter"), type="submit", data_testid="audit-filter"),
                 wrap="wrap",
             ),
             on_submit=S.filter,
         ),
-        rx.foreach(
-            S.events,
-            lambda e: rx.text(
-                e["seq"],
-                " · ",
-                e["at"],
-                " · ",
-                e["actor"],
-                " · ",
-                e["action"],
-                " · ",
-                e["subject"],
-                " ",
-                e["detail"],
-                size="1",
-                data_testid="audit-event",
-            ),
-        ),
+        rx.foreach(S.events, _event),
         rx.hstack(
             rx.button(
                 T("Previous"),

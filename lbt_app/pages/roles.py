@@ -466,21 +466,27 @@ def _wallet_stay() -> rx.Component:
     )
 
 
+def _apply_error(name: str) -> rx.Component:
+    errors = WalletState.apply_errors
+    return rx.cond(
+        errors.contains(name),
+        rx.text(
+            T_var(errors[name]), color_scheme="red", size="1", data_testid=f"apply-error-{name}"
+        ),
+    )
+
+
 def _apply_field(name: str, label: rx.Var, **props) -> rx.Component:
     return rx.vstack(
         rx.text(label, size="2"),
         rx.input(name=name, width="100%", size="3", data_testid=f"apply-{name}", **props),
-        rx.cond(
-            WalletState.apply_errors.contains(name),
-            rx.text(T_var(WalletState.apply_errors[name]), color_scheme="red", size="1"),
-        ),
+        _apply_error(name),
         width="100%",
         spacing="1",
     )
 
 
 def _apply() -> rx.Component:
-    errors = WalletState.apply_errors
     return rx.card(
         rx.form(
             rx.vstack(
@@ -497,10 +503,13 @@ def _apply() -> rx.Component:
                         _apply_field("address", T("Address")),
                         rx.text(T("Border area"), size="2"),
                         rx.el.select(
-                            rx.foreach(WalletState.apply_areas, lambda a: rx.el.option(a, value=a)),
+                            rx.foreach(
+                                WalletState.apply_areas,
+                                lambda a: rx.el.option(a["name"], value=a["code"]),
+                            ),
                             name="border_area",
                             data_testid="apply-border_area",
-                            style={"padding": "8px"},
+                            style={"padding": "8px", "max_width": "100%"},
                         ),
                         _apply_field("residence_since", T("Resident since"), type="date"),
                         rx.hstack(
@@ -517,12 +526,9 @@ def _apply() -> rx.Component:
                                 handler=WalletState.upload_photo,
                                 variant="soft",
                             ),
-                            rx.cond(
-                                errors.contains("photo"),
-                                rx.text(T_var(errors["photo"]), color_scheme="red", size="1"),
-                            ),
                             align="center",
                         ),
+                        _apply_error("photo"),
                         width="100%",
                     ),
                 ),
@@ -536,13 +542,16 @@ def _apply() -> rx.Component:
                         handler=WalletState.upload_proof,
                         variant="soft",
                     ),
-                    rx.text(WalletState.proof_name, size="2", data_testid="apply-proof-name"),
+                    rx.text(
+                        WalletState.proof_name,
+                        size="2",
+                        data_testid="apply-proof-name",
+                        style={"overflow_wrap": "anywhere"},
+                    ),
                     align="center",
+                    wrap="wrap",
                 ),
-                rx.cond(
-                    errors.contains("proof"),
-                    rx.text(T_var(errors["proof"]), color_scheme="red", size="1"),
-                ),
+                _apply_error("proof"),
                 rx.button(T("Send the application"), type="submit", size="3", data_testid="apply"),
                 width="100%",
             ),

@@ -56,6 +56,8 @@ RULES: dict[str, str] = {
 }
 PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 MAX_PROOF_BYTES = 8_000_000
+PHOTO_MISSING = N_("A photo is required.")
+PROOF_MISSING = N_("A proof of residence is required.")
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"%PDF": "application/pdf"}
 
 
@@ -254,19 +256,25 @@ def _file(
     return application
 
 
-def applicant_areas(session: Session) -> dict[str, int]:
+def applicant_border_areas(session: Session) -> list[BorderArea]:
     """Border areas whose residents can apply: those with an issuing authority of their country."""
-    rows = session.exec(
-        select(BorderArea.code, BorderArea.id)
-        .join(
-            Authority,
-            (col(Authority.agreement_id) == BorderArea.agreement_id)
-            & (col(Authority.country) == BorderArea.country),
-        )
-        .where(Authority.kind == "issuing")
-        .order_by(BorderArea.code)
-    ).all()
-    return {code: area_id for code, area_id in rows if area_id is not None}
+    return list(
+        session.exec(
+            select(BorderArea)
+            .join(
+                Authority,
+                (col(Authority.agreement_id) == BorderArea.agreement_id)
+                & (col(Authority.country) == BorderArea.country),
+            )
+            .where(Authority.kind == "issuing")
+            .order_by(BorderArea.code)
+        ).all()
+    )
+
+
+def applicant_areas(session: Session) -> dict[str, int]:
+    """The applicant border areas' codes and ids."""
+    return {a.code: a.id for a in applicant_border_areas(session) if a.id is not None}
 
 
 def apply_online(
@@ -284,15 +292,17 @@ def apply_online(
     user = session.get(User, principal.user_id)
     if user is None:
         raise ApplicationError(N_("You are not allowed to do this."))
+    missing = {} if proof else {"proof": PROOF_MISSING}
     if user.resident_id is not None:
         resident = session.get(Resident, user.resident_id)
         if resident is None:
             raise ApplicationError(N_("No such resident."))
+        if missing:
+            return None, missing
         return _file(session, principal, resident, resident.authority_id, proof, now), {}
     areas = applicant_areas(session)
     record, errors = check_record(raw, today=now.astimezone(principal.zone).date(), areas=areas)
-    if not errors and not photo:
-        errors = {"photo": N_("A photo is required.")}
+    errors = {**errors, **({} if photo else {"photo": PHOTO_MISSING}), **missing}
     if record is None or errors:
         return None, errors
     area = session.get(BorderArea, areas[record.border_area])

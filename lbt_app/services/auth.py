@@ -83,6 +83,12 @@ def principal_of(*, session: Session, user: User) -> Principal:
     )
 
 
+def normalize_username(typed: str) -> str:
+    """A user name as it is stored, from what was typed at sign-up or sign-in: lower case and
+    without spaces, so a phone number typed as "+992 92 555 12 34" is the same name."""
+    return "".join(typed.split()).lower()[:64]
+
+
 SIGN_IN_FAILED, SIGNED_UP = "sign_in_failed", "signed_up"
 TOO_MANY_ATTEMPTS = N_("Too many attempts. Try again in {seconds} seconds.")
 TOO_MANY_ACCOUNTS = N_("Too many new accounts from this network. Try again in {minutes} minutes.")
@@ -155,7 +161,7 @@ def sign_in(
 ) -> SignIn:
     """Check the password, unless recent failures make this client wait (core/throttle.py):
     a waiting client is refused without hashing, audited once per burst."""
-    username, address = username.strip().lower()[:64], address[:64]
+    username, address = normalize_username(username), address[:64]
     if not username or not password:
         return SignIn(None, None, N_("Enter your user name and password."))
     since = now - throttle.WINDOW
@@ -209,6 +215,15 @@ def _open_session(session: Session, user: User, now: datetime, action: str) -> S
 # A user name, or a phone number (digits, an optional leading +).
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}|\+?[0-9]{7,15}")
 MIN_PASSWORD = 8
+PASSWORD_TOO_SHORT = N_("The password is too short: at least 8 characters.")
+PASSWORDS_DIFFER = N_("The two passwords differ.")
+
+
+def new_password_problem(password: str, again: str) -> str | None:
+    """What is wrong with a new password and its repetition (a message id), the length first."""
+    if len(password) < MIN_PASSWORD:
+        return PASSWORD_TOO_SHORT
+    return PASSWORDS_DIFFER if password != again else None
 
 
 def sign_up(
@@ -236,14 +251,14 @@ def sign_up(
                 detail={"wait": wait},
             )
         return SignIn(None, None, TOO_MANY_ACCOUNTS, wait)
-    username = username.strip().lower().replace(" ", "")
+    username = normalize_username(username)
     full_name = " ".join(full_name.split())[:200]
     if not _USERNAME.fullmatch(username):
         return SignIn(
             None, None, N_("A user name of 3 to 64 letters and digits, or a phone number.")
         )
     if len(password) < MIN_PASSWORD:
-        return SignIn(None, None, N_("A password of at least 8 characters."))
+        return SignIn(None, None, PASSWORD_TOO_SHORT)
     if not full_name:
         return SignIn(None, None, N_("Enter your name."))
     if session.exec(select(User.id).where(User.username == username)).first() is not None:

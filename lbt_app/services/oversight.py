@@ -3,16 +3,21 @@ with the decision taken on each (warning, suspension, revocation)."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, func, or_, select
 
 from lbt_app.core.access import Action, Principal, require
+from lbt_app.core.stay import DIRECTION_LABEL
+from lbt_app.core.verdict import REASONS, Code
 from lbt_app.db.models import AuditEvent, Authority, CrossingPoint, PermitStatus, User
-from lbt_app.i18n import N_
+from lbt_app.i18n import N_, t
 from lbt_app.services import audit, permits
-from lbt_app.services.permits import PermitError
+from lbt_app.services.checks import REFUSAL_REASONS, Source
+from lbt_app.services.permits import STATUS_LABEL, PermitError
 
 PAGE_SIZE = 50
 DECISIONS: dict[str, str] = {
@@ -62,6 +67,17 @@ def audit_log(
         .limit(PAGE_SIZE)
     ).all()
     return list(events), total
+
+
+def point_names(*, session: Session, principal: Principal | None) -> dict[str, str]:
+    """The agreement's crossing points, code → name (the log keeps codes)."""
+    principal = require(principal, Action.VIEW_AUTHORITY_DESK)
+    rows = session.exec(
+        select(CrossingPoint.code, CrossingPoint.name).where(
+            CrossingPoint.agreement_id == principal.agreement_id
+        )
+    ).all()
+    return dict(rows)
 
 
 def audit_actions(*, session: Session, principal: Principal | None) -> list[str]:
@@ -162,3 +178,231 @@ def decide_misuse(
         subject=report.number,
         detail={"report": report_seq, "decision": decision, "note": note},
     )
+
+
+# How each audit event reads: one sentence per action, with the event's fields as placeholders.
+ACTION_NAMES: dict[str, str] = {
+    "login": N_("Signed in"),
+    "access_denied": N_("Refused access"),
+    "permit_checked": N_("Permit checked"),
+    "crossing_recorded": N_("Crossing recorded"),
+    "crossing_refused": N_("Holder turned back"),
+    "misuse_reported": N_("Misuse reported"),
+    "misuse_decided": N_("Misuse decided"),
+    "permit_issued": N_("Permit issued"),
+    "permit_renewed": N_("Permit renewed"),
+    "permit_suspend": N_("Permit suspended"),
+    "permit_reinstate": N_("Permit reinstated"),
+    "permit_revoke": N_("Permit revoked"),
+    "application_submitted": N_("Application submitted"),
+    "application_approved": N_("Application approved"),
+    "application_rejected": N_("Application rejected"),
+    "resident_created": N_("Resident registered"),
+    "resident_updated": N_("Resident updated"),
+    "residents_imported": N_("Residents imported"),
+    "cards_printed": N_("Cards printed"),
+    "audit_checked": N_("Audit chain checked"),
+}
+SENTENCES: dict[str, str] = {
+    "login": N_("{actor} signed in"),
+    "access_denied": N_("{actor} was refused {page}"),
+    "permit_checked": N_("{actor} checked permit {subject}: {outcome}"),
+    "permit_checked:": N_("{actor} checked a code: {outcome}"),  # no permit number in it
+    "crossing_recorded": N_("{actor} recorded {direction} on permit {subject} at {point}"),
+    "crossing_refused": N_("{actor} turned back the holder of permit {subject}: {reason}"),
+    "misuse_reported": N_("{actor} reported misuse of permit {subject}: {note}"),
+    "misuse_decided": N_("{actor} decided on misuse of permit {subject}: {decision}"),
+    "permit_issued": N_("{actor} issued permit {subject}"),
+    "permit_renewed": N_("{actor} renewed permit {subject} as {new}"),
+    "permit_suspend": N_("{actor} suspended permit {subject}: reason {reason}"),
+    "permit_reinstate": N_("{actor} reinstated permit {subject}: reason {reason}"),
+    "permit_revoke": N_("{actor} revoked permit {subject}: reason {reason}"),
+    "application_submitted": N_("{actor} registered an application for document {subject}"),
+    "application_approved": N_("{actor} approved the application for document {subject}"),
+    "application_rejected": N_("{actor} rejected the application for document {subject}: {reason}"),
+    "resident_created": N_("{actor} registered the resident with document {subject}"),
+    "resident_updated": N_("{actor} updated the resident with document {subject}"),
+    "residents_imported": N_("{actor} imported {imported} of {rows} rows of residents"),
+    "cards_printed": N_("{actor} printed permit cards: {count}"),
+    "audit_checked": N_("{actor} checked the audit chain: {result}"),
+}
+UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
+# The state (page) a refused handler belongs to, by its class name in the recorded handler.
+PAGES: dict[str, str] = {
+    "authority_state": N_("the authority desk"),
+    "residents_state": N_("the residents page"),
+    "applications_state": N_("the applications page"),
+    "oversight_state": N_("the oversight page"),
+    "officer_state": N_("the officer page"),
+    "wallet_state": N_("the wallet"),
+    "admin_state": N_("the administration page"),
+}
+OTHER_PAGE = N_("a page of another role")
+# What a refused caller lacked (the refusal's subject), in words.
+PERMISSIONS: dict[str, str] = {
+    Action.VIEW_AUTHORITY_DESK: N_("the authority desk"),
+    Action.MANAGE_PERMITS: N_("permit management"),
+    Action.SCAN: N_("the officer page"),
+    Action.RECORD_CROSSING: N_("recording crossings"),
+    Action.VIEW_WALLET: N_("the wallet"),
+    Action.ADMINISTER: N_("the administration page"),
+}
+FIELD_LABELS: dict[str, str] = {
+    "seq": N_("Event"),
+    "actor": N_("Who"),
+    "action": N_("Action"),
+    "subject": N_("Subject"),
+    # the details each action records
+    "handler": N_("Page"),
+    "client": N_("Client address"),
+    "repeated": N_("Repeated"),
+    "since": N_("Since"),
+    "outcome": N_("Verdict"),
+    "code": N_("Verdict reason"),
+    "reason": N_("Reason"),
+    "point": N_("Crossing point"),
+    "source": N_("Read from"),
+    "direction": N_("Direction"),
+    "note": N_("Note"),
+    "report": N_("Event"),
+    "decision": N_("Decision"),
+    "from": N_("Status before"),
+    "to": N_("Status after"),
+    "resident": N_("Resident"),
+    "kid": N_("Signing key"),
+    "new": N_("New permit"),
+    "permit": N_("Permit number"),
+    "valid_until": N_("Valid until"),
+    "numbers": N_("Permits"),
+    "years": N_("Validity in years"),
+    "application": N_("Application"),
+    "fields": N_("Changed fields"),
+    "photo": N_("Photo"),
+    "rows": N_("Rows"),
+    "imported": N_("Imported"),
+    "errors": N_("Errors"),
+    "ok": N_("Intact"),
+    "events": N_("Events"),
+    "first_broken_seq": N_("First broken event"),
+    "problem": N_("Problem"),
+    "full": N_("Full check"),
+    "walked": N_("Events read"),
+    "from_seq": N_("Started after event"),
+    "legacy": N_("Old-format events"),
+    "checkpoint": N_("Signed checkpoint"),
+}
+YES, NO = N_("yes"), N_("no")
+CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")
+SOURCE_LABELS: dict[str, str] = {
+    Source.CAMERA: N_("Camera"),
+    Source.FRAME: N_("Camera"),
+    Source.PHOTO: N_("Photo"),
+    Source.MANUAL: N_("Typed number"),
+}
+_CODE_WORD = re.compile(r"[a-z]+(?:_[a-z]+)+")
+
+
+def _words(value: str) -> str:
+    """A code nobody translated reads as words: `proof_of_residence` → `proof of residence`."""
+    return value.replace("_", " ") if _CODE_WORD.fullmatch(value) else value
+
+
+def page_of(handler: str) -> str:
+    """The page (a message id) whose state a recorded handler name ends with."""
+    state = handler.rsplit(".", 1)[-1].rsplit("____", 1)[-1]
+    return PAGES.get(state, OTHER_PAGE)
+
+
+def _translated(table: Mapping[str, str]) -> Callable[[object, str, Mapping[str, str]], str]:
+    return lambda value, lang, _points: t(table[str(value)], lang) if str(value) in table else ""
+
+
+def _verdict_reason(value: object, lang: str, _points: Mapping[str, str]) -> str:
+    return t(REASONS[Code(value)], lang) if value in set(Code) else ""
+
+
+def _status(value: object, lang: str, _points: Mapping[str, str]) -> str:
+    known = str(value) in set(PermitStatus)
+    return t(STATUS_LABEL[PermitStatus(str(value))], lang) if known else ""
+
+
+# Detail values that are codes, in words of the reader's language ("" when not a known code).
+_VALUES: dict[str, Callable[[object, str, Mapping[str, str]], str]] = {
+    "handler": lambda value, lang, _points: t(page_of(str(value)), lang),
+    "outcome": lambda value, lang, _points: t(str(value), lang),
+    "code": _verdict_reason,
+    "reason": _translated(REFUSAL_REASONS),
+    "direction": _translated(DIRECTION_LABEL),
+    "decision": _translated(DECISIONS),
+    "source": _translated(SOURCE_LABELS),
+    "from": _status,
+    "to": _status,
+    "point": lambda value, _lang, points: points.get(str(value), ""),
+}
+
+
+def _value(key: str, value: object, lang: str, points: Mapping[str, str]) -> str:
+    known = _VALUES[key](value, lang, points) if key in _VALUES else ""
+    if known:
+        return known
+    if isinstance(value, bool):
+        return t(YES if value else NO, lang)
+    if isinstance(value, list | tuple):
+        return ", ".join(_words(str(v)) for v in value)
+    return _words("" if value is None else str(value))
+
+
+@dataclass(frozen=True)
+class EventText:
+    """An audit event as a reader sees it: one sentence, and its fields labelled in words."""
+
+    sentence: str
+    fields: tuple[tuple[str, str], ...]
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _chain_result(detail: Mapping[str, object], lang: str) -> str:
+    if detail.get("ok"):
+        return t(CHAIN_INTACT, lang)
+    return t(CHAIN_BROKEN, lang, seq=detail.get("first_broken_seq") or "?")
+
+
+def describe(event: AuditEvent, lang: str, points: Mapping[str, str]) -> EventText:
+    """The event in the reader's language: its sentence, and each raw field with its label."""
+    detail = event.detail or {}
+    values = {k: _value(k, v, lang, points) for k, v in detail.items()}
+    subject = event.subject
+    if event.action == audit.REFUSED and subject in PERMISSIONS:
+        subject = t(PERMISSIONS[subject], lang)
+    params = _Blank(
+        values,
+        actor=event.actor or "—",
+        subject=subject or "—",
+        action=t(ACTION_NAMES[event.action], lang)
+        if event.action in ACTION_NAMES
+        else _words(event.action),
+        page=values.get("handler") or (subject if event.action == audit.REFUSED else ""),
+        count=str(len(detail.get("numbers") or [])),
+        result=_chain_result(detail, lang),
+    )
+    key = event.action + ("" if event.subject else ":")
+    template = t(SENTENCES.get(key) or SENTENCES.get(event.action, UNKNOWN_SENTENCE), lang)
+    raw = {"seq": str(event.seq), "actor": event.actor, "action": params["action"]}
+    raw |= {"subject": subject, **values}
+    return EventText(
+        sentence=" ".join(template.format_map(params).split()),
+        fields=tuple(
+            (t(FIELD_LABELS[k], lang) if k in FIELD_LABELS else _words(k).capitalize(), v)
+            for k, v in raw.items()
+            if v != ""
+        ),
+    )
+
+
+def action_name(action: str, lang: str) -> str:
+    """An action for the filter: its name in the reader's language, or its code as words."""
+    return t(ACTION_NAMES[action], lang) if action in ACTION_NAMES else _words(action)

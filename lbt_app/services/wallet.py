@@ -97,7 +97,7 @@ class WalletView:
     status: PermitStatus
     holder_latin: str
     holder_native: str
-    area: str
+    area: BorderArea
     points: tuple[str, ...]
     photo: bytes | None
     stay: StayStatus
@@ -126,7 +126,7 @@ def wallet_view(
         return None
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     points = session.exec(
-        select(CrossingPoint.code)
+        select(CrossingPoint.name)
         .join(PermitCrossingPoint, col(PermitCrossingPoint.crossing_point_id) == CrossingPoint.id)
         .where(PermitCrossingPoint.permit_id == permit.id)
         .order_by(CrossingPoint.id)
@@ -138,7 +138,7 @@ def wallet_view(
         status=status,
         holder_latin=f"{resident.surname_latin} {resident.given_names_latin}",
         holder_native=f"{resident.surname_native} {resident.given_names_native}",
-        area=f"{area.code} · {area.name_native or area.name}",
+        area=area,
         points=tuple(points),
         photo=photo.data if photo else None,
         stay=stay,

@@ -90,8 +90,9 @@ class SignUpState(SessionState):
     async def sign_up(self, form: dict):
         """A resident opens an account and lands in the wallet, where they apply."""
         password = str(form.get("password", ""))[:256]
-        if password != str(form.get("password_again", ""))[:256]:
-            self.error = self._t("The two passwords differ.")
+        problem = auth.new_password_problem(password, str(form.get("password_again", ""))[:256])
+        if problem is not None:
+            self.error = self._t(problem)
             return None
         result = await asyncio.to_thread(
             _sign_up,

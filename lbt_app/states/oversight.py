@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import reflex as rx
 
 from lbt_app.core.access import Action, Principal
@@ -19,12 +17,13 @@ from lbt_app.states.session import page_number
 
 
 class OversightState(AuditChainState):
-    events: list[dict[str, str]] = []
+    events: list[dict[str, str]] = []  # seq, at, sentence
+    event_fields: dict[str, list[list[str]]] = {}  # seq → [label, value] for its details
     total: int = 0
     page: int = 1
     action: str = ""
     text: str = ""
-    actions: list[str] = []
+    actions: list[dict[str, str]] = []  # {"value", "label"} for the filter
     reports: list[dict[str, str]] = []
 
     @rx.var
@@ -55,18 +54,22 @@ class OversightState(AuditChainState):
                 page=self.page,
             )
             reports = oversight.misuse_reports(session=session, principal=principal)
-            self.actions = oversight.audit_actions(session=session, principal=principal)
+            actions = oversight.audit_actions(session=session, principal=principal)
+            points = oversight.point_names(session=session, principal=principal)
+        self.actions = [{"value": a, "label": oversight.action_name(a, lang)} for a in actions]
+        texts = {e.seq: oversight.describe(e, lang, points) for e in events}
         self.events = [
             {
                 "seq": str(e.seq),
                 "at": format_moment(e.at, lang, principal.zone),
-                "actor": e.actor,
-                "action": e.action,
-                "subject": e.subject,
-                "detail": json.dumps(e.detail, ensure_ascii=False)[:200],
+                "sentence": texts[e.seq].sentence,
             }
             for e in events
         ]
+        self.event_fields = {
+            str(seq): [[label, value[:500]] for label, value in text.fields]
+            for seq, text in texts.items()
+        }
         self.reports = [
             {
                 "seq": str(r.seq),
@@ -85,7 +88,7 @@ class OversightState(AuditChainState):
     @handler(Action.MANAGE_PERMITS)
     def filter(self, principal: Principal, form: dict):
         action = str(form.get("action", ""))
-        self.action = action if action in self.actions else ""
+        self.action = action if action in {a["value"] for a in self.actions} else ""
         self.text, self.page = str(form.get("text", ""))[:64], 1
         self._refresh(principal)
         return None

@@ -16,7 +16,7 @@ from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import ApplicationStatus, PermitStatus, User
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import N_, format_day, format_moment
+from lbt_app.i18n import N_, format_day, format_moment, place_name
 from lbt_app.services import applications, cards, decoding, issuing, permits, statistics, wallet
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
@@ -260,6 +260,8 @@ class AuthorityState(SessionState):
 
 # Shown by the static offline page (assets/wallet-offline.html holds every translation).
 OFFLINE_EMPTY = N_("Open your permit once while online; then it shows here without a network.")
+# Saved with the permit in the resident's language; the offline page shows it on top.
+OFFLINE_NOTICE = N_("Offline: your permit as saved on this phone.")
 
 
 APPLICATION_LABEL = {
@@ -273,7 +275,7 @@ class WalletState(SessionState):
     applications: list[dict[str, str]] = []
     can_apply: bool = False
     needs_record: bool = False  # no registry record yet: the first application carries it
-    apply_areas: list[str] = []
+    apply_areas: list[dict[str, str]] = []  # {"code", "name"} in the resident's language
     apply_errors: dict[str, str] = {}
     apply_photo: str = ""  # preview of the cropped photo
     proof_name: str = ""
@@ -298,6 +300,7 @@ class WalletState(SessionState):
             "label_points": self._t("Crossing points"),
             "label_refreshed": self._t("Last refreshed"),
             "label_hint": self._t("Turn the screen brightness up"),
+            "label_offline": self._t(OFFLINE_NOTICE),
         }
 
     @handler(Action.VIEW_WALLET, navigation=True)
@@ -317,7 +320,10 @@ class WalletState(SessionState):
                 else b""
             )
             mine = applications.own_applications(session=session, principal=principal)
-            self.apply_areas = sorted(applications.applicant_areas(session))
+            self.apply_areas = [
+                {"code": a.code, "name": place_name(a.name, a.name_native, a.country, lang)}
+                for a in applications.applicant_border_areas(session)
+            ]
         self.live_secret = base64.b64encode(secret).decode() if secret else ""
         self.needs_record = principal.resident_id is None
         self.applications = [
@@ -342,7 +348,7 @@ class WalletState(SessionState):
             "native": view.holder_native,
             "valid_from": format_day(p.valid_from, lang),
             "valid_until": format_day(p.valid_until, lang),
-            "area": view.area,
+            "area": place_name(view.area.name, view.area.name_native, view.area.country, lang),
             "points": ", ".join(view.points),
             "status": str(view.status),
             "status_label": STATUS_LABEL[view.status],
@@ -377,6 +383,10 @@ class WalletState(SessionState):
         self.renew_soon = view.renew_soon
         return None
 
+    def _forget_error(self, name: str) -> None:
+        """A file was chosen: its message goes."""
+        self.apply_errors = {k: v for k, v in self.apply_errors.items() if k != name}
+
     @handler(Action.VIEW_WALLET)
     async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
         if not files:
@@ -387,7 +397,7 @@ class WalletState(SessionState):
             return None
         self._photo = portrait.jpeg
         self.apply_photo = "data:image/jpeg;base64," + base64.b64encode(portrait.jpeg).decode()
-        self.apply_errors = {k: v for k, v in self.apply_errors.items() if k != "photo"}
+        self._forget_error("photo")
         return None
 
     @handler(Action.VIEW_WALLET)
@@ -396,6 +406,7 @@ class WalletState(SessionState):
             return None
         self._proof = await files[0].read(applications.MAX_PROOF_BYTES + 1)
         self.proof_name = str(files[0].name or "")[:80]
+        self._forget_error("proof")
         return None
 
     @handler(Action.VIEW_WALLET)

@@ -157,7 +157,7 @@ FORGET_IN_BROWSER = """(async () => {
   if (lang !== null) localStorage.setItem("lbt_lang", lang);
   if (window.caches) {
     for (const name of await caches.keys()) {
-      if (name !== "lbt-offline-v1") await caches.delete(name);
+      if (!name.startsWith("lbt-offline-")) await caches.delete(name);
     }
   }
 })()"""

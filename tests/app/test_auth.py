@@ -176,3 +176,20 @@ def test_a_deactivated_user_loses_their_session(session):
 def test_forged_or_empty_tokens_find_nobody(session):
     assert auth.principal_for_token(session=session, token="", now=NOW) is None
     assert auth.principal_for_token(session=session, token="x" * 43, now=NOW) is None
+
+
+def test_a_phone_number_signs_in_as_it_was_typed_at_sign_up(session):
+    signed = _sign_up(session, "+992 92 555 12 34", HOME)
+    assert signed.principal.username == "+992925551234"
+    for typed in ["+992 92 555 12 34", "+992925551234", " +992 92\u00a0555 1234 "]:
+        assert _sign_in(session, typed, "a-long-password").token, typed
+    assert _sign_in(session, "+992 92 555 12 35", "a-long-password").token is None
+
+
+def test_a_new_password_is_checked_for_length_before_the_repetition():
+    short = "short"
+    assert auth.new_password_problem(short, "different") == auth.PASSWORD_TOO_SHORT
+    assert auth.new_password_problem("long-enough", "long-enougj") == auth.PASSWORDS_DIFFER
+    assert auth.new_password_problem("long-enough", "long-enough") is None
+    assert str(auth.MIN_PASSWORD) in auth.PASSWORD_TOO_SHORT
+    assert auth.new_password_problem("x" * (auth.MIN_PASSWORD - 1), "") == auth.PASSWORD_TOO_SHORT

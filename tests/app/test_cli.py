@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 
 import sqlalchemy as sa
 from sqlmodel import select
 
+from lbt_app import cli
 from lbt_app.cli import main
 from lbt_app.core.verify import TrustList
 from lbt_app.db.models import AuditCheckpoint, AuditEvent
@@ -71,6 +73,48 @@ def test_verify_exits_nonzero_unless_all_valid(db_url, session, tmp_path, capsys
     ]
     assert "No QR code was found in the image." in rows[2]["reasons"]
     assert rows[1]["permit"] is None
+
+
+MALFORMED_TEXT = "The code is not a readable border traffic permit."
+
+
+def test_verify_gives_every_item_its_own_verdict_whatever_it_is(db_url, session, tmp_path, capsys):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    items = [
+        "x" * 300 + "/qr.png",  # more than 255 bytes before a "/": "File name too long"
+        "LBT2:" + "A" * 10_240,  # a 10 KB text
+        "/dev/zero",  # a device: endless bytes
+        str(fifo),
+        "",
+        permit_of(session, "RAHIMOV").payload,  # the run goes on to the last item
+    ]
+    assert main(["verify", "--json", *items]) == 1
+    rows = [json.loads(line) for line in _lines(capsys)]
+    assert [r["code"] for r in rows] == ["malformed"] * 5 + ["valid"]
+    assert all(r["reasons"] == [MALFORMED_TEXT] for r in rows[:5])
+    assert main(["verify", *items]) == 1  # the text output: one line per item as well
+    assert len(_lines(capsys)) == len(items)
+
+
+def test_verify_reads_only_what_is_still_a_regular_file_once_open(db_url, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_regular_file", lambda item: True)  # as if swapped after the stat
+    assert main(["verify", "--json", "/dev/zero"]) == 1
+    (row,) = [json.loads(line) for line in _lines(capsys)]
+    assert row["reasons"] == [MALFORMED_TEXT]  # checked as a text, never read
+
+
+def test_verify_says_when_an_image_file_cannot_be_read(db_url, tmp_path, monkeypatch, capsys):
+    photo = tmp_path / "qr.png"
+    photo.write_bytes(b"\x89PNG")
+
+    def refuse(*_args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cli.os, "open", refuse)  # tests run as root here: chmod would not do
+    assert main(["verify", "--json", str(photo)]) == 1
+    (row,) = [json.loads(line) for line in _lines(capsys)]
+    assert row["code"] == "malformed" and cli.FILE_UNREADABLE in row["reasons"]
 
 
 def test_keys_rotate_and_revoke_show_in_the_trust_list(db_url, session, capsys):

@@ -106,3 +106,27 @@ def test_sign_up_is_refused_past_the_quota_with_the_wait_in_minutes(db_url, sess
     assert state.error == "Too many new accounts from this network. Try again in 60 minutes."
     created = session.exec(select(User.username).where(User.username.startswith("new."))).all()
     assert len(created) == 5
+
+
+def _sign_up(state, password: str, again: str):
+    form = {
+        "username": "+992 93 111 22 33",
+        "full_name": "New Person",
+        "password": password,
+        "password_again": again,
+    }
+    return asyncio.run(SignUpState.sign_up.fn(state, form))
+
+
+def test_a_short_password_is_told_before_a_mismatch_in_the_clients_language(db_url, session):
+    state = _state(SignUpState, lang="ru")
+    _sign_up(state, "short", "other")
+    assert state.error == "Пароль слишком короткий: не менее 8 символов."
+    _sign_up(state, "long-enough", "long-enougj")
+    assert state.error == "Пароли не совпадают."
+    assert session.exec(select(User).where(User.username == "+992931112233")).first() is None
+    _sign_up(state, "long-enough", "long-enough")
+    assert state.token and state.error == ""
+    signed_in = _state(LoginState)
+    _sign_in(signed_in, "+992 93 111 22 33", "long-enough")  # as typed at sign-up
+    assert signed_in.token and signed_in.error == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,8 +12,10 @@ from sqlmodel import select
 from lbt_app.core.access import AccessDenied
 from lbt_app.core.stay import Direction
 from lbt_app.db.models import AuditEvent, Permit, PermitStatus
-from lbt_app.services import checks, oversight, permits, statistics
+from lbt_app.i18n import LANGUAGES, t
+from lbt_app.services import audit, auth, checks, oversight, permits, statistics
 from lbt_app.services.permits import PermitError
+from lbt_app.states.session import SessionState
 from tests.app.factories import permit_of, principal
 from tests.conftest import NOW
 
@@ -175,3 +178,148 @@ def test_misuse_decisions_need_a_listed_decision_and_staff(session):
                 now=NOW,
             )
     assert session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first().seq == seq
+
+
+INTERNAL = re.compile(r"reflex___|\{|\}|\b[a-z]+_[a-z_]+\b")
+
+
+def _texts(session, staff, lang):
+    events, _ = oversight.audit_log(session=session, principal=staff)
+    points = oversight.point_names(session=session, principal=staff)
+    return [oversight.describe(e, lang, points) for e in events]
+
+
+def test_audit_events_read_as_sentences_in_the_readers_language(session):
+    from lbt_app.states.roles import AuthorityState
+
+    staff, officer = principal(session, "staff"), principal(session, "officer1")
+    audit.record_refusal(
+        session=session,
+        now=NOW,
+        actor=officer,
+        subject="authority.view",
+        handler=AuthorityState.get_full_name(),
+        client="192.0.2.7",
+    )
+    number = permit_of(session, "YUSUPOVA").number
+    permits.change_status(
+        session=session, principal=staff, number=number, action="revoke", reason="Fraud", now=NOW
+    )
+    auth.sign_in(
+        session=session,
+        username="officer1",
+        password="officer1-demo-2026",
+        address="192.0.2.7",
+        now=NOW,
+    )
+    checks.record_crossing(
+        session=session,
+        principal=officer,
+        text=permit_of(session, "RAHIMOV").payload,
+        direction=Direction.ENTRY,
+        now=NOW,
+    )
+    english = [text.sentence for text in _texts(session, staff, "en")]
+    assert english[:4] == [
+        f"officer1 recorded entry on permit {permit_of(session, 'RAHIMOV').number}"
+        " at Fotehobod – Oybek",
+        "officer1 signed in",
+        f"staff revoked permit {number}: reason Fraud",
+        "officer1 was refused the authority desk",
+    ]
+    for lang in LANGUAGES:
+        texts = _texts(session, staff, lang)
+        for text in texts:
+            shown = [text.sentence, *(f"{label}: {value}" for label, value in text.fields)]
+            assert not [s for s in shown if INTERNAL.search(s)], (lang, shown)
+        refused = texts[3]
+        assert t("the authority desk", lang) in refused.sentence
+        assert (t("Page", lang), t("the authority desk", lang)) in refused.fields
+        assert (t("Client address", lang), "192.0.2.7") in refused.fields
+        assert (t("Subject", lang), t("the authority desk", lang)) in refused.fields
+    russian = _texts(session, staff, "ru")[2].sentence
+    assert russian == f"staff: разрешение {number} аннулировано, причина: Fraud"
+
+
+def test_an_unknown_action_still_reads_as_words(session):
+    staff = principal(session, "staff")
+    audit.record(
+        session=session,
+        action="keys_exported_twice",
+        now=NOW,
+        actor=staff,
+        subject="TJ-SGD-LBT",
+        detail={"export_format": "pem_bundle", "copies": 2, "secret": None},
+    )
+    (text,) = _texts(session, staff, "uz")[:1]
+    assert text.sentence == "staff: keys exported twice TJ-SGD-LBT"
+    assert ("Export format", "pem bundle") in text.fields and ("Copies", "2") in text.fields
+    assert oversight.action_name("keys_exported_twice", "ru") == "keys exported twice"
+
+
+def test_every_action_the_agreements_people_record_has_a_sentence_and_a_name():
+    from lbt_app.services.permits import TRANSITIONS
+    from lbt_app.settings import PROJECT_ROOT
+
+    source = "\n".join(p.read_text() for p in (PROJECT_ROOT / "lbt_app/services").glob("*.py"))
+    pairs = re.findall(r'action="([a-z_]+)"(?: if \w+ else "([a-z_]+)")?', source)
+    recorded = {a for pair in pairs for a in pair if a} | {"login", audit.CHECKED}
+    recorded |= {audit.REFUSED} | {f"permit_{action}" for action in TRANSITIONS}
+    # Recorded without a staff member's or officer's id: never in an agreement's log.
+    no_agreement_actor = {
+        "logout",
+        "login_failed",
+        "login_throttled",
+        "signup_throttled",
+        "signed_up",
+        "wallet_activated",
+        "wallet_rotated",
+        "demo_loaded",
+        "key_created",
+        "key_revoked",
+    }
+    assert recorded - no_agreement_actor == set(oversight.SENTENCES) - {"permit_checked:"}
+    assert set(oversight.ACTION_NAMES) == set(oversight.SENTENCES) - {"permit_checked:"}
+
+
+def test_every_page_that_can_refuse_has_a_name():
+    from lbt_app.states import applications, login, officer, residents, roles  # noqa: F401
+    from lbt_app.states import oversight as oversight_state  # noqa: F401
+    from lbt_app.states.audit_chain import AuditChainState
+    from lbt_app.states.session import SessionState
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    no_action = {login.LoginState, login.SignUpState, AuditChainState}
+    for cls in set(subclasses(SessionState)) - no_action:
+        assert oversight.page_of(cls.get_full_name()) != oversight.OTHER_PAGE, cls
+    assert oversight.page_of("reflex___state____state.something_else") == oversight.OTHER_PAGE
+
+
+def test_the_oversight_page_shows_sentences_and_translated_actions(db_url, session):
+    from lbt_app.states.oversight import OversightState
+    from tests.app.test_states import _client, _sub
+
+    checks.verify_scan(
+        session=session,
+        principal=principal(session, "officer1"),
+        text=permit_of(session, "RAHIMOV").payload,
+        now=NOW,
+    )
+    session.commit()
+    root = _client("staff")
+    _sub(root, SessionState).lang_choice = "tg"
+    state = _sub(root, OversightState)
+    OversightState.load.fn(state)
+    assert {"value": "permit_checked", "label": "Иҷозатнома санҷида шуд"} in state.actions
+    OversightState.filter.fn(state, {"action": "permit_checked", "text": ""})
+    assert state.action == "permit_checked"
+    (line,) = state.events
+    number = permit_of(session, "RAHIMOV").number
+    assert line["sentence"] == f"officer1 иҷозатномаи {number}-ро санҷид: ЭЪТИБОРНОК"
+    assert ["Кӣ", "officer1"] in state.event_fields[line["seq"]]
+    OversightState.filter.fn(state, {"action": "no_such_action", "text": ""})
+    assert state.action == ""

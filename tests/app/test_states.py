@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import io
+from pathlib import Path
 
 import pytest
+import reflex as rx
 from reflex.state import State
 from sqlmodel import select
 
@@ -14,11 +17,13 @@ from lbt_app.core import live
 from lbt_app.core.verdict import Code
 from lbt_app.db.models import AuditEvent, Permit, PermitStatus, User
 from lbt_app.db.types import utcnow
+from lbt_app.i18n import t
 from lbt_app.services import checks
+from lbt_app.services.applications import PHOTO_MISSING, PROOF_MISSING
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.roles import AdminState, AuthorityState, WalletState
+from lbt_app.states.roles import OFFLINE_NOTICE, AdminState, AuthorityState, WalletState
 from lbt_app.states.session import SessionState
 from tests.app import factories
 
@@ -157,6 +162,57 @@ def test_the_wallet_shows_only_the_residents_own_permit(db_url):
     assert (state.card["latin"], state.card["status"]) == ("RAHIMOV FARHOD", "active")
     assert state.card["payload"].startswith("LBT1:") and state.live_secret
     assert state.applications and not state.can_apply
+
+
+@pytest.mark.parametrize(
+    ("lang", "area"),
+    [
+        ("en", "Fergana border districts"),
+        ("ru", "Fergana border districts"),
+        ("uz", "Farg'ona chegara tumanlari"),  # the area's own language
+    ],
+)
+def test_the_wallet_names_the_border_area_in_the_residents_language(db_url, lang, area):
+    root = _client("farhod")
+    _sub(root, SessionState).lang_choice = lang
+    state = _sub(root, WalletState)
+    WalletState.load.fn(state)
+    assert state.card["area"] == area and "UZ-FRG" not in str(state.card)
+    assert state.offline_saved["area"] == area
+    assert state.offline_saved["label_offline"] == t(OFFLINE_NOTICE, lang) != ""
+    assert [a["code"] for a in state.apply_areas] == ["TJ-SGD"]
+
+
+def test_an_empty_application_marks_the_missing_photo_and_proof(db_url, session):
+    from lbt_app.services import auth
+
+    auth.sign_up(
+        session=session,
+        username="+992 93 000 11 22",
+        password="a-long-pass",
+        full_name="New Applicant",
+        address="203.0.113.9",
+        now=utcnow(),
+    )
+    session.commit()
+    root = State(_reflex_internal_init=True)
+    login = _sub(root, LoginState)
+    typed = {"username": "+992 93 000 11 22", "password": "a-long-pass"}  # as at sign-up
+    asyncio.run(LoginState.sign_in.fn(login, typed))
+    _sub(root, SessionState).lang_choice = "tg"
+    state = _sub(root, WalletState)
+    WalletState.load.fn(state)
+    assert state.needs_record and state.can_apply
+    assert state.apply_areas == [{"code": "TJ-SGD", "name": "Ноҳияҳои сарҳадии Суғд"}]
+    WalletState.apply.fn(state, {})
+    assert state.apply_errors["photo"] == PHOTO_MISSING
+    assert state.apply_errors["proof"] == PROOF_MISSING
+
+    proof = b"%PDF-1.4 proof"
+    chosen = rx.UploadFile(file=io.BytesIO(proof), path=Path("proof.pdf"), size=len(proof))
+    asyncio.run(WalletState.upload_proof.fn(state, [chosen]))
+    assert state.proof_name == "proof.pdf"
+    assert "proof" not in state.apply_errors and "photo" in state.apply_errors
 
 
 def _done(result):

@@ -217,3 +217,60 @@ def test_a_renewal_reminder_shows_from_sixty_days_before_the_end(session):
             days=days_left
         )
         assert wallet.wallet_view(session=session, principal=me, now=moment).renew_soon is reminded
+
+
+def test_an_application_names_each_missing_file_and_changes_nothing(session):
+    from lbt_app.db.models import Application, Resident
+    from lbt_app.services import applications, auth
+    from lbt_app.services.applications import PHOTO_MISSING, PROOF_MISSING
+
+    me = auth.sign_up(
+        session=session,
+        username="new.applicant",
+        password="a-long-pass",
+        full_name="New Applicant",
+        address="203.0.113.9",
+        now=NOW,
+    ).principal
+    before = (
+        len(session.exec(select(Resident.id)).all()),
+        len(session.exec(select(Application.id)).all()),
+    )
+
+    def apply(raw, photo, proof):
+        return applications.apply_online(
+            session=session, principal=me, raw=raw, photo=photo, proof=proof, now=NOW
+        )
+
+    none, errors = apply({}, None, b"")  # the empty form
+    assert none is None
+    assert errors["photo"] == PHOTO_MISSING and errors["proof"] == PROOF_MISSING
+    assert {"surname_native", "document_number", "birth_date"} <= set(errors)
+    none, errors = apply(online_record("N7000001"), portrait_jpeg(), b"")
+    assert none is None and errors == {"proof": PROOF_MISSING}
+    none, errors = apply(online_record("N7000001"), None, b"%PDF-1.4 proof")
+    assert none is None and errors == {"photo": PHOTO_MISSING}
+    after = (
+        len(session.exec(select(Resident.id)).all()),
+        len(session.exec(select(Application.id)).all()),
+    )
+    assert after == before
+    application, errors = apply(online_record("N7000001"), portrait_jpeg(), b"%PDF-1.4 proof")
+    assert errors == {} and application is not None
+
+
+def test_applying_again_without_a_proof_says_so(session):
+    from lbt_app.services import applications
+    from lbt_app.services.applications import PROOF_MISSING
+
+    davlat = principal(session, "davlat")  # a registered resident
+    none, errors = applications.apply_online(
+        session=session, principal=davlat, raw={}, photo=None, proof=b"", now=NOW
+    )
+    assert none is None and errors == {"proof": PROOF_MISSING}
+
+
+def test_the_wallet_shows_the_border_area_and_crossing_points_by_name(session):
+    view = wallet.wallet_view(session=session, principal=principal(session, "farhod"), now=NOW)
+    assert view.area.code == "UZ-FRG"
+    assert view.points and all(" – " in p for p in view.points)  # "Fotehobod – Oybek"

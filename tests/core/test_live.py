@@ -49,3 +49,19 @@ def test_the_code_follows_rfc_6238_with_sha256():
     # RFC 6238 appendix B, SHA-256 seed, T = 59 s: 46119246 (8 digits) → 119246 with 6 digits.
     seed = b"12345678901234567890123456789012"
     assert live.code_at(seed, datetime.fromtimestamp(59, UTC)) == "119246"
+
+
+@pytest.mark.parametrize(
+    "digits",
+    [
+        "١٢٣٤٥٦",  # Arabic-Indic
+        "۱۲۳۴۵۶",  # Extended Arabic-Indic (Persian)
+        "１２３４５６",  # full-width
+        "१२३४५६",  # Devanagari
+        "12345²",  # a superscript two
+    ],
+)
+def test_only_ascii_digits_are_a_live_code(digits):
+    text = live.LIVE_PREFIX + digits + PERMIT[len(PREFIX) :]
+    assert digits.isdigit()  # each passes str.isdigit()
+    assert live.split(text) == (text, None)

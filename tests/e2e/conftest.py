@@ -240,3 +240,12 @@ def overflow_and_internal_words(page) -> tuple[int, list[str]]:
     """(pixels the page is wider than the screen, internal names shown in its text)."""
     extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     return extra, INTERNAL.findall(page.inner_text("body"))
+
+
+def choose_language(page, app: RunningApp, lang: str) -> None:
+    """A phone-sized sign-in page in `lang`, kept in the browser for the pages that follow."""
+    page.set_viewport_size(PHONE_360)
+    page.goto(app.url + "/")
+    hydrated(page)
+    page.select_option("[data-testid=language]", lang)
+    page.wait_for_function("(lang) => localStorage.getItem('lbt_lang') === lang", arg=lang)

@@ -7,9 +7,16 @@ from sqlmodel import Session, select
 
 from lbt_app.db.models import User
 from lbt_app.db.types import utcnow
-from lbt_app.services import checks
+from lbt_app.i18n import LANGUAGES, t
+from lbt_app.services import checks, permits
 from lbt_app.services.auth import principal_of
-from tests.e2e.conftest import hydrated, permit_field, sign_in
+from tests.e2e.conftest import (
+    choose_language,
+    hydrated,
+    overflow_and_internal_words,
+    permit_field,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -73,10 +80,67 @@ def test_a_misuse_report_gets_a_decision_and_the_audit_log_shows_it(page, app):
     page.wait_for_selector("text=Saved.")
     report.locator("[data-testid=decision]").wait_for()
     assert "Warning" in report.inner_text()
-    page.select_option("[data-testid=audit-action]", "misuse_decided")
+    page.select_option("[data-testid=audit-action]", label="Misuse decided")
     page.click("[data-testid=audit-filter]")
+    decided = f"staff decided on misuse of permit {number}: Warning"
     page.wait_for_function(
-        "[...document.querySelectorAll('[data-testid=audit-event]')]"
-        ".every(e => e.textContent.includes('misuse_decided'))"
+        "(decided) => [...document.querySelectorAll('[data-testid=audit-sentence]')]"
+        ".every(e => e.textContent === decided)",
+        arg=decided,
     )
-    assert number in page.inner_text("[data-testid=audit-event]")
+
+
+def _suspend_and_reinstate(app, number: str) -> None:
+    """Two status changes by staff; the permit ends as it was (other tests use it)."""
+    with Session(app.engine()) as session:
+        staff = session.exec(select(User).where(User.username == "staff")).one()
+        for action in ("suspend", "reinstate"):
+            permits.change_status(
+                session=session,
+                principal=principal_of(session=session, user=staff),
+                number=number,
+                action=action,
+                reason="Address being checked",
+                now=utcnow(),
+            )
+        session.commit()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_audit_log_reads_as_sentences_on_a_phone(page, app, lang):
+    number = permit_field(app, "YUSUPOVA")
+    _suspend_and_reinstate(app, number)
+    sign_in(page, app, "officer1", "officer1-demo-2026")
+    page.wait_for_url("**/officer")
+    page.goto(app.url + "/authority")  # not an officer's page: refused, and audited
+    page.wait_for_url("**/officer")
+    page.click("[data-testid=sign-out]")
+    page.wait_for_selector("[data-testid=login-page]")
+    choose_language(page, app, lang)
+    _desk(page, app)
+    page.click("[data-testid=nav-oversight]")
+    page.wait_for_url("**/authority/oversight")
+    refused = t("{actor} was refused {page}", lang).format(
+        actor="officer1", page=t("the authority desk", lang)
+    )
+    page.wait_for_function(
+        "(s) => [...document.querySelectorAll('[data-testid=audit-sentence]')]"
+        ".some(e => e.textContent === s)",
+        arg=refused,
+    )
+    sentences = page.locator("[data-testid=audit-sentence]").all_inner_texts()
+    for template in (
+        "{actor} suspended permit {subject}: reason {reason}",
+        "{actor} reinstated permit {subject}: reason {reason}",
+        "{actor} signed in",
+    ):
+        expected = t(template, lang).format(
+            actor="staff", subject=number, reason="Address being checked"
+        )
+        assert expected in sentences, (expected, sentences)
+    options = page.locator("[data-testid=audit-action] option").all_inner_texts()
+    assert t("Refused access", lang) in options and "access_denied" not in options
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    details = page.locator("[data-testid=audit-event]").filter(has_text=refused).first.inner_text()
+    assert f"{t('Page', lang)}: {t('the authority desk', lang)}" in details
+    assert overflow_and_internal_words(page) == (0, [])
