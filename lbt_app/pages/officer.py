@@ -8,12 +8,16 @@ from lbt_app.components.scanner import Scanner, VerdictCue
 from lbt_app.states.officer import (
     MAX_PHOTO_BYTES,
     PHOTO_UPLOAD_ID,
+    REFUSED,
     SAME_SCAN_SECONDS,
     OfficerState,
 )
 
-_COLOURS = {"VALID": "#15803d", "INVALID": "#b91c1c", "CHECK": "#b45309"}
-_ON_COLOUR = "rgba(255,255,255,0.8)"
+# White text on each is at least 5:1; a refusal turns the screen neutral.
+_COLOURS = {"VALID": "#15803d", "INVALID": "#b91c1c", "CHECK": "#b45309", REFUSED: "#334155"}
+_INK = "#0f172a"  # text on the white badges and buttons of the verdict screen
+# Buttons whose translated label may take two lines grow instead of spilling over.
+_WRAPPING = {"white_space": "normal", "height": "auto", "min_height": "var(--base-button-height)"}
 
 
 def _lane_switch() -> rx.Component:
@@ -141,9 +145,9 @@ def _idle() -> rx.Component:
 
 def _field(label: rx.Var, value: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.text(label, color=_ON_COLOUR, size="2"),
+        rx.text(label, size="2", max_width="45%"),
         rx.spacer(),
-        rx.text(value, weight="bold", size="3", text_align="right"),
+        rx.text(value, weight="bold", size="3", text_align="right", overflow_wrap="anywhere"),
         width="100%",
     )
 
@@ -188,41 +192,60 @@ def _stay() -> rx.Component:
     )
 
 
+def _record_button(label: rx.Var, direction: str) -> rx.Component:
+    return rx.button(
+        label,
+        size="4",
+        flex="1",
+        on_click=OfficerState.record_crossing(direction),
+        background="white",
+        color=_INK,
+        style=_WRAPPING,
+        data_testid=f"record-{direction}",
+    )
+
+
 def _decision_buttons() -> rx.Component:
     done = OfficerState.recorded != ""
     return rx.vstack(
-        rx.hstack(
-            rx.button(
-                T("Record entry"),
-                size="4",
-                flex="1",
-                on_click=OfficerState.record_crossing("entry"),
-                variant=rx.cond(OfficerState.proposed == "entry", "solid", "surface"),
-                # An entry needs a VALID verdict (the server insists too).
-                disabled=done | (OfficerState.outcome != "VALID"),
-                data_testid="record-entry",
+        # Only what the server would record is offered (it decides; see checks.Check.recordable).
+        rx.cond(
+            OfficerState.can_enter | OfficerState.can_exit,
+            rx.hstack(
+                rx.cond(OfficerState.can_enter, _record_button(T("Record entry"), "entry")),
+                rx.cond(OfficerState.can_exit, _record_button(T("Record exit"), "exit")),
+                width="100%",
             ),
-            rx.button(
-                T("Record exit"),
-                size="4",
-                flex="1",
-                on_click=OfficerState.record_crossing("exit"),
-                variant=rx.cond(OfficerState.proposed == "exit", "solid", "surface"),
-                disabled=done,
-                data_testid="record-exit",
+        ),
+        rx.cond(
+            (OfficerState.recorded == "entry") | (OfficerState.recorded == "exit"),
+            rx.hstack(
+                rx.icon("circle-check", size=20, flex_shrink="0"),
+                rx.text(
+                    rx.match(
+                        OfficerState.recorded,
+                        ("entry", T("Entry recorded.")),
+                        T("Exit recorded."),
+                    ),
+                    weight="bold",
+                    data_testid="recorded",
+                ),
+                align="center",
             ),
-            width="100%",
         ),
         rx.hstack(
-            rx.button(
-                T("Refuse"),
-                size="3",
-                flex="1",
-                color_scheme="gray",
-                variant="surface",
-                disabled=done,
-                on_click=OfficerState.open_panel("refuse"),
-                data_testid="refuse",
+            rx.cond(
+                ~done,
+                rx.button(
+                    T("Refuse"),
+                    size="3",
+                    flex="1",
+                    color_scheme="gray",
+                    variant="surface",
+                    on_click=OfficerState.open_panel("refuse"),
+                    style=_WRAPPING,
+                    data_testid="refuse",
+                ),
             ),
             rx.button(
                 T("Report misuse"),
@@ -232,6 +255,7 @@ def _decision_buttons() -> rx.Component:
                 variant="surface",
                 disabled=OfficerState.reported,
                 on_click=OfficerState.open_panel("report"),
+                style=_WRAPPING,
                 data_testid="report",
             ),
             width="100%",
@@ -241,18 +265,33 @@ def _decision_buttons() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.el.select(
+                        # No reason is chosen for the officer: the first option only asks.
+                        rx.el.option(T("Choose a reason"), value="", disabled=True),
                         rx.foreach(
                             OfficerState.refusal_reasons,
                             lambda r: rx.el.option(r["label"], value=r["value"]),
                         ),
                         name="reason",
+                        default_value="",
                         aria_label=T("Reason"),
                         data_testid="refuse-reason",
-                        style={"width": "100%", "padding": "10px", "font_size": "16px"},
-                        color="black",
+                        style={
+                            "width": "100%",
+                            "padding": "10px",
+                            "font_size": "16px",
+                            "border_radius": "6px",
+                            "background": "white",
+                            "color": _INK,
+                        },
                     ),
                     rx.button(
-                        T("Record refusal"), type="submit", size="3", data_testid="refuse-submit"
+                        T("Record refusal"),
+                        type="submit",
+                        size="3",
+                        background="white",
+                        color=_INK,
+                        style=_WRAPPING,
+                        data_testid="refuse-submit",
                     ),
                     width="100%",
                 ),
@@ -273,7 +312,13 @@ def _decision_buttons() -> rx.Component:
                         data_testid="report-note",
                     ),
                     rx.button(
-                        T("Send report"), type="submit", size="3", data_testid="report-submit"
+                        T("Send report"),
+                        type="submit",
+                        size="3",
+                        background="white",
+                        color=_INK,
+                        style=_WRAPPING,
+                        data_testid="report-submit",
                     ),
                     width="100%",
                 ),
@@ -291,18 +336,41 @@ def _verdict() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.match(
-                    OfficerState.outcome,
-                    ("VALID", rx.icon("circle-check", size=72)),
-                    ("INVALID", rx.icon("circle-x", size=72)),
-                    rx.icon("triangle-alert", size=72),
+                    OfficerState.tone,
+                    ("VALID", rx.icon("circle-check", size=64)),
+                    ("INVALID", rx.icon("circle-x", size=64)),
+                    (REFUSED, rx.icon("ban", size=64)),
+                    rx.icon("triangle-alert", size=64),
                 ),
                 rx.vstack(
-                    rx.heading(T_var(OfficerState.outcome_label), size="9"),
+                    rx.heading(
+                        T_var(OfficerState.outcome_label),
+                        # The longest translation still fits beside the icon on a 360 px phone.
+                        font_size="clamp(28px, 10vw, 60px)",
+                        line_height="1.1",
+                        overflow_wrap="anywhere",
+                        data_testid="verdict-heading",
+                    ),
                     rx.text(T_var(OfficerState.reason), size="5", data_testid="verdict-reason"),
                     spacing="1",
+                    min_width="0",
+                    flex="1",
                 ),
                 align="center",
                 spacing="3",
+                width="100%",
+            ),
+            rx.cond(
+                OfficerState.note != "",
+                rx.hstack(
+                    rx.icon("info", size=18, flex_shrink="0"),
+                    rx.text(T_var(OfficerState.note), size="3", data_testid="verdict-note"),
+                    align="center",
+                ),
+            ),
+            rx.cond(
+                OfficerState.typed_number != "",
+                _field(T("Permit number"), OfficerState.typed_number),
             ),
             rx.cond(
                 OfficerState.photo != "",
@@ -321,7 +389,16 @@ def _verdict() -> rx.Component:
             _stay(),
             rx.cond(
                 OfficerState.source == "manual",
-                rx.badge(T("Typed number"), color_scheme="gray", high_contrast=True),
+                rx.text(
+                    T("Typed number"),
+                    size="2",
+                    weight="medium",
+                    background="white",
+                    color=_INK,
+                    padding="2px 8px",
+                    border_radius="999px",
+                    data_testid="typed-badge",
+                ),
             ),
             _decision_buttons(),
             rx.hstack(
@@ -333,6 +410,7 @@ def _verdict() -> rx.Component:
                     color_scheme="gray",
                     high_contrast=True,
                     on_click=OfficerState.open_scanner,
+                    style=_WRAPPING,
                     data_testid="scan-next",
                 ),
                 rx.icon_button(
@@ -355,11 +433,12 @@ def _verdict() -> rx.Component:
         inset="0",
         z_index="40",
         overflow_y="auto",
-        background=rx.match(OfficerState.outcome, *_COLOURS.items(), "#334155"),
+        background=rx.match(OfficerState.tone, *_COLOURS.items(), _COLOURS[REFUSED]),
         color="white",
         padding="16px",
         data_testid="verdict",
         data_verdict=OfficerState.outcome,
+        data_tone=OfficerState.tone,
         data_code=OfficerState.code,
         data_source=OfficerState.source,
         data_cue=OfficerState.cue,  # counts verdicts: tests wait for the next one
