@@ -74,6 +74,7 @@ def _shift() -> rx.Component:
             rx.text(label, size="1", color_scheme="gray"),
             align="center",
             spacing="0",
+            flex="1 0 64px",  # four a row; a long word in a translation takes a row of its own
         )
 
     return rx.vstack(
@@ -88,7 +89,7 @@ def _shift() -> rx.Component:
         rx.cond(
             OfficerState.shift_open,
             rx.vstack(
-                rx.grid(
+                rx.flex(
                     count(T("Scans"), "scans"),
                     count(T("VALID"), "VALID"),
                     count(T("INVALID"), "INVALID"),
@@ -97,8 +98,8 @@ def _shift() -> rx.Component:
                     count(T("Exits"), "exit"),
                     count(T("Refusals"), "refused"),
                     count(T("Reports"), "reported"),
-                    columns="4",
-                    spacing="3",
+                    wrap="wrap",
+                    gap="12px",
                     width="100%",
                 ),
                 rx.foreach(
@@ -205,6 +206,49 @@ def _record_button(label: rx.Var, direction: str) -> rx.Component:
     )
 
 
+def _done(text: rx.Var, testid: str) -> rx.Component:
+    """What the officer did on this verdict, said on the screen itself."""
+    return rx.hstack(
+        rx.icon("circle-check", size=20, flex_shrink="0"),
+        rx.text(text, weight="bold", data_testid=testid),
+        align="center",
+    )
+
+
+def _panel_form(field: rx.Component, submit: rx.Var, testid: str, **form_props) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            field,
+            rx.cond(
+                OfficerState.panel_error != "",
+                rx.text(
+                    T_var(OfficerState.panel_error),
+                    background="white",
+                    color="#b91c1c",
+                    weight="bold",
+                    padding="6px 10px",
+                    border_radius="6px",
+                    width="100%",
+                    data_testid="panel-error",
+                ),
+            ),
+            rx.button(
+                submit,
+                type="submit",
+                size="3",
+                background="white",
+                color=_INK,
+                style=_WRAPPING,
+                data_testid=f"{testid}-submit",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        data_testid=f"{testid}-form",
+        **form_props,
+    )
+
+
 def _decision_buttons() -> rx.Component:
     done = OfficerState.recorded != ""
     return rx.vstack(
@@ -217,22 +261,9 @@ def _decision_buttons() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(
-            (OfficerState.recorded == "entry") | (OfficerState.recorded == "exit"),
-            rx.hstack(
-                rx.icon("circle-check", size=20, flex_shrink="0"),
-                rx.text(
-                    rx.match(
-                        OfficerState.recorded,
-                        ("entry", T("Entry recorded.")),
-                        T("Exit recorded."),
-                    ),
-                    weight="bold",
-                    data_testid="recorded",
-                ),
-                align="center",
-            ),
-        ),
+        rx.cond(OfficerState.recorded == "entry", _done(T("Entry recorded."), "recorded")),
+        rx.cond(OfficerState.recorded == "exit", _done(T("Exit recorded."), "recorded")),
+        rx.cond(OfficerState.reported, _done(T("Report recorded."), "reported")),
         rx.hstack(
             rx.cond(
                 ~done,
@@ -247,87 +278,86 @@ def _decision_buttons() -> rx.Component:
                     data_testid="refuse",
                 ),
             ),
-            rx.button(
-                T("Report misuse"),
-                size="3",
-                flex="1",
-                color_scheme="gray",
-                variant="surface",
-                disabled=OfficerState.reported,
-                on_click=OfficerState.open_panel("report"),
-                style=_WRAPPING,
-                data_testid="report",
+            rx.cond(
+                ~OfficerState.reported,
+                rx.button(
+                    T("Report misuse"),
+                    size="3",
+                    flex="1",
+                    color_scheme="gray",
+                    variant="surface",
+                    on_click=OfficerState.open_panel("report"),
+                    style=_WRAPPING,
+                    data_testid="report",
+                ),
             ),
             width="100%",
         ),
         rx.cond(
             OfficerState.panel == "refuse",
-            rx.form(
-                rx.vstack(
-                    rx.el.select(
-                        # No reason is chosen for the officer: the first option only asks.
-                        rx.el.option(T("Choose a reason"), value="", disabled=True),
-                        rx.foreach(
-                            OfficerState.refusal_reasons,
-                            lambda r: rx.el.option(r["label"], value=r["value"]),
-                        ),
-                        name="reason",
-                        default_value="",
-                        aria_label=T("Reason"),
-                        data_testid="refuse-reason",
-                        style={
-                            "width": "100%",
-                            "padding": "10px",
-                            "font_size": "16px",
-                            "border_radius": "6px",
-                            "background": "white",
-                            "color": _INK,
-                        },
+            _panel_form(
+                rx.el.select(
+                    # No reason is chosen for the officer: the first option only asks.
+                    rx.el.option(T("Choose a reason"), value="", disabled=True),
+                    rx.foreach(
+                        OfficerState.refusal_reasons,
+                        lambda r: rx.el.option(r["label"], value=r["value"]),
                     ),
-                    rx.button(
-                        T("Record refusal"),
-                        type="submit",
-                        size="3",
-                        background="white",
-                        color=_INK,
-                        style=_WRAPPING,
-                        data_testid="refuse-submit",
-                    ),
-                    width="100%",
+                    name="reason",
+                    default_value="",
+                    auto_focus=True,  # brings the form into view as it opens
+                    aria_label=T("Reason"),
+                    data_testid="refuse-reason",
+                    style={
+                        "width": "100%",
+                        "padding": "10px",
+                        "font_size": "16px",
+                        "border_radius": "6px",
+                        "background": "white",
+                        "color": _INK,
+                    },
                 ),
+                T("Record refusal"),
+                "refuse",
                 on_submit=OfficerState.refuse,
-                width="100%",
             ),
         ),
         rx.cond(
             OfficerState.panel == "report",
-            rx.form(
-                rx.vstack(
-                    rx.text_area(
-                        name="note",
-                        placeholder=T("What did you notice?"),
-                        max_length=500,
-                        required=True,
-                        width="100%",
-                        data_testid="report-note",
-                    ),
-                    rx.button(
-                        T("Send report"),
-                        type="submit",
-                        size="3",
-                        background="white",
-                        color=_INK,
-                        style=_WRAPPING,
-                        data_testid="report-submit",
-                    ),
+            _panel_form(
+                rx.text_area(
+                    name="note",
+                    placeholder=T("What did you notice?"),
+                    max_length=500,
+                    required=True,
+                    auto_focus=True,
                     width="100%",
+                    data_testid="report-note",
                 ),
+                T("Send report"),
+                "report",
                 on_submit=OfficerState.report,
                 reset_on_submit=True,
-                width="100%",
             ),
         ),
         width="100%",
+    )
+
+
+# Widest bold capital of the page's fonts, in em (Cyrillic Ж, Ш, Ы measured ≈0.85).
+_EM_PER_CHAR = 0.9
+
+
+def _heading(label: rx.Var) -> rx.Component:
+    """The verdict word as large as fits on one line: НЕДЕЙСТВИТЕЛЬНО as well as VALID."""
+    return rx.heading(
+        label,
+        size="6",  # where container units are unknown
+        font_size=f"min(60px, calc(100cqi / {_EM_PER_CHAR} / var(--chars)))",
+        line_height="1.1",
+        white_space="nowrap",
+        style={"--chars": label.to(str).length()},
+        data_testid="verdict-heading",
     )
 
 
@@ -343,18 +373,12 @@ def _verdict() -> rx.Component:
                     rx.icon("triangle-alert", size=64),
                 ),
                 rx.vstack(
-                    rx.heading(
-                        T_var(OfficerState.outcome_label),
-                        # The longest translation still fits beside the icon on a 360 px phone.
-                        font_size="clamp(28px, 10vw, 60px)",
-                        line_height="1.1",
-                        overflow_wrap="anywhere",
-                        data_testid="verdict-heading",
-                    ),
+                    _heading(T_var(OfficerState.outcome_label)),
                     rx.text(T_var(OfficerState.reason), size="5", data_testid="verdict-reason"),
                     spacing="1",
                     min_width="0",
                     flex="1",
+                    container_type="inline-size",  # the heading sizes itself to this width
                 ),
                 align="center",
                 spacing="3",
@@ -436,6 +460,8 @@ def _verdict() -> rx.Component:
         background=rx.match(OfficerState.tone, *_COLOURS.items(), _COLOURS[REFUSED]),
         color="white",
         padding="16px",
+        # A new tone (a refusal) is a new screen: it opens at the top, where the heading is.
+        key=OfficerState.tone,
         data_testid="verdict",
         data_verdict=OfficerState.outcome,
         data_tone=OfficerState.tone,

@@ -67,6 +67,7 @@ class OfficerState(SessionState):
     recorded: str = ""  # entry / exit / refused once the officer acted on this verdict
     reported: bool = False
     panel: str = ""  # "refuse" or "report" while that form is open
+    panel_error: str = ""  # a message id: why that form was not accepted
     clock_note: str = ""
     shift_open: bool = False
     shift_counts: dict[str, int] = {}
@@ -256,7 +257,7 @@ class OfficerState(SessionState):
         self.scanning = False
         self.outcome = self.outcome_label = self.tone = self.code = self.reason = ""
         self.note = self.source = self.typed_number = ""
-        self.photo = self.recorded = self.panel = ""
+        self.photo = self.recorded = self.panel = self.panel_error = ""
         self.reported = self.can_enter = self.can_exit = False
         self.holder, self.stay, self.recent = {}, {}, []
         self._text = self._source = ""
@@ -286,12 +287,13 @@ class OfficerState(SessionState):
                 )
         except CrossingError as error:
             return rx.toast.error(self._t(str(error)))
-        self._acted(direction)
-        return rx.toast.success(self._t("Crossing recorded."))
+        self._acted(direction)  # the verdict screen says so (a toast would cover its buttons)
+        return None
 
     @handler()
     def open_panel(self, name: str) -> None:
         self.panel = name if name in {"refuse", "report"} and self.outcome else ""
+        self.panel_error = ""
 
     @handler(Action.RECORD_CROSSING)
     def refuse(self, principal: Principal, form: dict):
@@ -308,13 +310,14 @@ class OfficerState(SessionState):
                     now=utcnow(),
                 )
         except CrossingError as error:
-            return rx.toast.error(self._t(str(error)))
+            self.panel_error = str(error)
+            return None
         self._acted("refused")
         # The screen no longer says what the permit is worth but what the officer decided.
         self.tone, self.outcome_label = REFUSED, N_("REFUSED")
         self.reason = checks.REFUSAL_REASONS[reason]
         self.note = ""
-        return rx.toast.success(self._t("Refusal recorded."))
+        return None
 
     @handler(Action.RECORD_CROSSING)
     def report(self, principal: Principal, form: dict):
@@ -330,9 +333,10 @@ class OfficerState(SessionState):
                     now=utcnow(),
                 )
         except CrossingError as error:
-            return rx.toast.error(self._t(str(error)))
-        self.reported, self.panel = True, ""
-        return rx.toast.success(self._t("Report recorded."))
+            self.panel_error = str(error)
+            return None
+        self.reported, self.panel, self.panel_error = True, "", ""
+        return None
 
     @handler()
     def dismiss(self) -> None:

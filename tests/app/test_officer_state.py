@@ -214,14 +214,17 @@ def test_refuse_and_report_after_a_verdict_then_the_shift_counts_them(db_url, se
     state = _officer()
     assert "Scan a permit first." in str(OfficerState.refuse.fn(state, {"reason": "other"}))
     OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())
-    assert "Choose a reason" in str(OfficerState.refuse.fn(state, {"reason": "because"}))
+    OfficerState.refuse.fn(state, {"reason": "because"})
+    assert state.panel_error == "Choose a reason from the list." and state.recorded == ""
     OfficerState.open_panel.fn(state, "refuse")
-    assert state.panel == "refuse"
+    assert (state.panel, state.panel_error) == ("refuse", "")
     OfficerState.refuse.fn(state, {"reason": "suspected_forgery"})
     assert (state.recorded, state.panel) == ("refused", "")
     OfficerState.record_crossing.fn(state, "exit")  # already decided: nothing more recorded
+    OfficerState.report.fn(state, {"note": "   "})
+    assert (state.panel_error, state.reported) == ("Describe what you noticed.", False)
     OfficerState.report.fn(state, {"note": "Card shown by someone else"})
-    assert state.reported
+    assert state.reported and state.panel_error == ""
     refused = _events(session, "crossing_refused")
     assert [e.detail["reason"] for e in refused] == ["suspected_forgery"]
     assert _events(session, "misuse_reported")[-1].detail["note"] == "Card shown by someone else"
@@ -325,7 +328,8 @@ def test_a_refusal_without_a_reason_asks_for_one_and_records_nothing(db_url, ses
     state = _officer()
     OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
     OfficerState.open_panel.fn(state, "refuse")
-    assert "Choose a reason from the list." in str(OfficerState.refuse.fn(state, form))
+    OfficerState.refuse.fn(state, form)
+    assert state.panel_error == "Choose a reason from the list."
     assert (state.tone, state.recorded, state.panel, state.can_enter) == (
         "VALID",
         "",
