@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -12,8 +11,10 @@ from playwright.sync_api import expect
 from lbt_app.i18n import LANGUAGES, t
 from tests.core.test_imaging import two_codes
 from tests.e2e.conftest import (
+    PHONE_360,
     crossings_of,
     hydrated,
+    overflow_and_internal_words,
     permit_field,
     sign_in_as_officer,
     verdict_of,
@@ -102,12 +103,10 @@ def test_a_device_clock_five_minutes_off_is_pointed_out(page, app):
 
 # --- the officer's main jobs on a small phone, in every language -------------------------
 
-INTERNAL_NAME = re.compile(r"reflex___|\{\}|\b[a-z]+_[a-z_]+\b")
-
-# Boxes wider than the screen, text wider than its box, labels spilling out of their buttons.
+# Boxes wider than the screen, text wider than its box, labels spilling out of their buttons
+# (the verdict screen is a fixed layer of its own: the page's width does not show these).
 SPILLS = """() => {
   const width = window.innerWidth, found = [];
-  if (document.documentElement.scrollWidth > width) found.push("page");
   for (const el of document.querySelectorAll("[data-testid=officer-page] *")) {
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
@@ -154,9 +153,8 @@ WORST_CONTRAST = """() => {
 def _looks_right(page) -> None:
     """What every state of the page must be on a 360 px phone, in any language."""
     page.evaluate("document.fonts.ready.then(() => true)")  # laid out in its final font
+    assert overflow_and_internal_words(page) == (0, [])
     assert page.evaluate(SPILLS) == []
-    text = page.inner_text("body")
-    assert INTERNAL_NAME.findall(text) == [], text
     if page.locator("[data-testid=verdict]").count():
         expect(page.locator("[data-testid=verdict]")).to_be_in_viewport(ratio=1)
         worst = page.evaluate(WORST_CONTRAST)
@@ -171,7 +169,7 @@ def _two_code_photo(text: str) -> bytes:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_officers_main_jobs_on_a_small_phone_in_every_language(page, app, lang):
-    page.set_viewport_size({"width": 360, "height": 740})
+    page.set_viewport_size(PHONE_360)
     page.goto(app.url + "/")
     hydrated(page)
     page.select_option("[data-testid=language]", lang)
