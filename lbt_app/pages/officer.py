@@ -249,6 +249,20 @@ def _panel_form(field: rx.Component, submit: rx.Var, testid: str, **form_props) 
     )
 
 
+def _panel_button(label: rx.Var, panel: str) -> rx.Component:
+    """Opens the refusal or report form below the verdict."""
+    return rx.button(
+        label,
+        size="3",
+        flex="1",
+        color_scheme="gray",
+        variant="surface",
+        on_click=OfficerState.open_panel(panel),
+        style=_WRAPPING,
+        data_testid=panel,
+    )
+
+
 def _decision_buttons() -> rx.Component:
     done = OfficerState.recorded != ""
     return rx.vstack(
@@ -265,32 +279,8 @@ def _decision_buttons() -> rx.Component:
         rx.cond(OfficerState.recorded == "exit", _done(T("Exit recorded."), "recorded")),
         rx.cond(OfficerState.reported, _done(T("Report recorded."), "reported")),
         rx.hstack(
-            rx.cond(
-                ~done,
-                rx.button(
-                    T("Refuse"),
-                    size="3",
-                    flex="1",
-                    color_scheme="gray",
-                    variant="surface",
-                    on_click=OfficerState.open_panel("refuse"),
-                    style=_WRAPPING,
-                    data_testid="refuse",
-                ),
-            ),
-            rx.cond(
-                ~OfficerState.reported,
-                rx.button(
-                    T("Report misuse"),
-                    size="3",
-                    flex="1",
-                    color_scheme="gray",
-                    variant="surface",
-                    on_click=OfficerState.open_panel("report"),
-                    style=_WRAPPING,
-                    data_testid="report",
-                ),
-            ),
+            rx.cond(~done, _panel_button(T("Refuse"), "refuse")),
+            rx.cond(~OfficerState.reported, _panel_button(T("Report misuse"), "report")),
             width="100%",
         ),
         rx.cond(
