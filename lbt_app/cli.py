@@ -126,22 +126,21 @@ def _regular_file(item: str) -> bool:
         return False
 
 
-def _item_text(item: str) -> tuple[str | None, str | None]:
-    """The QR text of an ITEM (payload text or image file), or an error message id.
-
-    Anything but a regular file is checked as a text, so every item gets its verdict."""
+def _item_texts(item: str) -> tuple[tuple[str, ...], str | None]:
+    """The QR texts of an ITEM (payload text, or every code of an image file), or an error
+    message id. Anything but a regular file is checked as a text: every item gets its verdict."""
     if item.startswith("LBT1:") or not _regular_file(item):
-        return item, None
+        return (item,), None
     try:
         # Non-blocking, and checked again once open: the path may have changed since the stat.
         with os.fdopen(os.open(item, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                return item, None
+                return (item,), None
             data = file.read(PHOTO.max_bytes + 1)
     except OSError:
-        return None, FILE_UNREADABLE
+        return (), FILE_UNREADABLE
     result = decode_image(data)
-    return result.text, result.error
+    return result.texts, result.error
 
 
 def _verdict_json(check: Check) -> dict:
@@ -183,13 +182,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
             _err(f"no crossing point {args.at}")
             return 2
         for item in args.items:
-            text, error = _item_text(item)
-            if text is None:
+            texts, error = _item_texts(item)
+            if not texts:
                 check = Check(
                     verdict=Verdict.of(Code.MALFORMED, extra_reasons=(error or "",)),
                     point_code=args.at or "",
                 )
             else:
+                # a picture with several codes: the one that is a permit (as at the officer's)
+                text = checks.choose_permit_text(
+                    session=session, texts=texts, agreement_id=None, now=now
+                ).text
                 check = checks.assess(session=session, text=text, now=now, point_code=args.at)
             checks.record_check(session=session, check=check, now=now, actor_name="cli")
             claims = check.verdict.claims

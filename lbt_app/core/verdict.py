@@ -37,6 +37,7 @@ class Code(StrEnum):
     PHOTO_MISMATCH = "photo_mismatch"
     KEY_REVOKED = "key_revoked"
     STATIC_COPY = "static_copy"
+    NOT_REGISTERED = "not_registered"
 
 
 _RULES: dict[Code, tuple[Outcome, str]] = {
@@ -81,6 +82,8 @@ _RULES: dict[Code, tuple[Outcome, str]] = {
         Outcome.CHECK,
         N_("The code may be a copy; ask the holder to show the live permit."),
     ),
+    # Readable, but the register has no such permit (a typed number, or a record gone missing).
+    Code.NOT_REGISTERED: (Outcome.INVALID, N_("No permit with this number is registered.")),
 }
 
 OUTCOMES: dict[Code, Outcome] = {code: outcome for code, (outcome, _) in _RULES.items()}

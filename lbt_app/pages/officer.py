@@ -8,12 +8,16 @@ from lbt_app.components.scanner import Scanner, VerdictCue
 from lbt_app.states.officer import (
     MAX_PHOTO_BYTES,
     PHOTO_UPLOAD_ID,
+    REFUSED,
     SAME_SCAN_SECONDS,
     OfficerState,
 )
 
-_COLOURS = {"VALID": "#15803d", "INVALID": "#b91c1c", "CHECK": "#b45309"}
-_ON_COLOUR = "rgba(255,255,255,0.8)"
+# White text on each is at least 5:1; a refusal turns the screen neutral.
+_COLOURS = {"VALID": "#15803d", "INVALID": "#b91c1c", "CHECK": "#b45309", REFUSED: "#334155"}
+_INK = "#0f172a"  # text on the white badges and buttons of the verdict screen
+# Buttons whose translated label may take two lines grow instead of spilling over.
+_WRAPPING = {"white_space": "normal", "height": "auto", "min_height": "var(--base-button-height)"}
 
 
 def _lane_switch() -> rx.Component:
@@ -70,6 +74,7 @@ def _shift() -> rx.Component:
             rx.text(label, size="1", color_scheme="gray"),
             align="center",
             spacing="0",
+            flex="1 0 64px",  # four a row; a long word in a translation takes a row of its own
         )
 
     return rx.vstack(
@@ -84,7 +89,7 @@ def _shift() -> rx.Component:
         rx.cond(
             OfficerState.shift_open,
             rx.vstack(
-                rx.grid(
+                rx.flex(
                     count(T("Scans"), "scans"),
                     count(T("VALID"), "VALID"),
                     count(T("INVALID"), "INVALID"),
@@ -93,8 +98,8 @@ def _shift() -> rx.Component:
                     count(T("Exits"), "exit"),
                     count(T("Refusals"), "refused"),
                     count(T("Reports"), "reported"),
-                    columns="4",
-                    spacing="3",
+                    wrap="wrap",
+                    gap="12px",
                     width="100%",
                 ),
                 rx.foreach(
@@ -141,9 +146,9 @@ def _idle() -> rx.Component:
 
 def _field(label: rx.Var, value: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.text(label, color=_ON_COLOUR, size="2"),
+        rx.text(label, size="2", max_width="45%"),
         rx.spacer(),
-        rx.text(value, weight="bold", size="3", text_align="right"),
+        rx.text(value, weight="bold", size="3", text_align="right", overflow_wrap="anywhere"),
         width="100%",
     )
 
@@ -188,101 +193,161 @@ def _stay() -> rx.Component:
     )
 
 
-def _decision_buttons() -> rx.Component:
-    done = OfficerState.recorded != ""
-    return rx.vstack(
-        rx.hstack(
-            rx.button(
-                T("Record entry"),
-                size="4",
-                flex="1",
-                on_click=OfficerState.record_crossing("entry"),
-                variant=rx.cond(OfficerState.proposed == "entry", "solid", "surface"),
-                # An entry needs a VALID verdict (the server insists too).
-                disabled=done | (OfficerState.outcome != "VALID"),
-                data_testid="record-entry",
+def _record_button(label: rx.Var, direction: str) -> rx.Component:
+    return rx.button(
+        label,
+        size="4",
+        flex="1",
+        on_click=OfficerState.record_crossing(direction),
+        background="white",
+        color=_INK,
+        style=_WRAPPING,
+        data_testid=f"record-{direction}",
+    )
+
+
+def _done(text: rx.Var, testid: str) -> rx.Component:
+    """What the officer did on this verdict, said on the screen itself."""
+    return rx.hstack(
+        rx.icon("circle-check", size=20, flex_shrink="0"),
+        rx.text(text, weight="bold", data_testid=testid),
+        align="center",
+    )
+
+
+def _panel_form(field: rx.Component, submit: rx.Var, testid: str, **form_props) -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            field,
+            rx.cond(
+                OfficerState.panel_error != "",
+                rx.text(
+                    T_var(OfficerState.panel_error),
+                    background="white",
+                    color="#b91c1c",
+                    weight="bold",
+                    padding="6px 10px",
+                    border_radius="6px",
+                    width="100%",
+                    data_testid="panel-error",
+                ),
             ),
             rx.button(
-                T("Record exit"),
-                size="4",
-                flex="1",
-                on_click=OfficerState.record_crossing("exit"),
-                variant=rx.cond(OfficerState.proposed == "exit", "solid", "surface"),
-                disabled=done,
-                data_testid="record-exit",
+                submit,
+                type="submit",
+                size="3",
+                background="white",
+                color=_INK,
+                style=_WRAPPING,
+                data_testid=f"{testid}-submit",
             ),
             width="100%",
         ),
+        width="100%",
+        data_testid=f"{testid}-form",
+        **form_props,
+    )
+
+
+def _panel_button(label: rx.Var, panel: str) -> rx.Component:
+    """Opens the refusal or report form below the verdict."""
+    return rx.button(
+        label,
+        size="3",
+        flex="1",
+        color_scheme="gray",
+        variant="surface",
+        on_click=OfficerState.open_panel(panel),
+        style=_WRAPPING,
+        data_testid=panel,
+    )
+
+
+def _decision_buttons() -> rx.Component:
+    done = OfficerState.recorded != ""
+    return rx.vstack(
+        # Only what the server would record is offered (it decides; see checks.Check.recordable).
+        rx.cond(
+            OfficerState.can_enter | OfficerState.can_exit,
+            rx.hstack(
+                rx.cond(OfficerState.can_enter, _record_button(T("Record entry"), "entry")),
+                rx.cond(OfficerState.can_exit, _record_button(T("Record exit"), "exit")),
+                width="100%",
+            ),
+        ),
+        rx.cond(OfficerState.recorded == "entry", _done(T("Entry recorded."), "recorded")),
+        rx.cond(OfficerState.recorded == "exit", _done(T("Exit recorded."), "recorded")),
+        rx.cond(OfficerState.reported, _done(T("Report recorded."), "reported")),
         rx.hstack(
-            rx.button(
-                T("Refuse"),
-                size="3",
-                flex="1",
-                color_scheme="gray",
-                variant="surface",
-                disabled=done,
-                on_click=OfficerState.open_panel("refuse"),
-                data_testid="refuse",
-            ),
-            rx.button(
-                T("Report misuse"),
-                size="3",
-                flex="1",
-                color_scheme="gray",
-                variant="surface",
-                disabled=OfficerState.reported,
-                on_click=OfficerState.open_panel("report"),
-                data_testid="report",
-            ),
+            rx.cond(~done, _panel_button(T("Refuse"), "refuse")),
+            rx.cond(~OfficerState.reported, _panel_button(T("Report misuse"), "report")),
             width="100%",
         ),
         rx.cond(
             OfficerState.panel == "refuse",
-            rx.form(
-                rx.vstack(
-                    rx.el.select(
-                        rx.foreach(
-                            OfficerState.refusal_reasons,
-                            lambda r: rx.el.option(r["label"], value=r["value"]),
-                        ),
-                        name="reason",
-                        aria_label=T("Reason"),
-                        data_testid="refuse-reason",
-                        style={"width": "100%", "padding": "10px", "font_size": "16px"},
-                        color="black",
+            _panel_form(
+                rx.el.select(
+                    # No reason is chosen for the officer: the first option only asks.
+                    rx.el.option(T("Choose a reason"), value="", disabled=True),
+                    rx.foreach(
+                        OfficerState.refusal_reasons,
+                        lambda r: rx.el.option(r["label"], value=r["value"]),
                     ),
-                    rx.button(
-                        T("Record refusal"), type="submit", size="3", data_testid="refuse-submit"
-                    ),
-                    width="100%",
+                    name="reason",
+                    default_value="",
+                    auto_focus=True,  # brings the form into view as it opens
+                    aria_label=T("Reason"),
+                    data_testid="refuse-reason",
+                    style={
+                        "width": "100%",
+                        "padding": "10px",
+                        "font_size": "16px",
+                        "border_radius": "6px",
+                        "background": "white",
+                        "color": _INK,
+                    },
                 ),
+                T("Record refusal"),
+                "refuse",
                 on_submit=OfficerState.refuse,
-                width="100%",
             ),
         ),
         rx.cond(
             OfficerState.panel == "report",
-            rx.form(
-                rx.vstack(
-                    rx.text_area(
-                        name="note",
-                        placeholder=T("What did you notice?"),
-                        max_length=500,
-                        required=True,
-                        width="100%",
-                        data_testid="report-note",
-                    ),
-                    rx.button(
-                        T("Send report"), type="submit", size="3", data_testid="report-submit"
-                    ),
+            _panel_form(
+                rx.text_area(
+                    name="note",
+                    placeholder=T("What did you notice?"),
+                    max_length=500,
+                    required=True,
+                    auto_focus=True,
                     width="100%",
+                    data_testid="report-note",
                 ),
+                T("Send report"),
+                "report",
                 on_submit=OfficerState.report,
                 reset_on_submit=True,
-                width="100%",
             ),
         ),
         width="100%",
+    )
+
+
+# Widest bold capital of the page's fonts, in em (Cyrillic Ж, Ш, Ы measured ≈0.85).
+_EM_PER_CHAR = 0.9
+
+
+def _heading(label: rx.Var) -> rx.Component:
+    """The verdict word as large as fits on one line: НЕДЕЙСТВИТЕЛЬНО as well as VALID."""
+    return rx.heading(
+        label,
+        size="6",  # where container units are unknown
+        font_size=f"min(60px, calc(100cqi / {_EM_PER_CHAR} / var(--chars)))",
+        line_height="1.1",
+        white_space="nowrap",
+        style={"--chars": label.to(str).length()},
+        data_testid="verdict-heading",
     )
 
 
@@ -291,18 +356,35 @@ def _verdict() -> rx.Component:
         rx.vstack(
             rx.hstack(
                 rx.match(
-                    OfficerState.outcome,
-                    ("VALID", rx.icon("circle-check", size=72)),
-                    ("INVALID", rx.icon("circle-x", size=72)),
-                    rx.icon("triangle-alert", size=72),
+                    OfficerState.tone,
+                    ("VALID", rx.icon("circle-check", size=64)),
+                    ("INVALID", rx.icon("circle-x", size=64)),
+                    (REFUSED, rx.icon("ban", size=64)),
+                    rx.icon("triangle-alert", size=64),
                 ),
                 rx.vstack(
-                    rx.heading(T_var(OfficerState.outcome_label), size="9"),
+                    _heading(T_var(OfficerState.outcome_label)),
                     rx.text(T_var(OfficerState.reason), size="5", data_testid="verdict-reason"),
                     spacing="1",
+                    min_width="0",
+                    flex="1",
+                    container_type="inline-size",  # the heading sizes itself to this width
                 ),
                 align="center",
                 spacing="3",
+                width="100%",
+            ),
+            rx.cond(
+                OfficerState.note != "",
+                rx.hstack(
+                    rx.icon("info", size=18, flex_shrink="0"),
+                    rx.text(T_var(OfficerState.note), size="3", data_testid="verdict-note"),
+                    align="center",
+                ),
+            ),
+            rx.cond(
+                OfficerState.typed_number != "",
+                _field(T("Permit number"), OfficerState.typed_number),
             ),
             rx.cond(
                 OfficerState.photo != "",
@@ -321,7 +403,16 @@ def _verdict() -> rx.Component:
             _stay(),
             rx.cond(
                 OfficerState.source == "manual",
-                rx.badge(T("Typed number"), color_scheme="gray", high_contrast=True),
+                rx.text(
+                    T("Typed number"),
+                    size="2",
+                    weight="medium",
+                    background="white",
+                    color=_INK,
+                    padding="2px 8px",
+                    border_radius="999px",
+                    data_testid="typed-badge",
+                ),
             ),
             _decision_buttons(),
             rx.hstack(
@@ -333,6 +424,7 @@ def _verdict() -> rx.Component:
                     color_scheme="gray",
                     high_contrast=True,
                     on_click=OfficerState.open_scanner,
+                    style=_WRAPPING,
                     data_testid="scan-next",
                 ),
                 rx.icon_button(
@@ -355,11 +447,14 @@ def _verdict() -> rx.Component:
         inset="0",
         z_index="40",
         overflow_y="auto",
-        background=rx.match(OfficerState.outcome, *_COLOURS.items(), "#334155"),
+        background=rx.match(OfficerState.tone, *_COLOURS.items(), _COLOURS[REFUSED]),
         color="white",
         padding="16px",
+        # A new tone (a refusal) is a new screen: it opens at the top, where the heading is.
+        key=OfficerState.tone,
         data_testid="verdict",
         data_verdict=OfficerState.outcome,
+        data_tone=OfficerState.tone,
         data_code=OfficerState.code,
         data_source=OfficerState.source,
         data_cue=OfficerState.cue,  # counts verdicts: tests wait for the next one

@@ -5,6 +5,7 @@ One place decides a verdict: the officer page, the API and the CLI all call `ver
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -27,6 +28,7 @@ from lbt_app.db.models import (
     Agreement,
     AuditEvent,
     Authority,
+    BorderArea,
     Crossing,
     CrossingPoint,
     Document,
@@ -76,6 +78,9 @@ EXIT_ALLOWED = frozenset(
         Code.STATIC_COPY,
     }
 )
+# Codes looked at in one picture: a photo of a wall of stickers costs no more than this.
+MAX_CODES_PER_IMAGE = 16
+MAX_TEXT_CHARS = 4096
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,30 @@ class Check:
     direction: Direction | None = None
     recent: tuple[PastCrossing, ...] = field(default_factory=tuple)
     point_code: str = ""
+    # The directions the server would record now (`record_crossing` asks the same question).
+    recordable: frozenset[Direction] = frozenset()
+    # Names for the codes in the permit, from its agreement (people read names, not codes).
+    area_name: str = ""
+    point_names: Mapping[str, str] = field(default_factory=dict)
+
+    def point_name(self, code: str) -> str:
+        return self.point_names.get(code, code)
+
+
+def _why_not_recorded(direction: Direction, verdict: Verdict, stay: StayStatus) -> str | None:
+    """The one rule for recording a passage: a message id saying why not, or None if it may be.
+
+    An entry needs a VALID verdict. An exit needs a holder recorded inside and a verdict under
+    which the rules let the holder leave (`EXIT_ALLOWED`)."""
+    if direction is Direction.ENTRY:
+        if verdict.outcome is not Outcome.VALID:
+            return N_("Entry cannot be recorded with this verdict.")
+        return None
+    if not stay.inside:
+        return N_("The holder is not recorded as inside the border area.")
+    if verdict.code not in EXIT_ALLOWED:
+        return N_("Exit cannot be recorded with this verdict.")
+    return None
 
 
 def _point_code(session: Session, principal: Principal) -> str:
@@ -147,15 +176,16 @@ def assess(
     as usual, then the code must be fresh for a holder with a wallet (`live` False skips this:
     the typed number of a damaged card). `agreement_id` trusts only that agreement's issuers:
     another agreement's permit is `unknown_issuer` and shows nothing of its holder."""
-    permit_text, code = split_live(text[:4096])
+    permit_text, code = split_live(text[:MAX_TEXT_CHARS])
     trust = keys.trust_list(session=session, agreement_id=agreement_id)
     offline = verify(permit_text, trust, now)
     claims = offline.claims
-    permit = None
-    if claims is not None:
-        permit = session.exec(select(Permit).where(Permit.number == claims.number)).first()
-    if claims is None or permit is None:
+    if claims is None:
         return Check(verdict=offline, point_code=point_code or "")
+    permit = session.exec(select(Permit).where(Permit.number == claims.number)).first()
+    if permit is None:  # signed by a trusted key, yet the register has no such permit
+        verdict = Verdict.of(Code.NOT_REGISTERED, claims=claims, kid=offline.kid)
+        return Check(verdict=verdict, point_code=point_code or "")
     live_ok = not live or wallet.live_code_ok(
         session=session,
         resident_id=permit.resident_id,
@@ -200,6 +230,30 @@ def verify_scan(
     return check
 
 
+@dataclass(frozen=True)
+class PermitChoice:
+    """The code of a picture that gets the verdict, and what to say about the others."""
+
+    text: str
+    note: str = ""  # a message id shown with the verdict, or ""
+
+
+def choose_permit_text(
+    *, session: Session, texts: Sequence[str], agreement_id: int | None, now: datetime
+) -> PermitChoice:
+    """One place decides which code of a picture is the permit: the first that is a genuine
+    permit of the agreement (verified against its trust list), else the first code.
+
+    Only the chosen text is checked (and audited); the other codes are dropped unrecorded."""
+    if len(texts) <= 1:
+        return PermitChoice(texts[0] if texts else "")
+    trust = keys.trust_list(session=session, agreement_id=agreement_id)
+    for text in texts[:MAX_CODES_PER_IMAGE]:
+        if verify(split_live(text[:MAX_TEXT_CHARS])[0], trust, now).claims is not None:
+            return PermitChoice(text, N_("Several codes in the picture; the permit was used."))
+    return PermitChoice(texts[0], N_("Several codes in the picture; none is a permit."))
+
+
 def record_check(
     *,
     session: Session,
@@ -208,8 +262,11 @@ def record_check(
     actor: Principal | None = None,
     actor_name: str = "",
     source: Source | None = None,
+    number: str = "",
 ) -> None:
-    """Every verification leaves one audit event, whoever asked (officer page or CLI)."""
+    """Every verification leaves one audit event, whoever asked (officer page or CLI).
+
+    `number` names the subject when the text has none (a typed number not registered)."""
     claims = check.verdict.claims
     audit.record(
         session=session,
@@ -217,7 +274,7 @@ def record_check(
         now=now,
         actor=actor,
         actor_name=actor_name,
-        subject=claims.number if claims else "",
+        subject=claims.number if claims else number,
         detail={
             "outcome": str(check.verdict.outcome),
             "code": str(check.verdict.code),
@@ -247,8 +304,10 @@ def _online(
     proven = photo is not None and photo_hash(photo.data) == claims.photo_hash
     stay, recent = stay_of(session, permit.resident_id, agreement, now)
     chosen = Direction(direction) if direction else propose(stay)
-    verdict = offline
-    if offline.outcome is Outcome.VALID:
+
+    def verdict_for(way: Direction) -> Verdict:
+        if offline.outcome is not Outcome.VALID:
+            return offline
         code = _online_code(
             permit=permit,
             claims=claims,
@@ -256,12 +315,20 @@ def _online(
             photo_proven=proven,
             live_ok=live_ok,
             stay=stay,
-            direction=chosen,
+            direction=way,
         )
-        if code is not None:
-            verdict = Verdict.of(code, claims=claims, kid=offline.kid)
+        return Verdict.of(code, claims=claims, kid=offline.kid) if code else offline
+
+    points = session.exec(
+        select(CrossingPoint).where(CrossingPoint.agreement_id == agreement.id)
+    ).all()
+    area = session.exec(
+        select(BorderArea).where(
+            BorderArea.agreement_id == agreement.id, BorderArea.code == claims.border_area
+        )
+    ).first()
     return Check(
-        verdict=verdict,
+        verdict=verdict_for(chosen),
         permit=permit,
         resident=resident,
         photo=photo.data if photo is not None and proven else None,
@@ -269,6 +336,11 @@ def _online(
         direction=chosen,
         recent=recent,
         point_code=point_code or "",
+        recordable=frozenset(
+            way for way in Direction if _why_not_recorded(way, verdict_for(way), stay) is None
+        ),
+        area_name=area.name if area else "",
+        point_names={p.code: p.name for p in points},
     )
 
 
@@ -282,19 +354,29 @@ def verify_number(
 ) -> Check:
     """Manual entry for a damaged card: the stored payload goes through the same check."""
     _require_officer(principal)
+    number = number.strip().upper()
     permit = session.exec(
         select(Permit)
         .join(Authority, col(Authority.id) == Permit.authority_id)
-        .where(
-            Permit.number == number.strip().upper(),
-            Authority.agreement_id == principal.agreement_id,
-        )
+        .where(Permit.number == number, Authority.agreement_id == principal.agreement_id)
     ).first()
-    text = permit.payload if permit else ""
+    if permit is None:  # readable, but no permit of this agreement has it
+        check = Check(
+            verdict=Verdict.of(Code.NOT_REGISTERED), point_code=_point_code(session, principal)
+        )
+        record_check(
+            session=session,
+            check=check,
+            now=now,
+            actor=principal,
+            source=Source.MANUAL,
+            number=number,
+        )
+        return check
     return verify_scan(
         session=session,
         principal=principal,
-        text=text,
+        text=permit.payload,
         now=now,
         direction=direction,
         source=Source.MANUAL,
@@ -313,9 +395,8 @@ def record_crossing(
 ) -> Crossing:
     """Record one passage; the server re-checks the permit and never takes a client's verdict.
 
-    An entry needs a VALID verdict. An exit needs a genuine permit of the officer's agreement
-    whose holder is recorded inside, and a verdict under which the rules let the holder leave
-    (`EXIT_ALLOWED`: an overstay or a withdrawn permit must leave; its code is kept). `live` False
+    What may be recorded is decided once, in `_why_not_recorded` (an overstay or a withdrawn
+    permit must leave; its code is kept). `live` False
     skips the live-code rule for a text whose code the server already found fresh at the scan
     (the officer decides a little later than the 30-second step).
     """
@@ -331,15 +412,11 @@ def record_crossing(
         live=live and source is not Source.MANUAL,
         agreement_id=principal.agreement_id,
     )
-    if check.permit is None:
+    if check.permit is None or check.stay is None:
         raise CrossingError(N_("This permit cannot be recorded."))
-    if direction is Direction.ENTRY and check.verdict.outcome is not Outcome.VALID:
-        raise CrossingError(N_("Entry cannot be recorded with this verdict."))
-    if direction is Direction.EXIT:
-        if check.stay is None or not check.stay.inside:
-            raise CrossingError(N_("The holder is not recorded as inside the border area."))
-        if check.verdict.code not in EXIT_ALLOWED:
-            raise CrossingError(N_("Exit cannot be recorded with this verdict."))
+    problem = _why_not_recorded(direction, check.verdict, check.stay)
+    if problem is not None:
+        raise CrossingError(problem)
     crossing = Crossing(
         permit_id=check.permit.id or 0,
         crossing_point_id=principal.crossing_point_id or 0,

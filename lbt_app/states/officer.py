@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import time
+from collections.abc import Sequence
 
 import reflex as rx
 
 from lbt_app.core import imaging
 from lbt_app.core.access import Action, Principal
-from lbt_app.core.stay import DIRECTION_LABEL, Direction, proposed_direction
+from lbt_app.core.stay import DIRECTION_LABEL, Direction
 from lbt_app.core.verdict import Code
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
@@ -26,6 +27,7 @@ from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
 
 OUTCOME_LABEL = {"VALID": N_("VALID"), "INVALID": N_("INVALID"), "CHECK": N_("CHECK")}
+REFUSED = "REFUSED"  # the verdict screen's tone once the officer turned the holder back
 SHIFT_ACTION_LABEL = {
     "permit_checked": N_("Checked"),
     "crossing_recorded": N_("Recorded"),
@@ -39,7 +41,6 @@ SAME_SCAN_SECONDS = 5
 CLOCK_TOLERANCE_SECONDS = 5 * 60
 MAX_PHOTO_BYTES = imaging.PHOTO.max_bytes
 PHOTO_UPLOAD_ID = "permit-photo"
-READS = frozenset({Source.CAMERA, Source.FRAME, Source.PHOTO})
 
 
 class OfficerState(SessionState):
@@ -49,18 +50,24 @@ class OfficerState(SessionState):
     frame_acks: int = 0  # frames the server has looked at: the scanner sends one at a time
     outcome: str = ""  # VALID / INVALID / CHECK, empty while no verdict is shown
     outcome_label: str = ""
+    tone: str = ""  # the verdict screen's colour: the outcome, or REFUSED after a refusal
     code: str = ""
     reason: str = ""
+    note: str = ""  # e.g. several codes in the picture
     source: str = ""
+    typed_number: str = ""  # the number typed, shown when no permit has it
     cue: int = 0  # bumped once per verdict: the browser vibrates and beeps
     holder: dict[str, str] = {}
     stay: dict[str, str] = {}
     recent: list[dict[str, str]] = []
     photo: str = ""
-    proposed: str = ""
+    # What the server would record now (`checks.Check.recordable`), false once recorded.
+    can_enter: bool = False
+    can_exit: bool = False
     recorded: str = ""  # entry / exit / refused once the officer acted on this verdict
     reported: bool = False
     panel: str = ""  # "refuse" or "report" while that form is open
+    panel_error: str = ""  # a message id: why that form was not accepted
     clock_note: str = ""
     shift_open: bool = False
     shift_counts: dict[str, int] = {}
@@ -130,7 +137,7 @@ class OfficerState(SessionState):
         if not isinstance(text, str):
             return None
         self._note_clock(sent_at)
-        return self._accept(principal, text[:4096], Source.CAMERA)
+        return self._accept(principal, (text[: checks.MAX_TEXT_CHARS],), Source.CAMERA)
 
     @handler(Action.SCAN)
     async def frame(self, principal: Principal, data_url: str, sent_at: float):
@@ -142,7 +149,7 @@ class OfficerState(SessionState):
         if not result.ok:
             return None  # no code in this frame (or the server is busy): the scanner keeps going
         self._note_clock(sent_at)
-        return self._accept(principal, result.text or "", Source.FRAME)
+        return self._accept(principal, result.texts, Source.FRAME)
 
     @handler(Action.SCAN)
     async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
@@ -156,11 +163,13 @@ class OfficerState(SessionState):
         result = await decoding.read_photo(data)
         if not result.ok:
             return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
-        return self._accept(principal, result.text or "", Source.PHOTO)
+        return self._accept(principal, result.texts, Source.PHOTO)
 
     @handler(Action.SCAN)
     def check_number(self, principal: Principal, form: dict):
-        number = str(form.get("number", ""))[:32]
+        number = str(form.get("number", ""))[:32].strip()
+        if not number:
+            return rx.toast.error(self._t("Type the permit number."))
         with session_scope() as session:
             check = checks.verify_number(
                 session=session,
@@ -172,16 +181,21 @@ class OfficerState(SessionState):
             self._present(
                 check, check.permit.payload if check.permit else "", Source.MANUAL, principal
             )
+        if check.permit is None:
+            self.typed_number = number.upper()
         return None
 
-    def _accept(self, principal: Principal, text: str, source: Source):
-        """One read permit text: the same one again within seconds is the same scan."""
-        now = time.time()
-        if source in READS:
+    def _accept(self, principal: Principal, texts: Sequence[str], source: Source):
+        """The codes read from one picture: the permit among them gets the verdict, and the same
+        one again within seconds is the same scan."""
+        with session_scope() as session:
+            choice = checks.choose_permit_text(
+                session=session, texts=texts, agreement_id=principal.agreement_id, now=utcnow()
+            )
+            text, now = choice.text, time.time()
             if text == self._last_read and now - self._last_read_at < SAME_SCAN_SECONDS:
                 return None
             self._last_read, self._last_read_at = text, now
-        with session_scope() as session:
             check = checks.verify_scan(
                 session=session,
                 principal=principal,
@@ -191,6 +205,7 @@ class OfficerState(SessionState):
                 source=source,
             )
             self._present(check, text, source, principal)
+        self.note = choice.note
         return None
 
     def _present(self, check: Check, text: str, source: Source, principal: Principal) -> None:
@@ -199,6 +214,7 @@ class OfficerState(SessionState):
         self._text, self._source = text, str(source)
         self.source = str(source)
         self.outcome, self.code = str(verdict.outcome), str(verdict.code)
+        self.tone = self.outcome
         self.reason = verdict.reasons[0]
         self.outcome_label = OUTCOME_LABEL[self.outcome]
         self.cue += 1
@@ -212,9 +228,9 @@ class OfficerState(SessionState):
                 ),
                 "birth_date": format_day(claims.birth_date, self.lang),
                 "number": claims.number,
-                "area": claims.border_area,
+                "area": check.area_name or claims.border_area,
                 "valid_until": format_day(claims.valid_until, self.lang),
-                "points": ", ".join(claims.crossing_points),
+                "points": ", ".join(check.point_name(c) for c in claims.crossing_points),
             }
         stay = check.stay
         if stay is not None and stay.inside:
@@ -227,25 +243,30 @@ class OfficerState(SessionState):
             {
                 "at": format_day(c.at, self.lang, principal.zone),
                 "direction_label": DIRECTION_LABEL[c.direction],
-                "point": c.point,
+                "point": check.point_name(c.point),
             }
             for c in check.recent
         ]
         if check.photo:
             self.photo = "data:image/jpeg;base64," + base64.b64encode(check.photo).decode()
-        # The highlighted button follows the history, whatever lane the officer scans in.
-        self.proposed = str(proposed_direction(check.stay)) if check.stay else ""
+        # The server's own rule, whatever lane the officer scans in (it follows the history).
+        self.can_enter = Direction.ENTRY in check.recordable
+        self.can_exit = Direction.EXIT in check.recordable
 
     def _clear(self) -> None:
         self.scanning = False
-        self.outcome = self.outcome_label = self.code = self.reason = self.source = ""
-        self.photo = self.proposed = self.recorded = self.panel = ""
-        self.reported = False
+        self.outcome = self.outcome_label = self.tone = self.code = self.reason = ""
+        self.note = self.source = self.typed_number = ""
+        self.photo = self.recorded = self.panel = self.panel_error = ""
+        self.reported = self.can_enter = self.can_exit = False
         self.holder, self.stay, self.recent = {}, {}, []
         self._text = self._source = ""
 
-    def _acted(self) -> None:
-        """After a decision the same permit may be scanned again at once (e.g. to confirm)."""
+    def _acted(self, decision: str) -> None:
+        """After a decision nothing more is recorded on this verdict; the same permit may be
+        scanned again at once (e.g. to confirm)."""
+        self.recorded, self.panel = decision, ""
+        self.can_enter = self.can_exit = False
         self._last_read = ""
 
     @handler(Action.RECORD_CROSSING)
@@ -266,32 +287,37 @@ class OfficerState(SessionState):
                 )
         except CrossingError as error:
             return rx.toast.error(self._t(str(error)))
-        self.recorded = direction
-        self._acted()
-        return rx.toast.success(self._t("Crossing recorded."))
+        self._acted(direction)  # the verdict screen says so (a toast would cover its buttons)
+        return None
 
     @handler()
     def open_panel(self, name: str) -> None:
         self.panel = name if name in {"refuse", "report"} and self.outcome else ""
+        self.panel_error = ""
 
     @handler(Action.RECORD_CROSSING)
     def refuse(self, principal: Principal, form: dict):
         if not self.outcome or self.recorded:
             return rx.toast.error(self._t("Scan a permit first."))
+        reason = str(form.get("reason", ""))
         try:
             with session_scope() as session:
                 checks.refuse(
                     session=session,
                     principal=principal,
                     text=self._text,
-                    reason=str(form.get("reason", "")),
+                    reason=reason,
                     now=utcnow(),
                 )
         except CrossingError as error:
-            return rx.toast.error(self._t(str(error)))
-        self.recorded, self.panel = "refused", ""
-        self._acted()
-        return rx.toast.success(self._t("Refusal recorded."))
+            self.panel_error = str(error)
+            return None
+        self._acted("refused")
+        # The screen no longer says what the permit is worth but what the officer decided.
+        self.tone, self.outcome_label = REFUSED, N_("REFUSED")
+        self.reason = checks.REFUSAL_REASONS[reason]
+        self.note = ""
+        return None
 
     @handler(Action.RECORD_CROSSING)
     def report(self, principal: Principal, form: dict):
@@ -307,9 +333,10 @@ class OfficerState(SessionState):
                     now=utcnow(),
                 )
         except CrossingError as error:
-            return rx.toast.error(self._t(str(error)))
-        self.reported, self.panel = True, ""
-        return rx.toast.success(self._t("Report recorded."))
+            self.panel_error = str(error)
+            return None
+        self.reported, self.panel, self.panel_error = True, "", ""
+        return None
 
     @handler()
     def dismiss(self) -> None:

@@ -162,8 +162,37 @@ def test_manual_entry_reaches_the_same_verdict_and_is_marked(session):
     assert by_number.verdict.code is by_text.verdict.code
     last = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert last.action == "permit_checked" and last.detail["source"] == "manual"
-    unknown = checks.verify_number(session=session, principal=officer, number="XX00-1", now=NOW)
-    assert unknown.verdict.code is Code.MALFORMED
+
+
+def test_a_typed_number_nobody_has_is_not_registered_rather_than_unreadable(session):
+    unknown = checks.verify_number(
+        session=session, principal=principal(session, "officer2"), number=" uz26-999999 ", now=NOW
+    )
+    assert unknown.verdict.code is Code.NOT_REGISTERED
+    assert unknown.verdict.outcome is Outcome.INVALID and unknown.permit is None
+    assert unknown.verdict.reasons == ("No permit with this number is registered.",)
+    assert unknown.recordable == frozenset()
+    event = _last_event(session)
+    assert (event.action, event.subject) == ("permit_checked", "UZ26-999999")
+    assert event.detail == {
+        "outcome": "INVALID",
+        "code": "not_registered",
+        "point": "PATAR",
+        "source": "manual",
+    }
+
+
+def test_a_genuine_permit_missing_from_the_register_is_not_registered(session):
+    permit = permit_of(session, "RAHIMOV")
+    text, number = permit.payload, permit.number
+    permit.number = "TJ26-999999"  # the signed text names a number the register no longer has
+    session.add(permit)
+    session.flush()
+    check = checks.verify_scan(
+        session=session, principal=principal(session, "officer1"), text=text, now=NOW
+    )
+    assert check.verdict.code is Code.NOT_REGISTERED and check.verdict.claims.number == number
+    assert check.permit is None and check.recordable == frozenset()
 
 
 @pytest.mark.parametrize("text", ["", "hello", "LBT1:", "LBT1:%%%%", "x" * 100_000])
@@ -314,6 +343,7 @@ def test_an_officer_of_another_agreement_learns_nothing_of_our_holders(session):
             session=session, principal=stranger, number=permit_of(session, surname).number, now=NOW
         )
         assert typed.permit is None and typed.verdict.claims is None and typed.photo is None
+        assert typed.verdict.code is Code.NOT_REGISTERED
 
 
 def test_an_officer_of_another_agreement_cannot_record_our_holders_exit(session):
@@ -347,3 +377,112 @@ def test_no_exit_is_recorded_at_a_point_the_permit_does_not_allow(session):
             direction=Direction.EXIT,
             now=NOW + timedelta(hours=2),
         )
+
+
+@pytest.mark.parametrize(
+    ("officer", "surname", "direction", "recordable"),
+    [
+        ("officer1", "RAHIMOV", None, {Direction.ENTRY}),  # outside: may enter
+        ("officer1", "RAHIMOV", Direction.EXIT, {Direction.ENTRY}),  # scanned in the exit lane
+        ("officer1", "NAZAROVA", Direction.ENTRY, {Direction.EXIT}),  # inside: already_inside
+        ("officer1", "GHAFUROVA", None, set()),  # revoked and outside: nothing to record
+        ("officer2", "KARIMOVA", None, set()),  # a point the permit does not allow
+    ],
+)
+def test_the_check_says_which_passage_may_be_recorded(
+    session, officer, surname, direction, recordable
+):
+    check = _scan(session, officer, surname, direction=direction)
+    assert check.recordable == recordable
+
+
+def test_what_a_check_offers_to_record_is_exactly_what_recording_accepts(session):
+    """Every demo permit at both points in both lanes, now and a month later (overstays)."""
+    from lbt_app.db.models import Permit
+
+    seen = set()
+    for permit in session.exec(select(Permit)).all():
+        for officer in ("officer1", "officer2"):
+            for now in (NOW, NOW + timedelta(days=28)):
+                for lane in (Direction.ENTRY, Direction.EXIT):
+                    check = checks.verify_scan(
+                        session=session,
+                        principal=principal(session, officer),
+                        text=permit.payload,
+                        now=now,
+                        direction=lane,
+                    )
+                    for way in Direction:
+                        attempt = session.begin_nested()
+                        try:
+                            checks.record_crossing(
+                                session=session,
+                                principal=principal(session, officer),
+                                text=permit.payload,
+                                direction=way,
+                                now=now,
+                            )
+                            accepted = True
+                        except CrossingError:
+                            accepted = False
+                        attempt.rollback()
+                        assert accepted == (way in check.recordable), (permit.number, way, now)
+                        seen.add((way, accepted))
+    assert seen == {(way, ok) for way in Direction for ok in (True, False)}
+
+
+def test_the_check_names_the_area_and_crossing_points(session):
+    check = _scan(session, "officer1", "RAHIMOV")
+    assert check.area_name == "Fergana border districts"
+    assert [check.point_name(c) for c in check.verdict.claims.crossing_points] == [
+        "Fotehobod – Oybek",
+        "Kushtegirmon – Bekobod",
+        "Patar – Rishton",
+    ]
+    assert {check.point_name(c.point) for c in check.recent} <= set(check.point_names.values())
+    assert check.point_name("NOWHERE") == "NOWHERE"
+
+
+def _choose(session, texts, officer="officer1"):
+    return checks.choose_permit_text(
+        session=session,
+        texts=texts,
+        agreement_id=principal(session, officer).agreement_id,
+        now=NOW,
+    )
+
+
+def test_of_several_codes_in_a_picture_the_genuine_permit_is_chosen(session):
+    from lbt_app.core.live import LIVE_PREFIX
+    from lbt_app.core.payload import PREFIX
+
+    ours = permit_of(session, "RAHIMOV").payload
+    expired = permit_of(session, "HASANOV").payload  # expired, but genuine
+    forged = ours[:-4] + ("AAAA" if not ours.endswith("AAAA") else "BBBB")
+    for texts, chosen in [
+        (["https://example.org/menu", ours], ours),
+        (["LBT1:garbage", forged, expired, ours], expired),
+        ([LIVE_PREFIX + "123456" + ours[len(PREFIX) :], "x"], None),  # a live text counts
+    ]:
+        choice = _choose(session, texts)
+        assert choice.text == (chosen or texts[0])
+        assert choice.note == "Several codes in the picture; the permit was used."
+    seq = _last_event(session).seq
+    assert _choose(session, ["hello", "world"]) == checks.PermitChoice(
+        "hello", "Several codes in the picture; none is a permit."
+    )
+    assert _choose(session, [ours]) == checks.PermitChoice(ours, "")
+    assert _choose(session, []) == checks.PermitChoice("", "")
+    assert _last_event(session).seq == seq  # choosing records nothing
+
+
+def test_another_agreements_permit_is_not_the_chosen_one(session):
+    ours = permit_of(session, "RAHIMOV").payload
+    stranger = stranger_officer(session)
+    choice = checks.choose_permit_text(
+        session=session,
+        texts=["hello", ours],
+        agreement_id=principal(session, stranger.username).agreement_id,
+        now=NOW,
+    )
+    assert choice == checks.PermitChoice("hello", "Several codes in the picture; none is a permit.")

@@ -214,14 +214,17 @@ def test_refuse_and_report_after_a_verdict_then_the_shift_counts_them(db_url, se
     state = _officer()
     assert "Scan a permit first." in str(OfficerState.refuse.fn(state, {"reason": "other"}))
     OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())
-    assert "Choose a reason" in str(OfficerState.refuse.fn(state, {"reason": "because"}))
+    OfficerState.refuse.fn(state, {"reason": "because"})
+    assert state.panel_error == "Choose a reason from the list." and state.recorded == ""
     OfficerState.open_panel.fn(state, "refuse")
-    assert state.panel == "refuse"
+    assert (state.panel, state.panel_error) == ("refuse", "")
     OfficerState.refuse.fn(state, {"reason": "suspected_forgery"})
     assert (state.recorded, state.panel) == ("refused", "")
     OfficerState.record_crossing.fn(state, "exit")  # already decided: nothing more recorded
+    OfficerState.report.fn(state, {"note": "   "})
+    assert (state.panel_error, state.reported) == ("Describe what you noticed.", False)
     OfficerState.report.fn(state, {"note": "Card shown by someone else"})
-    assert state.reported
+    assert state.reported and state.panel_error == ""
     refused = _events(session, "crossing_refused")
     assert [e.detail["reason"] for e in refused] == ["suspected_forgery"]
     assert _events(session, "misuse_reported")[-1].detail["note"] == "Card shown by someone else"
@@ -262,3 +265,113 @@ def test_no_entry_on_a_static_copy_but_on_a_fresh_live_code(db_url, session):
     OfficerState.record_crossing.fn(state, "entry")
     session.expire_all()
     assert len(session.exec(select(Crossing)).all()) == before + 1
+
+
+def _typed(state, number: str):
+    return OfficerState.check_number.fn(state, {"number": number})
+
+
+def test_an_unknown_typed_number_is_not_registered_and_names_the_number(db_url, session):
+    state = _officer()
+    _typed(state, "uz26-999999")
+    assert (state.outcome, state.code, state.tone) == ("INVALID", "not_registered", "INVALID")
+    assert state.reason == "No permit with this number is registered."
+    assert state.typed_number == "UZ26-999999" and state.holder == {}
+    assert (state.can_enter, state.can_exit) == (False, False)
+    assert _events(session, "permit_checked")[-1].subject == "UZ26-999999"
+    _typed(state, permit_of(session, "RAHIMOV").number)  # a registered one names its holder
+    assert state.typed_number == "" and state.holder["number"]
+
+
+def test_an_empty_typed_number_is_explained_and_checks_nothing(db_url, session):
+    state = _officer()
+    before = len(_events(session, "permit_checked"))
+    assert "Type the permit number." in str(_typed(state, "   "))
+    assert state.outcome == "" and len(_events(session, "permit_checked")) == before
+
+
+def test_only_the_passage_the_server_would_record_is_offered(db_url, session):
+    state = _officer()
+    OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())  # revoked
+    assert (state.outcome, state.can_enter, state.can_exit) == ("INVALID", False, False)
+    OfficerState.set_lane.fn(state, "exit")
+    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())  # outside
+    assert (state.code, state.can_enter, state.can_exit) == ("not_inside", True, False)
+    OfficerState.record_crossing.fn(state, "entry")
+    assert (state.recorded, state.can_enter, state.can_exit) == ("entry", False, False)
+    OfficerState.set_lane.fn(state, "entry")
+    OfficerState.scanned.fn(state, permit_of(session, "NAZAROVA").payload, _now_ms())  # inside
+    assert (state.code, state.can_enter, state.can_exit) == ("already_inside", False, True)
+
+
+def test_after_a_refusal_the_screen_says_refused_with_the_reason(db_url, session):
+    state = _officer()
+    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    assert (state.tone, state.outcome_label, state.can_enter) == ("VALID", "VALID", True)
+    OfficerState.open_panel.fn(state, "refuse")
+    OfficerState.refuse.fn(state, {"reason": "no_identity_document"})
+    assert (state.tone, state.outcome_label) == ("REFUSED", "REFUSED")
+    assert state.reason == "No identity document"
+    assert (state.recorded, state.panel, state.can_enter, state.can_exit) == (
+        "refused",
+        "",
+        False,
+        False,
+    )
+    assert state.outcome == "VALID"  # what the permit was worth stays in the record
+    OfficerState.open_scanner.fn(state)  # "Scan next" starts afresh
+    assert (state.tone, state.scanning) == ("", True)
+
+
+@pytest.mark.parametrize("form", [{}, {"reason": ""}])
+def test_a_refusal_without_a_reason_asks_for_one_and_records_nothing(db_url, session, form):
+    state = _officer()
+    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    OfficerState.open_panel.fn(state, "refuse")
+    OfficerState.refuse.fn(state, form)
+    assert state.panel_error == "Choose a reason from the list."
+    assert (state.tone, state.recorded, state.panel, state.can_enter) == (
+        "VALID",
+        "",
+        "refuse",
+        True,
+    )
+    assert _events(session, "crossing_refused") == []
+
+
+def test_the_verdict_names_the_area_and_crossing_points(db_url, session):
+    state = _officer()
+    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    assert state.holder["area"] == "Fergana border districts"
+    assert state.holder["points"] == "Fotehobod – Oybek, Kushtegirmon – Bekobod, Patar – Rishton"
+    assert [c["point"] for c in state.recent] == ["Fotehobod – Oybek"] * len(state.recent)
+
+
+def test_a_photo_with_two_codes_uses_the_permit_and_says_so(db_url, session):
+    from tests.core.test_imaging import two_codes
+
+    state = _officer()
+    text = permit_of(session, "RAHIMOV").payload
+    before = len(_events(session, "permit_checked"))
+    _photo(state, _jpeg(two_codes("https://example.org/menu", text), quality=90))
+    assert (state.outcome, state.code, state.source) == ("VALID", "valid", "photo")
+    assert state.note == "Several codes in the picture; the permit was used."
+    checked = _events(session, "permit_checked")
+    assert len(checked) == before + 1  # the other code is not audited
+    assert checked[-1].subject == permit_of(session, "RAHIMOV").number
+    _typed(state, permit_of(session, "RAHIMOV").number)
+    assert state.note == ""  # the note belongs to that picture only
+    _photo(state, _jpeg(two_codes("https://example.org/menu", "WIFI:S:border;;"), quality=90))
+    assert (state.outcome, state.code) == ("INVALID", "malformed")
+    assert state.note == "Several codes in the picture; none is a permit."
+
+
+def test_a_frame_with_two_codes_uses_the_permit(db_url, session):
+    from tests.core.test_imaging import two_codes
+
+    state = _officer()
+    OfficerState.open_scanner.fn(state)
+    text = permit_of(session, "GHAFUROVA").payload
+    _frame(state, _data_url(two_codes(text[:40], text).convert("RGB")))
+    assert (state.outcome, state.code, state.source) == ("INVALID", "revoked", "frame")
+    assert state.note == "Several codes in the picture; the permit was used."

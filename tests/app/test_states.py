@@ -309,14 +309,19 @@ def test_officer_checks_by_number_and_records_once(db_url, session):
     number = session.exec(select(Permit.number).order_by(Permit.id)).first()  # farhod, outside
     state = _sub(_client("officer1"), OfficerState)
     OfficerState.check_number.fn(state, {"number": number})
-    assert (state.outcome, state.code, state.proposed) == ("VALID", "valid", "entry")
+    assert (state.outcome, state.code, state.can_enter, state.can_exit) == (
+        "VALID",
+        "valid",
+        True,
+        False,
+    )
     assert state.photo.startswith("data:image/jpeg;base64,")
     before = _crossings(session)
     OfficerState.record_crossing.fn(state, "entry")
     assert state.recorded == "entry" and _crossings(session) == before + 1
     OfficerState.check_number.fn(state, {"number": number})  # lane is still "entering"
     assert (state.outcome, state.code) == ("CHECK", "already_inside")
-    assert state.proposed == "exit"  # the history says the holder is inside
+    assert (state.can_enter, state.can_exit) == (False, True)  # the holder is inside
 
 
 @pytest.mark.parametrize("username", [None, "farhod", "staff", "admin"])
@@ -335,7 +340,7 @@ def test_officer_cannot_record_without_a_checked_permit_or_with_a_bad_direction(
     before = _crossings(session)
     OfficerState.record_crossing.fn(state, "entry")
     OfficerState.check_number.fn(state, {"number": "NOPE"})
-    assert state.code == "malformed"
+    assert state.code == "not_registered"
     OfficerState.record_crossing.fn(state, "entry")
     OfficerState.record_crossing.fn(state, "sideways")
     assert _crossings(session) == before

@@ -228,6 +228,7 @@ def test_codes_are_the_design_vocabulary() -> None:
         "photo_mismatch",
         "key_revoked",
         "static_copy",
+        "not_registered",
     }
 
 
@@ -240,6 +241,7 @@ def test_every_code_has_one_outcome_and_a_distinct_plain_reason() -> None:
     assert [code for code, outcome in OUTCOMES.items() if outcome is Outcome.VALID] == [Code.VALID]
     assert OUTCOMES[Code.STATIC_COPY] is Outcome.CHECK
     assert OUTCOMES[Code.KEY_REVOKED] is Outcome.INVALID
+    assert OUTCOMES[Code.NOT_REGISTERED] is Outcome.INVALID
 
 
 def test_verdict_of_puts_the_main_reason_first() -> None:

@@ -54,7 +54,7 @@ def test_live_scan_valid_then_entry_then_already_inside(camera, app, tmp_path):
     assert page.locator("[data-testid=holder-photo]").count() == 1
     assert page.evaluate("window.__vibrations") == [[120]]
     page.click("[data-testid=record-entry]")
-    page.wait_for_selector("text=Crossing recorded.")
+    page.wait_for_selector("[data-testid=recorded]")
     assert crossings_of(app, "ABDURAHMONZODA") == [("entry", False)]
     page.click("[data-testid=scan-next]")  # back to the camera in one tap, same card in view
     assert verdict_of(page, after=1) == ("CHECK", "already_inside", "camera")
