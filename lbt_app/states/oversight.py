@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import reflex as rx
 from babel.dates import format_datetime
@@ -15,13 +16,12 @@ from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
 from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.handler import handler, whole_number
-from lbt_app.states.session import page_number
+from lbt_app.states.paging import PagedList, page_number
 
 
-class OversightState(AuditChainState):
+class OversightState(PagedList, AuditChainState):
+    PAGE_SIZE: ClassVar[int] = oversight.PAGE_SIZE
     events: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
     action: str = ""
     text: str = ""
     actions: list[str] = []
@@ -92,7 +92,7 @@ class OversightState(AuditChainState):
 
     @handler(Action.MANAGE_PERMITS)
     def go_to_page(self, principal: Principal, page: int):
-        self.page = page_number(page, -(-self.total // oversight.PAGE_SIZE))
+        self.page = page_number(page, self.pages)
         self._refresh(principal)
         return None
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import re
 
+import pypdfium2 as pdfium
 import pytest
 from reflex.state import State
 from sqlmodel import select
 
 from lbt_app.core import live
 from lbt_app.core.verdict import Code
-from lbt_app.db.models import AuditEvent, Permit, PermitStatus, User
+from lbt_app.db.models import AuditEvent, Permit, PermitStatus, Resident, User
 from lbt_app.db.types import utcnow
 from lbt_app.services import checks
 from lbt_app.states.login import LoginState
@@ -98,8 +100,7 @@ def test_forged_suspend_from_a_non_authority_changes_nothing(db_url, session, us
 def test_authority_staff_can_suspend_and_reinstate(db_url, session):
     permit = _active_permit(session)
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.ask_change.fn(state, permit.number, "suspend")
-    assert "Give a reason." in str(AuthorityState.change_status.fn(state, {"reason": " "}))
+    AuthorityState.load.fn(state)
     AuthorityState.ask_change.fn(state, permit.number, "suspend")
     AuthorityState.change_status.fn(state, {"reason": "Seen working across the border"})
     session.expire_all()
@@ -111,6 +112,54 @@ def test_authority_staff_can_suspend_and_reinstate(db_url, session):
     assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
     AuthorityState.ask_change.fn(state, permit.number, "delete")  # not a status change
     assert state.change == {}
+
+
+def test_a_status_change_names_the_holder_and_asks_for_a_missing_reason(db_url, session):
+    permit = _active_permit(session)
+    resident = session.get(Resident, permit.resident_id)
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(state)
+    AuthorityState.ask_change.fn(state, permit.number, "revoke")
+    holder = f"{resident.surname_latin} {resident.given_names_latin}"
+    assert state.change == {"number": permit.number, "holder": holder, "action": "revoke"}
+    for blank in ["", "   ", "\n\t"]:
+        assert AuthorityState.change_status.fn(state, {"reason": blank}) is None
+        # the form stays open with the permit and says what is missing; nothing changed
+        assert state.change["number"] == permit.number and state.change_error == "Give a reason."
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
+    AuthorityState.change_status.fn(state, {"reason": "Moved away from the border area"})
+    assert state.change == {} and state.change_error == ""
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.REVOKED
+    AuthorityState.ask_change.fn(state, "TJ00-000000", "revoke")  # not on the desk's list
+    assert state.change == {}
+
+
+def _pdf_pages(result) -> int:
+    """Pages of the PDF a download event carries (0: no PDF)."""
+    found = re.search(r"data:application/pdf;base64,([A-Za-z0-9+/=]+)", str(result))
+    return len(pdfium.PdfDocument(base64.b64decode(found.group(1)))) if found else 0
+
+
+def test_only_usable_permits_offer_and_print_cards(db_url, session):
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(state)
+    by_status: dict[str, list[str]] = {}
+    for row in state.permits:
+        by_status.setdefault(row["status"], []).append(row["number"])
+    assert set(by_status) == {"active", "suspended", "revoked", "expired"}
+    assert state.printable
+    for status in ["suspended", "revoked", "expired"]:
+        refused = _done(AuthorityState.card.fn(state, by_status[status][0]))
+        assert "gets no card" in str(refused) and _pdf_pages(refused) == 0
+    assert _pdf_pages(_done(AuthorityState.card.fn(state, by_status["active"][0]))) == 1
+    batch = _done(AuthorityState.all_cards.fn(state))
+    assert _pdf_pages(batch) == len(by_status["active"])
+    AuthorityState.filter.fn(state, {"status": "revoked"})
+    assert state.permits and not state.printable
+    assert "no card to print" in str(_done(AuthorityState.all_cards.fn(state)))
+    assert _cards_printed(session) == 2
 
 
 def test_forged_suspend_with_odd_arguments_is_refused_cleanly(db_url, session):
