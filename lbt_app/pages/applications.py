@@ -89,8 +89,8 @@ def _review() -> rx.Component:
                 lambda rule: rx.hstack(
                     rx.cond(
                         rule["ok"] == "yes",
-                        rx.icon("circle-check", color="green", size=18),
-                        rx.icon("circle-x", color="red", size=18),
+                        rx.icon("circle-check", color="green", size=18, flex_shrink="0"),
+                        rx.icon("circle-x", color="red", size=18, flex_shrink="0"),
                     ),
                     rx.text(rule["label"]),
                     data_testid="eligibility-rule",

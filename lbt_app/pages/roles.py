@@ -290,7 +290,10 @@ def _permit_panel() -> rx.Component:
                     e["at"], " · ", T_var(e["label"]), " · ", e["actor"], " ", e["detail"], size="1"
                 ),
             ),
-            rx.text(T("Crossings"), weight="bold", size="2"),
+            rx.cond(
+                A.permit_crossings.length() > 0,
+                rx.text(T("Crossings"), weight="bold", size="2"),
+            ),
             rx.foreach(
                 A.permit_crossings,
                 lambda c: rx.text(

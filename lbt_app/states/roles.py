@@ -13,11 +13,21 @@ from lbt_app.core import imaging
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action, Principal
 from lbt_app.core.qr import render_png
 from lbt_app.core.stay import DIRECTION_LABEL
+from lbt_app.core.verdict import REASONS, Code
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import ApplicationStatus, PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day
-from lbt_app.services import applications, cards, decoding, issuing, permits, statistics, wallet
+from lbt_app.services import (
+    applications,
+    cards,
+    checks,
+    decoding,
+    issuing,
+    permits,
+    statistics,
+    wallet,
+)
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
@@ -174,24 +184,35 @@ class AuthorityState(SessionState):
         self.permit_events = [
             {
                 "at": format_datetime(at, format="short", locale=lang),
-                "label": EVENT_LABEL.get(action, action),
+                "label": EVENT_LABEL[action],
                 "actor": actor,
-                "detail": str(
-                    detail.get("reason") or detail.get("code") or detail.get("new") or ""
-                ),
+                "detail": self._event_detail(action, detail),
             }
             for at, action, actor, detail in file.events
+            if action in EVENT_LABEL
         ]
         self.permit_crossings = [
             {
                 "at": format_datetime(at, format="short", locale=lang),
                 "direction_label": DIRECTION_LABEL[direction],
                 "point": point,
-                "code": code,
+                "code": self._verdict_words(code),
             }
             for at, direction, point, code in file.crossings
         ]
         return bring_into_view(PERMIT_PANEL_ID)
+
+    def _verdict_words(self, code: object) -> str:
+        """A check's outcome in words; nothing where the permit was simply valid."""
+        return "" if code == Code.VALID else self._t(REASONS.get(str(code), ""))
+
+    def _event_detail(self, action: str, detail: dict) -> str:
+        """What an event about the permit adds, in words (never a stored code)."""
+        if action == "crossing_refused":
+            return self._t(checks.REFUSAL_REASONS.get(str(detail.get("reason")), ""))
+        if "code" in detail:
+            return self._verdict_words(detail["code"])
+        return str(detail.get("reason") or detail.get("note") or detail.get("new") or "")
 
     @handler()
     def close_permit(self) -> None:

@@ -162,6 +162,28 @@ def test_only_usable_permits_offer_and_print_cards(db_url, session):
     assert _cards_printed(session) == 2
 
 
+def test_an_opened_permit_tells_its_history_in_words_and_scrolls_into_view(db_url, session):
+    permit = _active_permit(session)
+    officer = factories.principal(session, "officer1")
+    checks.refuse(
+        session=session,
+        principal=officer,
+        text=permit.payload,
+        reason="no_identity_document",
+        now=utcnow(),
+    )
+    session.commit()
+    state = _sub(_client("staff"), AuthorityState)
+    state.lang_choice = "ru"
+    AuthorityState.load.fn(state)
+    shown = AuthorityState.open_permit.fn(state, permit.number)
+    assert "scrollIntoView" in str(shown) and "permit-panel" in str(shown)
+    details = [e["detail"] for e in state.permit_events]
+    assert "Нет документа, удостоверяющего личность" in details  # the refusal, in Russian
+    words = [*details, *(c["code"] for c in state.permit_crossings)]
+    assert not [w for w in words if re.search(r"\b[a-z]+_[a-z_]+\b", w)], words
+
+
 def test_forged_suspend_with_odd_arguments_is_refused_cleanly(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
     before = session.exec(select(Permit.status)).all()
