@@ -3,8 +3,9 @@
 import reflex as rx
 
 from lbt_app.components.layout import T, page
+from lbt_app.components.pager import pager
 from lbt_app.pages.residents import authority_nav
-from lbt_app.states.applications import ApplicationsState
+from lbt_app.states.applications import REVIEW_ID, ApplicationsState
 
 S = ApplicationsState
 
@@ -46,34 +47,64 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
+def _applicant() -> rx.Component:
+    a = S.applicant
+    return rx.vstack(
+        rx.text(a["latin"], weight="bold", size="4", data_testid="applicant-name"),
+        rx.text(a["native"], size="3"),
+        rx.text(T("Date of birth"), ": ", a["birth_date"], size="2"),
+        rx.text(T("Document"), ": ", a["document"], " · ", a["nationality"], size="2"),
+        rx.text(T("Resident since"), ": ", a["since"], size="2"),
+        spacing="1",
+        data_testid="applicant",
+    )
+
+
+def _proof() -> rx.Component:
+    """An image proof shows here; any proof, a PDF too, opens as a file."""
+    return rx.vstack(
+        rx.cond(
+            S.proof != "",
+            rx.image(src=S.proof, max_width="100%", alt=T("Proof of residence")),
+        ),
+        rx.button(
+            rx.icon("file-down", size=16),
+            T("Proof of residence"),
+            rx.cond(S.proof_is_pdf, " (PDF)", ""),
+            variant="soft",
+            on_click=S.download_proof,
+            data_testid="proof-download",
+        ),
+        width="100%",
+    )
+
+
 def _review() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading(T("Review"), size="4"),
+            _applicant(),
             rx.foreach(
                 S.rules,
                 lambda rule: rx.hstack(
                     rx.cond(
                         rule["ok"] == "yes",
-                        rx.icon("circle-check", color="green", size=18),
-                        rx.icon("circle-x", color="red", size=18),
+                        rx.icon("circle-check", color="green", size=18, flex_shrink="0"),
+                        rx.icon("circle-x", color="red", size=18, flex_shrink="0"),
                     ),
                     rx.text(rule["label"]),
                     data_testid="eligibility-rule",
                     data_ok=rule["ok"],
                 ),
             ),
-            rx.cond(
-                S.proof != "",
-                rx.image(src=S.proof, max_width="320px", alt=T("Proof of residence")),
-                rx.cond(S.proof_is_pdf, rx.text(T("Proof of residence"), ": PDF")),
-            ),
+            _proof(),
             rx.hstack(
-                rx.text(T("Validity in years")),
+                rx.el.label(T("Validity in years"), html_for="approve-years"),
                 rx.el.select(
                     rx.foreach(S.year_choices, lambda y: rx.el.option(y, value=y)),
                     value=S.years,
                     on_change=S.set_years,
+                    id="approve-years",
                     data_testid="approve-years",
                 ),
                 align="center",
@@ -113,6 +144,7 @@ def _review() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        id=REVIEW_ID,
         data_testid="application-review-panel",
     )
 
@@ -124,7 +156,7 @@ def applications_page() -> rx.Component:
         rx.cond(S.selected > 0, _review()),
         rx.cond(
             S.rows.length() > 0,
-            rx.vstack(rx.foreach(S.rows, _row), width="100%"),
+            rx.vstack(rx.foreach(S.rows, _row), pager(S, "application"), width="100%"),
             rx.text(T("No applications are waiting.")),
         ),
         rx.hstack(
@@ -140,6 +172,7 @@ def applications_page() -> rx.Component:
             ),
             rx.text(S.bulk_summary, data_testid="bulk-summary"),
             align="center",
+            wrap="wrap",
         ),
         testid="applications-page",
     )

@@ -4,8 +4,8 @@ import reflex as rx
 
 from lbt_app.components.audit_chain import audit_chain
 from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.pager import pager
 from lbt_app.pages.residents import authority_nav
-from lbt_app.services.oversight import PAGE_SIZE
 from lbt_app.states.oversight import OversightState
 
 S = OversightState
@@ -100,22 +100,7 @@ def _log() -> rx.Component:
             on_submit=S.filter,
         ),
         rx.foreach(S.events, _event),
-        rx.hstack(
-            rx.button(
-                T("Previous"),
-                variant="soft",
-                disabled=S.page <= 1,
-                on_click=S.go_to_page(S.page - 1),
-            ),
-            rx.text(S.page, " · ", S.total),
-            rx.button(
-                T("Next"),
-                variant="soft",
-                disabled=S.page * PAGE_SIZE >= S.total,
-                on_click=S.go_to_page(S.page + 1),
-            ),
-            align="center",
-        ),
+        pager(S, "audit"),
         width="100%",
     )
 

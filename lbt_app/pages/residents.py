@@ -5,11 +5,14 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.pager import pager
 from lbt_app.core import imaging
 from lbt_app.services import residents
 from lbt_app.services.applications import MAX_PROOF_BYTES
+from lbt_app.services.residents import FIELD_LABEL, SEX_LABEL
 from lbt_app.states.residents import (
     CSV_UPLOAD_ID,
+    FILE_ID,
     PHOTO_UPLOAD_ID,
     PROOF_UPLOAD_ID,
     ResidentsState,
@@ -71,33 +74,61 @@ def _rows() -> rx.Component:
                 data_document=r["document"],
             ),
         ),
-        rx.hstack(
-            rx.button(
-                T("Previous"),
-                variant="soft",
-                disabled=S.page <= 1,
-                on_click=S.go_to_page(S.page - 1),
-            ),
-            rx.text(S.page, " / ", S.pages, " · ", S.total, data_testid="resident-pages"),
-            rx.button(
-                T("Next"),
-                variant="soft",
-                disabled=S.page >= S.pages,
-                on_click=S.go_to_page(S.page + 1),
-                data_testid="resident-next",
-            ),
-            align="center",
-        ),
+        pager(S, "resident"),
         width="100%",
     )
 
 
 def _list(title: rx.Var, items: rx.Var, render) -> rx.Component:
-    return rx.vstack(
-        rx.text(title, weight="bold", size="2"),
-        rx.foreach(items, lambda i: rx.text(*render(i), size="2")),
-        spacing="1",
-        width="100%",
+    """A heading and its lines; nothing at all where there are no lines."""
+    return rx.cond(
+        items.length() > 0,
+        rx.vstack(
+            rx.text(title, weight="bold", size="2"),
+            rx.foreach(items, lambda i: rx.text(*render(i), size="2")),
+            spacing="1",
+            width="100%",
+        ),
+    )
+
+
+def _new_application() -> rx.Component:
+    """Choose the proof, see which file it is, then register the application."""
+    return rx.cond(
+        S.proof_name != "",
+        rx.vstack(
+            rx.text(
+                T("Proof of residence"),
+                ": ",
+                S.proof_name,
+                size="2",
+                word_break="break-all",
+                data_testid="application-proof-name",
+            ),
+            rx.hstack(
+                rx.button(
+                    T("Register application"),
+                    on_click=S.register_application,
+                    data_testid="application-register",
+                ),
+                rx.button(T("Cancel"), variant="soft", on_click=S.cancel_application),
+                wrap="wrap",
+            ),
+            spacing="2",
+            padding="8px",
+            border="1px solid var(--accent-7)",
+            border_radius="6px",
+            width="100%",
+        ),
+        file_button(
+            rx.icon("file-plus", size=16),
+            T("Application with proof of residence"),
+            upload_id=PROOF_UPLOAD_ID,
+            accept=PROOF_TYPES,
+            max_size=MAX_PROOF_BYTES,
+            handler=S.upload_application,
+            variant="soft",
+        ),
     )
 
 
@@ -119,34 +150,28 @@ def _file() -> rx.Component:
                 rx.vstack(
                     rx.heading(f["latin"], size="5", data_testid="file-latin"),
                     rx.text(f["native"], size="4"),
-                    rx.text(T("Date of birth"), ": ", f["birth_date"], " · ", f["sex"], size="2"),
+                    rx.text(
+                        T("Date of birth"), ": ", f["birth_date"], " · ", T_var(f["sex"]), size="2"
+                    ),
                     rx.text(T("Document"), ": ", f["document"], " · ", f["nationality"], size="2"),
                     rx.text(f["address"], " · ", f["area"], size="2"),
                     rx.text(T("Resident since"), ": ", f["since"], size="2"),
                     spacing="1",
                 ),
-                rx.spacer(),
-                rx.vstack(
-                    rx.button(T("Edit"), on_click=S.edit_resident, data_testid="resident-edit"),
-                    file_button(
-                        rx.icon("file-plus", size=16),
-                        T("Application with proof of residence"),
-                        upload_id=PROOF_UPLOAD_ID,
-                        accept=PROOF_TYPES,
-                        max_size=MAX_PROOF_BYTES,
-                        handler=S.upload_application,
-                        variant="soft",
-                    ),
-                    rx.button(T("Close"), variant="soft", on_click=S.close_resident),
-                ),
                 width="100%",
                 wrap="wrap",
             ),
-            _list(T("Documents"), S.documents, lambda d: [d["kind"], " · ", d["at"]]),
+            rx.hstack(
+                rx.button(T("Edit"), on_click=S.edit_resident, data_testid="resident-edit"),
+                rx.button(T("Close"), variant="soft", on_click=S.close_resident),
+                wrap="wrap",
+            ),
+            _new_application(),
+            _list(T("Documents"), S.documents, lambda d: [T_var(d["kind"]), " · ", d["at"]]),
             _list(
                 T("Applications"),
                 S.applications,
-                lambda a: [a["at"], " · ", a["status"], " ", a["reason"]],
+                lambda a: [a["at"], " · ", T_var(a["status_label"]), " ", a["reason"]],
             ),
             _list(
                 T("Permits"),
@@ -161,27 +186,68 @@ def _file() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        id=FILE_ID,
         data_testid="resident-file",
     )
 
 
-def _field(name: str, label: rx.Var, **props) -> rx.Component:
+def _labelled(name: str, control: rx.Component) -> rx.Component:
+    """A form control under its label, its error (if any) beneath."""
     return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
+        rx.el.label(
+            T(FIELD_LABEL[name]),
+            html_for=f"field-{name}",
+            style={"font_size": "var(--font-size-2)", "font_weight": "500"},
+        ),
+        control,
+        rx.cond(
+            S.form_errors.contains(name),
+            rx.text(
+                T_var(S.form_errors[name]),
+                color_scheme="red",
+                size="1",
+                data_testid=f"error-{name}",
+            ),
+        ),
+        spacing="1",
+        width="100%",
+    )
+
+
+def _field(name: str, **props) -> rx.Component:
+    return _labelled(
+        name,
         rx.input(
             value=S.form[name],
             on_change=lambda v: S.set_field(name, v),
             name=name,
+            id=f"field-{name}",
             width="100%",
             data_testid=f"field-{name}",
             **props,
         ),
-        rx.cond(
-            S.form_errors.contains(name),
-            rx.text(T_var(S.form_errors[name]), color_scheme="red", size="1"),
+    )
+
+
+def _select(name: str, options: rx.Component) -> rx.Component:
+    return _labelled(
+        name,
+        rx.el.select(
+            options,
+            value=S.form[name],
+            on_change=lambda v: S.set_field(name, v),
+            id=f"field-{name}",
+            data_testid=f"field-{name}",
+            style={"padding": "6px", "max_width": "100%"},
         ),
-        spacing="1",
-        width="100%",
+    )
+
+
+def _sex_options() -> rx.Component:
+    """Not chosen yet, then the three ICAO markers in words."""
+    return rx.fragment(
+        rx.el.option("—", value=""),
+        *[rx.el.option(T(label), value=code) for code, label in SEX_LABEL.items()],
     )
 
 
@@ -191,33 +257,20 @@ def _form() -> rx.Component:
             rx.dialog.title(rx.cond(S.editing > 0, T("Edit resident"), T("New resident"))),
             rx.vstack(
                 rx.grid(
-                    _field("surname_native", T("Surname (native script)")),
-                    _field("given_names_native", T("Given names (native script)")),
-                    _field("surname_latin", T("Surname (Latin, ICAO)")),
-                    _field("given_names_latin", T("Given names (Latin, ICAO)")),
-                    _field("birth_date", T("Date of birth"), type="date"),
-                    _field("sex", T("Sex (M, F, X)"), max_length=1),
-                    _field("nationality", T("Nationality (e.g. TJK)"), max_length=3),
-                    _field("document_number", T("Document number")),
-                    _field("address", T("Address")),
-                    _field("residence_since", T("Resident since"), type="date"),
+                    _field("surname_native"),
+                    _field("given_names_native"),
+                    _field("surname_latin"),
+                    _field("given_names_latin"),
+                    _field("birth_date", type="date"),
+                    _select("sex", _sex_options()),
+                    _field("nationality", max_length=3),
+                    _field("document_number"),
+                    _field("address"),
+                    _field("residence_since", type="date"),
+                    _select("border_area", rx.foreach(S.areas, lambda a: rx.el.option(a, value=a))),
                     columns=rx.breakpoints(initial="1", sm="2"),
                     spacing="3",
                     width="100%",
-                ),
-                rx.vstack(
-                    rx.text(T("Border area"), size="2", weight="medium"),
-                    rx.el.select(
-                        rx.foreach(S.areas, lambda a: rx.el.option(a, value=a)),
-                        value=S.form["border_area"],
-                        on_change=lambda v: S.set_field("border_area", v),
-                        data_testid="field-border_area",
-                        style={"padding": "6px"},
-                    ),
-                    rx.cond(
-                        S.form_errors.contains("border_area"),
-                        rx.text(T_var(S.form_errors["border_area"]), color_scheme="red", size="1"),
-                    ),
                 ),
                 rx.hstack(
                     rx.cond(
@@ -248,6 +301,7 @@ def _form() -> rx.Component:
             max_width="720px",
         ),
         open=S.form_open,
+        on_open_change=lambda _: S.close_form(),
     )
 
 
@@ -255,7 +309,8 @@ def _import() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(T("Import residents from a CSV file"), weight="bold"),
-            rx.text(T("Columns"), ": ", ", ".join(residents.FIELDS), size="1"),
+            # the literal column names the file's first line must carry
+            rx.text(T("Columns"), ": ", rx.code(", ".join(residents.FIELDS)), size="1"),
             file_button(
                 rx.icon("upload", size=16),
                 T("Choose a CSV file"),

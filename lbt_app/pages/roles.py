@@ -9,7 +9,7 @@ from lbt_app.components.wallet import LiveQr
 from lbt_app.core import imaging
 from lbt_app.pages.residents import authority_nav
 from lbt_app.services.applications import MAX_PROOF_BYTES
-from lbt_app.states.roles import AdminState, AuthorityState, WalletState
+from lbt_app.states.roles import PERMIT_PANEL_ID, AdminState, AuthorityState, WalletState
 
 
 def _figure(label: rx.Var, value: rx.Var) -> rx.Component:
@@ -32,42 +32,63 @@ def _status_badge(p: rx.Var) -> rx.Component:
 
 
 def _change_dialog() -> rx.Component:
+    change = AuthorityState.change
+    action = rx.match(
+        change["action"],
+        ("suspend", T("Suspend permit")),
+        ("reinstate", T("Reinstate permit")),
+        T("Revoke permit"),
+    )
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(
-                rx.match(
-                    AuthorityState.change["action"],
-                    ("suspend", T("Suspend")),
-                    ("reinstate", T("Reinstate")),
-                    T("Revoke"),
-                ),
-                " ",
-                AuthorityState.change["number"],
+            rx.dialog.title(action),
+            rx.dialog.description(
+                rx.text(change["holder"], weight="bold", data_testid="change-holder"),
+                rx.text(T("Permit number"), ": ", change["number"], data_testid="change-number"),
+                margin_bottom="12px",
             ),
             rx.form(
                 rx.vstack(
+                    rx.el.label(T("Reason"), html_for="change-reason"),
                     rx.input(
                         name="reason",
-                        placeholder=T("Reason"),
-                        required=True,
+                        id="change-reason",
                         width="100%",
                         data_testid="change-reason",
                     ),
+                    rx.cond(
+                        AuthorityState.change_error != "",
+                        rx.text(
+                            T_var(AuthorityState.change_error),
+                            color_scheme="red",
+                            size="2",
+                            data_testid="change-error",
+                        ),
+                    ),
                     rx.hstack(
-                        rx.button(T("Save"), type="submit", data_testid="change-submit"),
+                        rx.button(
+                            action,
+                            type="submit",
+                            color_scheme=rx.match(
+                                change["action"], ("revoke", "red"), ("suspend", "amber"), "teal"
+                            ),
+                            data_testid="change-submit",
+                        ),
                         rx.button(
                             T("Cancel"),
                             type="button",
                             variant="soft",
                             on_click=AuthorityState.cancel_change,
                         ),
+                        wrap="wrap",
                     ),
+                    width="100%",
                 ),
                 on_submit=AuthorityState.change_status,
-                reset_on_submit=True,
             ),
         ),
-        open=AuthorityState.change.length() > 0,
+        open=change.length() > 0,
+        on_open_change=lambda _: AuthorityState.cancel_change(),
     )
 
 
@@ -131,13 +152,12 @@ def _dashboard() -> rx.Component:
             ),
             rx.card(
                 rx.text(T("Permits by status"), weight="bold", size="2"),
-                rx.recharts.bar_chart(
-                    rx.recharts.bar(data_key="count", fill="#0d9488"),
-                    rx.recharts.x_axis(data_key="status"),
-                    rx.recharts.y_axis(allow_decimals=False),
-                    rx.recharts.graphing_tooltip(),
-                    data=A.by_status,
-                    height=220,
+                rx.grid(
+                    rx.foreach(A.by_status, _status_bar),
+                    grid_template_columns="minmax(0, max-content) minmax(0, 1fr) max-content",
+                    gap="8px 10px",
+                    align_items="center",
+                    margin_top="8px",
                 ),
                 data_testid="chart-status",
             ),
@@ -149,6 +169,25 @@ def _dashboard() -> rx.Component:
     )
 
 
+def _status_bar(row: rx.Var) -> rx.Component:
+    """One status: its name, a bar as long as its share, its count."""
+    return rx.fragment(
+        rx.text(T_var(row["status"].to(str)), size="2", data_testid="status-label"),
+        rx.box(
+            rx.box(width=row["percent"], height="100%", background="#0d9488"),
+            height="14px",
+            background="var(--gray-3)",
+            border_radius="3px",
+            overflow="hidden",
+        ),
+        rx.text(row["count"], size="2", weight="bold", data_testid="status-count"),
+    )
+
+
+# A select is as wide as its longest option: on a phone it must not be wider than the screen.
+FILTER_STYLE = {"padding": "6px", "max_width": "100%", "min_width": "0"}
+
+
 def _select(name: str, label: rx.Var, options: list[tuple[str, rx.Var | str]]) -> rx.Component:
     return rx.el.select(
         rx.el.option(label, value=""),
@@ -156,7 +195,7 @@ def _select(name: str, label: rx.Var, options: list[tuple[str, rx.Var | str]]) -
         name=name,
         default_value=A.filters[name],
         data_testid=f"filter-{name}",
-        style={"padding": "6px"},
+        style=FILTER_STYLE,
     )
 
 
@@ -178,7 +217,7 @@ def _filters() -> rx.Component:
                 rx.foreach(A.areas, lambda a: rx.el.option(a, value=a)),
                 name="area",
                 data_testid="filter-area",
-                style={"padding": "6px"},
+                style=FILTER_STYLE,
             ),
             _select(
                 "expiring",
@@ -216,10 +255,13 @@ def _permit_panel() -> rx.Component:
                     ),
                     rx.form(
                         rx.hstack(
+                            rx.el.label(T("Validity in years"), html_for="renew-years"),
                             rx.el.select(
                                 *[rx.el.option(str(y), value=str(y)) for y in range(1, 6)],
                                 name="years",
+                                id="renew-years",
                                 style={"padding": "4px"},
+                                data_testid="renew-years",
                             ),
                             rx.button(
                                 T("Renew"), size="1", type="submit", data_testid="permit-renew"
@@ -231,6 +273,8 @@ def _permit_panel() -> rx.Component:
                                 variant="soft",
                                 on_click=A.close_permit,
                             ),
+                            align="center",
+                            wrap="wrap",
                         ),
                         on_submit=A.renew,
                     ),
@@ -246,7 +290,10 @@ def _permit_panel() -> rx.Component:
                     e["at"], " · ", T_var(e["label"]), " · ", e["actor"], " ", e["detail"], size="1"
                 ),
             ),
-            rx.text(T("Crossings"), weight="bold", size="2"),
+            rx.cond(
+                A.permit_crossings.length() > 0,
+                rx.text(T("Crossings"), weight="bold", size="2"),
+            ),
             rx.foreach(
                 A.permit_crossings,
                 lambda c: rx.text(
@@ -263,6 +310,7 @@ def _permit_panel() -> rx.Component:
             width="100%",
         ),
         width="100%",
+        id=PERMIT_PANEL_ID,
         data_testid="permit-panel",
     )
 
@@ -277,16 +325,20 @@ def authority_page() -> rx.Component:
         rx.hstack(
             rx.heading(T("Permits"), size="4"),
             rx.spacer(),
-            rx.button(
-                rx.icon("printer", size=16),
-                T("Print all cards"),
-                size="2",
-                variant="soft",
-                on_click=AuthorityState.all_cards,
-                data_testid="print-all-cards",
+            rx.cond(
+                AuthorityState.printable,
+                rx.button(
+                    rx.icon("printer", size=16),
+                    T("Print all cards"),
+                    size="2",
+                    variant="soft",
+                    on_click=AuthorityState.all_cards,
+                    data_testid="print-all-cards",
+                ),
             ),
             width="100%",
             align="center",
+            wrap="wrap",
         ),
         rx.vstack(
             rx.foreach(
@@ -313,14 +365,17 @@ def authority_page() -> rx.Component:
                         ),
                         rx.spacer(),
                         _status_badge(p),
-                        rx.button(
-                            rx.icon("printer", size=14),
-                            T("Card"),
-                            size="1",
-                            variant="soft",
-                            color_scheme="gray",
-                            on_click=AuthorityState.card(p["number"]),
-                            data_testid="print-card",
+                        rx.cond(
+                            p["status"] == "active",  # a permit that cannot be used has no card
+                            rx.button(
+                                rx.icon("printer", size=14),
+                                T("Card"),
+                                size="1",
+                                variant="soft",
+                                color_scheme="gray",
+                                on_click=AuthorityState.card(p["number"]),
+                                data_testid="print-card",
+                            ),
                         ),
                         rx.cond(
                             p["status"] == "active",

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from lbt_app.core.access import Action, Principal, require
 from lbt_app.db.models import (
@@ -58,6 +58,7 @@ PROOF_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 MAX_PROOF_BYTES = 8_000_000
 PHOTO_MISSING = N_("A photo is required.")
 PROOF_MISSING = N_("A proof of residence is required.")
+PAGE_SIZE = 20  # applications on one page of the queue
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"%PDF": "application/pdf"}
 
 
@@ -131,10 +132,8 @@ def _number_claimed(session: Session, resident: Resident) -> bool:
     )
 
 
-def queue(*, session: Session, principal: Principal | None, today: date) -> list[Pending]:
-    """Submitted applications of the caller's agreement, oldest first."""
-    principal = require(principal, Action.MANAGE_PERMITS)
-    rows = session.exec(
+def _waiting(principal: Principal):
+    return (
         select(Application, Resident)
         .join(Resident, col(Resident.id) == Application.resident_id)
         .join(Authority, col(Authority.id) == Application.authority_id)
@@ -142,9 +141,27 @@ def queue(*, session: Session, principal: Principal | None, today: date) -> list
             Application.status == ApplicationStatus.SUBMITTED,
             Authority.agreement_id == principal.agreement_id,
         )
+    )
+
+
+def queue(
+    *, session: Session, principal: Principal | None, today: date, page: int = 1
+) -> list[Pending]:
+    """One page of the submitted applications of the caller's agreement, oldest first."""
+    principal = require(principal, Action.MANAGE_PERMITS)
+    rows = session.exec(
+        _waiting(principal)
         .order_by(col(Application.submitted_at), col(Application.id))
+        .offset((max(1, page) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
     ).all()
     return [Pending(a, r, eligibility(session, principal, r, today)) for a, r in rows]
+
+
+def waiting_count(*, session: Session, principal: Principal | None) -> int:
+    """How many applications of the caller's agreement wait for a decision."""
+    principal = require(principal, Action.MANAGE_PERMITS)
+    return session.exec(select(func.count()).select_from(_waiting(principal).subquery())).one()
 
 
 def own_application(session: Session, principal: Principal, application_id: int) -> Pending:

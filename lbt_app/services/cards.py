@@ -20,16 +20,17 @@ from sqlmodel import Session, col, select
 
 from lbt_app.core.access import Action, Principal, require, require_agreement
 from lbt_app.core.qr import QUIET_ZONE, qr_matrix_info, render_png
-from lbt_app.db.models import Authority, BorderArea, Document, Permit, Resident
+from lbt_app.db.models import Authority, BorderArea, Document, Permit, PermitStatus, Resident
 from lbt_app.i18n import LANGUAGES, N_, format_day, t
 from lbt_app.services import audit
-from lbt_app.services.permits import PermitError
+from lbt_app.services.permits import PermitError, effective_status
 from lbt_app.settings import PROJECT_ROOT
 
 FONT_DIR = PROJECT_ROOT / "assets" / "fonts"
 PAGE = (148.0, 105.0)  # A6 landscape, mm
 QR_WIDTH_MM = 40.0
 MAX_BATCH = 500
+NOT_USABLE = N_("A revoked, suspended or expired permit gets no card.")
 
 # The host country's language, where the app has its catalogue; Russian is always printed.
 COUNTRY_LANG = {"UZB": "uz", "TJK": "tg", "KGZ": "ky"}
@@ -137,7 +138,9 @@ def _new_pdf() -> FPDF:
 def permit_cards(
     *, session: Session, principal: Principal | None, numbers: list[str], now: datetime
 ) -> bytes:
-    """The cards of `numbers` (one page each, in that order) as PDF bytes; audited."""
+    """The cards of `numbers` (one page each, in that order) as PDF bytes; audited.
+
+    Only a permit that can be used now gets a card: one that cannot refuses the whole batch."""
     principal = require(principal, Action.MANAGE_PERMITS)
     if not numbers or len(numbers) > MAX_BATCH:
         raise PermitError(N_("Choose between 1 and 500 permits."))
@@ -151,10 +154,13 @@ def permit_cards(
     found = {row[0].number: row for row in rows}
     if len(found) != len(set(numbers)):
         raise PermitError(N_("No such permit."))
+    for permit, _, _, authority in found.values():
+        require_agreement(principal, authority.agreement_id)
+        if effective_status(permit, now.date()) is not PermitStatus.ACTIVE:
+            raise PermitError(NOT_USABLE)
     pdf = _new_pdf()
     for number in dict.fromkeys(numbers):
         permit, resident, area, authority = found[number]
-        require_agreement(principal, authority.agreement_id)
         photo = session.get(Document, resident.photo_id) if resident.photo_id else None
         _page(pdf, permit, resident, area, authority, photo.data if photo else None, principal.zone)
     audit.record(

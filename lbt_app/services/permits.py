@@ -119,6 +119,7 @@ def own_permit(session: Session, principal: Principal, number: str) -> Permit:
     return row[0]
 
 
+NO_REASON = N_("Give a reason.")
 TRANSITIONS: dict[str, tuple[frozenset[PermitStatus], PermitStatus]] = {
     "suspend": (frozenset({PermitStatus.ACTIVE}), PermitStatus.SUSPENDED),
     "reinstate": (frozenset({PermitStatus.SUSPENDED}), PermitStatus.ACTIVE),
@@ -133,7 +134,7 @@ def change_status(
     allowed_from, target = TRANSITIONS[action]
     reason = reason.strip()
     if not reason:
-        raise PermitError(N_("Give a reason."))
+        raise PermitError(NO_REASON)
     permit = own_permit(session, principal, number)
     if permit.status not in allowed_from:
         raise PermitError(N_("This permit's status does not allow that."))

@@ -54,8 +54,26 @@ FIELDS = (
     "border_area",
     "residence_since",
 )
+# What a form shows beside each field, and an import report beside each line.
+FIELD_LABEL = {
+    "surname_native": N_("Surname (native script)"),
+    "given_names_native": N_("Given names (native script)"),
+    "surname_latin": N_("Surname (Latin, ICAO)"),
+    "given_names_latin": N_("Given names (Latin, ICAO)"),
+    "birth_date": N_("Date of birth"),
+    "sex": N_("Sex"),
+    "nationality": N_("Nationality (e.g. TJK)"),
+    "document_number": N_("Document number"),
+    "address": N_("Address"),
+    "border_area": N_("Border area"),
+    "residence_since": N_("Resident since"),
+}
+SEX_LABEL = {"F": N_("Female"), "M": N_("Male"), "X": N_("Unspecified")}
+DOCUMENT_LABEL = {"photo": N_("Photo"), "proof_of_residence": N_("Proof of residence")}
 REQUIRED = N_("Required.")
-BAD_DATE = N_("A date as YYYY-MM-DD.")
+# A form's date field shows the date the browser's way; a CSV file writes it as ISO.
+BAD_DATE = N_("Enter a valid date.")
+CSV_BAD_DATE = N_("A date as YYYY-MM-DD.")
 BAD_LATIN = N_("Latin letters A–Z, spaces and hyphens only.")
 TOO_LONG = N_("Too long.")
 BAD_SEX = N_("M, F or X.")
@@ -451,7 +469,7 @@ def import_csv(
         if record is not None and record.document_number in seen:
             errors = {"document_number": DOCUMENT_TWICE}
         for name, message in errors.items():
-            report.errors.append((line, name, message))
+            report.errors.append((line, name, CSV_BAD_DATE if message == BAD_DATE else message))
         if record is not None and not errors:
             seen[record.document_number] = line
             good.append((line, record))

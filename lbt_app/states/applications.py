@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import ClassVar
 
 import reflex as rx
 
@@ -17,7 +18,11 @@ from lbt_app.services.applications import RULES
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
 from lbt_app.states.handler import handler, whole_number
-from lbt_app.states.session import SessionState
+from lbt_app.states.paging import PagedList, page_count, page_number
+from lbt_app.states.session import SessionState, bring_into_view
+
+REVIEW_ID = "application-review-panel"
+PROOF_SUFFIX = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 def _approve_one(principal: Principal, application_id: int, years: int, points: list[str]) -> str:
@@ -38,10 +43,12 @@ def _approve_one(principal: Principal, application_id: int, years: int, points: 
     return ""
 
 
-class ApplicationsState(SessionState):
+class ApplicationsState(PagedList, SessionState):
+    PAGE_SIZE: ClassVar[int] = applications.PAGE_SIZE
     rows: list[dict[str, str]] = []
     rules: list[dict[str, str]] = []  # the selected application's eligibility, rule by rule
     selected: int = 0
+    applicant: dict[str, str] = {}  # whose application is under review
     proof: str = ""  # data URL of an image proof
     proof_is_pdf: bool = False
     points: list[str] = []
@@ -67,7 +74,11 @@ class ApplicationsState(SessionState):
     def _refresh(self, principal: Principal) -> None:
         today = utcnow().astimezone(principal.zone).date()
         with session_scope() as session:
-            pending = applications.queue(session=session, principal=principal, today=today)
+            self.total = applications.waiting_count(session=session, principal=principal)
+            self.page = page_number(self.page, page_count(self.total, self.PAGE_SIZE))
+            pending = applications.queue(
+                session=session, principal=principal, today=today, page=self.page
+            )
             self.points = applications.crossing_points(session, principal)
             agreement = session.get(Agreement, principal.agreement_id)
             self.max_years = agreement.max_validity_years if agreement else 1
@@ -88,6 +99,12 @@ class ApplicationsState(SessionState):
             self.selected = 0
 
     @handler(Action.MANAGE_PERMITS)
+    def go_to_page(self, principal: Principal, page: int):
+        self.page = page_number(page, self.pages)
+        self._refresh(principal)
+        return None
+
+    @handler(Action.MANAGE_PERMITS)
     def select(self, principal: Principal, application_id: str):
         number = whole_number(application_id) or 0
         today = utcnow().astimezone(principal.zone).date()
@@ -99,7 +116,16 @@ class ApplicationsState(SessionState):
                 proof_data, proof_type = (proof.data, proof.content_type) if proof else (b"", "")
         except IssueError as error:
             return rx.toast.error(self._t(str(error)))
+        resident, lang = pending.resident, self.lang
         self.selected = number
+        self.applicant = {
+            "latin": f"{resident.surname_latin} {resident.given_names_latin}",
+            "native": f"{resident.surname_native} {resident.given_names_native}",
+            "birth_date": format_day(resident.birth_date, lang),
+            "document": resident.document_number,
+            "nationality": resident.nationality,
+            "since": format_day(resident.residence_since, lang),
+        }
         self.rules = [
             {"label": self._t(RULES[k]), "ok": "yes" if ok else "no"} for k, ok in verdicts.items()
         ]
@@ -110,7 +136,24 @@ class ApplicationsState(SessionState):
             else ""
         )
         self.chosen_points, self.years = list(self.points), str(self.max_years)
-        return None
+        return bring_into_view(REVIEW_ID)
+
+    @handler(Action.MANAGE_PERMITS)
+    def download_proof(self, principal: Principal):
+        """The proof of the application under review as a file, whatever its kind (a PDF is
+        not shown inline on a phone)."""
+        try:
+            with session_scope() as session:
+                proof = applications.proof_of(session, principal, self.selected)
+                data, content_type = (proof.data, proof.content_type) if proof else (b"", "")
+        except IssueError as error:
+            return rx.toast.error(self._t(str(error)))
+        if not data:
+            return rx.toast.error(self._t("This application has no proof of residence."))
+        suffix = PROOF_SUFFIX.get(content_type, "bin")
+        return rx.download(
+            data=data, filename=f"proof-{self.selected}.{suffix}", mime_type=content_type
+        )
 
     @handler()
     def toggle_point(self, code: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import reflex as rx
 
 from lbt_app.core.access import Action, Principal
@@ -13,14 +15,13 @@ from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
 from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.handler import handler, whole_number
-from lbt_app.states.session import page_number
+from lbt_app.states.paging import PagedList, page_number
 
 
-class OversightState(AuditChainState):
+class OversightState(PagedList, AuditChainState):
+    PAGE_SIZE: ClassVar[int] = oversight.PAGE_SIZE
     events: list[dict[str, str]] = []  # seq, at, sentence
     event_fields: dict[str, list[list[str]]] = {}  # seq → [label, value] for its details
-    total: int = 0
-    page: int = 1
     action: str = ""
     text: str = ""
     actions: list[dict[str, str]] = []  # {"value", "label"} for the filter
@@ -95,7 +96,7 @@ class OversightState(AuditChainState):
 
     @handler(Action.MANAGE_PERMITS)
     def go_to_page(self, principal: Principal, page: int):
-        self.page = page_number(page, -(-self.total // oversight.PAGE_SIZE))
+        self.page = page_number(page, self.pages)
         self._refresh(principal)
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import reflex as rx
@@ -18,13 +19,22 @@ from lbt_app.i18n import format_day
 from lbt_app.services import applications, decoding, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
-from lbt_app.services.residents import FIELDS, ResidentError
+from lbt_app.services.residents import (
+    DOCUMENT_LABEL,
+    FIELD_LABEL,
+    FIELDS,
+    SEX_LABEL,
+    ResidentError,
+)
 from lbt_app.states.handler import handler, whole_number
-from lbt_app.states.session import SessionState, page_number
+from lbt_app.states.paging import PagedList, page_number
+from lbt_app.states.roles import APPLICATION_LABEL
+from lbt_app.states.session import SessionState, bring_into_view
 
 PHOTO_UPLOAD_ID = "resident-photo"
 CSV_UPLOAD_ID = "residents-csv"
 PROOF_UPLOAD_ID = "application-proof"
+FILE_ID = "resident-file"
 _NATIVE_TO_LATIN = {"surname_native": "surname_latin", "given_names_native": "given_names_latin"}
 
 
@@ -32,10 +42,9 @@ def _data_url(jpeg: bytes | None) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode() if jpeg else ""
 
 
-class ResidentsState(SessionState):
+class ResidentsState(PagedList, SessionState):
+    PAGE_SIZE: ClassVar[int] = residents.PAGE_SIZE
     query: str = ""
-    page: int = 1
-    total: int = 0
     rows: list[dict[str, str]] = []
     # the open resident's file
     selected: int = 0
@@ -44,6 +53,8 @@ class ResidentsState(SessionState):
     applications: list[dict[str, str]] = []
     permits: list[dict[str, str]] = []
     crossings: list[dict[str, str]] = []
+    proof_name: str = ""  # a chosen proof of residence, waiting for "Register application"
+    _proof: bytes = b""
     # the form
     form_open: bool = False
     editing: int = 0
@@ -60,10 +71,6 @@ class ResidentsState(SessionState):
     _photo: bytes = b""
     _csv: bytes = b""
     _latin_edited: list[str] = []
-
-    @rx.var
-    def pages(self) -> int:
-        return max(1, -(-self.total // residents.PAGE_SIZE))
 
     @handler(Action.MANAGE_PERMITS, navigation=True)
     def load(self, principal: Principal):
@@ -115,17 +122,19 @@ class ResidentsState(SessionState):
                 self._fill_file(found, principal.zone)
         except ResidentError as error:
             return rx.toast.error(self._t(str(error)))
-        return None
+        return bring_into_view(FILE_ID)
 
     def _fill_file(self, found: residents.ResidentFile, zone: ZoneInfo) -> None:
         r, lang = found.resident, self.lang
         today = utcnow().astimezone(zone).date()
+        if self.selected != r.id:
+            self._forget_proof()
         self.selected = r.id or 0
         self.file = {
             "latin": f"{r.surname_latin} {r.given_names_latin}",
             "native": f"{r.surname_native} {r.given_names_native}",
             "birth_date": format_day(r.birth_date, lang),
-            "sex": r.sex,
+            "sex": SEX_LABEL.get(r.sex, r.sex),
             "nationality": r.nationality,
             "document": r.document_number,
             "address": r.address,
@@ -134,11 +143,12 @@ class ResidentsState(SessionState):
             "photo": _data_url(found.photo),
         }
         self.documents = [
-            {"kind": kind, "at": format_day(at, lang, zone)} for kind, at in found.documents
+            {"kind": DOCUMENT_LABEL.get(kind, kind), "at": format_day(at, lang, zone)}
+            for kind, at in found.documents
         ]
         self.applications = [
             {
-                "status": str(a.status),
+                "status_label": APPLICATION_LABEL[a.status],
                 "at": format_day(a.submitted_at, lang, zone),
                 "reason": a.reason,
             }
@@ -163,35 +173,52 @@ class ResidentsState(SessionState):
 
     @handler(Action.MANAGE_PERMITS)
     async def upload_application(self, principal: Principal, files: list[rx.UploadFile]):
-        """Register an application at the desk for the open resident, with its proof."""
-        if not files:
+        """Keep the chosen proof of residence; the application waits for a confirmation."""
+        if not files or self.selected == 0:
             return None
-        data = await files[0].read(applications.MAX_PROOF_BYTES + 1)
+        self._proof = await files[0].read(applications.MAX_PROOF_BYTES + 1)
+        self.proof_name = str(files[0].name or "")[-80:] or self._t("Proof of residence")
+        return None
+
+    @handler(Action.MANAGE_PERMITS)
+    def register_application(self, principal: Principal):
+        """Register the open resident's application with the chosen proof."""
+        proof = self._proof
+        if not proof:
+            return rx.toast.error(self._t("Choose the proof of residence first."))
         try:
             with session_scope() as session:
                 applications.submit(
                     session=session,
                     principal=principal,
                     resident_id=self.selected,
-                    proof=data,
+                    proof=proof,
                     now=utcnow(),
                 )
         except (IssueError, ResidentError) as error:
             return rx.toast.error(self._t(str(error)))
+        self._forget_proof()
         return [
             ResidentsState.open_resident(str(self.selected)),
             rx.toast.success(self._t("Application registered.")),
         ]
 
     @handler()
+    def cancel_application(self) -> None:
+        self._forget_proof()
+
+    def _forget_proof(self) -> None:
+        self._proof, self.proof_name = b"", ""
+
+    @handler()
     def close_resident(self) -> None:
         self.selected = 0
+        self._forget_proof()
 
     @handler(Action.MANAGE_PERMITS)
     def new_resident(self, principal: Principal):
         self.editing = 0
         self.form = dict.fromkeys(FIELDS, "")
-        self.form["sex"] = "X"
         self.form["border_area"] = self.areas[0] if self.areas else ""
         self._open_form()
         return None
@@ -230,11 +257,15 @@ class ResidentsState(SessionState):
         if name not in FIELDS or not isinstance(value, str):
             return
         self.form[name] = value[:300]
+        edited = {name}
         if name in _NATIVE_TO_LATIN.values():
             self._latin_edited = [*self._latin_edited, name]
         target = _NATIVE_TO_LATIN.get(name)
         if target and target not in self._latin_edited:
             self.form[target] = latin(value)
+            edited.add(target)
+        # an edited field's old error goes; saving checks every field again
+        self.form_errors = {k: v for k, v in self.form_errors.items() if k not in edited}
 
     @handler(Action.MANAGE_PERMITS)
     async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
@@ -336,7 +367,11 @@ class ResidentsState(SessionState):
                     rows=report.rows,
                 )
             self.import_errors = [
-                {"line": str(line), "field": name, "message": self._t(message)}
+                {
+                    "line": str(line),
+                    "field": self._t(FIELD_LABEL.get(name, name)),
+                    "message": self._t(message),
+                }
                 for line, name, message in report.errors[:200]
             ]
             self._search(principal)

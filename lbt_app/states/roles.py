@@ -13,18 +13,28 @@ from lbt_app.core import imaging
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action, Principal
 from lbt_app.core.qr import render_png
 from lbt_app.core.stay import DIRECTION_LABEL
+from lbt_app.core.verdict import REASONS, Code
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import ApplicationStatus, PermitStatus, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day, format_moment, place_name
-from lbt_app.services import applications, cards, decoding, issuing, permits, statistics, wallet
+from lbt_app.services import (
+    applications,
+    cards,
+    checks,
+    decoding,
+    issuing,
+    permits,
+    statistics,
+    wallet,
+)
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
 from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.handler import handler, whole_number
-from lbt_app.states.session import SessionState
+from lbt_app.states.session import SessionState, bring_into_view
 
 
 def _rows(rows: list[permits.PermitRow], lang: str) -> list[dict[str, str]]:
@@ -42,6 +52,8 @@ def _rows(rows: list[permits.PermitRow], lang: str) -> list[dict[str, str]]:
 
 
 EXPIRY_CHOICES = ("30", "90", "180")
+PERMIT_PANEL_ID = "permit-panel"
+NOTHING_TO_PRINT = N_("No permit on the list can be used: there is no card to print.")
 EVENT_LABEL = {
     "permit_issued": N_("Issued"),
     "permit_suspend": N_("Suspended"),
@@ -66,13 +78,20 @@ class AuthorityState(SessionState):
     permits: list[dict[str, str]] = []
     areas: list[str] = []
     filters: dict[str, str] = {"status": "", "area": "", "expiring": ""}
-    change: dict[str, str] = {}  # {"number", "action"} while the status-change form is open
+    # {"number", "holder", "action"} while the status-change form is open, and its error
+    change: dict[str, str] = {}
+    change_error: str = ""
     # the open permit's page
     open_number: str = ""
     permit_info: dict[str, str] = {}
     permit_qr: str = ""
     permit_events: list[dict[str, str]] = []
     permit_crossings: list[dict[str, str]] = []
+
+    @rx.var
+    def printable(self) -> bool:
+        """Some permit on the list can be used, so has a card."""
+        return any(p["status"] == PermitStatus.ACTIVE for p in self.permits)
 
     @handler(Action.VIEW_AUTHORITY_DESK, navigation=True)
     def load(self, principal: Principal):
@@ -95,9 +114,15 @@ class AuthorityState(SessionState):
             )
         self.permits = _rows(rows, lang)
         self.figures, self.points = board.figures, board.points
-        self.by_status = [
-            {"status": self._t(STATUS_LABEL[PermitStatus(k)]), "count": n}
-            for k, n in sorted(board.permits_by_status.items())
+        counts = board.permits_by_status
+        most = max(counts.values(), default=0) or 1
+        self.by_status = [  # every status, none left out, with its share of the longest bar
+            {
+                "status": label,
+                "count": counts.get(status, 0),
+                "percent": f"{100 * counts.get(status, 0) // most}%",
+            }
+            for status, label in STATUS_LABEL.items()
         ]
         self.chart = [
             {**row, "day": format_date(row["day"], format="d MMM", locale=lang)}
@@ -159,24 +184,35 @@ class AuthorityState(SessionState):
         self.permit_events = [
             {
                 "at": format_moment(at, lang, principal.zone),
-                "label": EVENT_LABEL.get(action, action),
+                "label": EVENT_LABEL[action],
                 "actor": actor,
-                "detail": str(
-                    detail.get("reason") or detail.get("code") or detail.get("new") or ""
-                ),
+                "detail": self._event_detail(action, detail),
             }
             for at, action, actor, detail in file.events
+            if action in EVENT_LABEL
         ]
         self.permit_crossings = [
             {
                 "at": format_moment(at, lang, principal.zone),
                 "direction_label": DIRECTION_LABEL[direction],
                 "point": point,
-                "code": code,
+                "code": self._verdict_words(code),
             }
             for at, direction, point, code in file.crossings
         ]
-        return None
+        return bring_into_view(PERMIT_PANEL_ID)
+
+    def _verdict_words(self, code: object) -> str:
+        """A check's outcome in words; nothing where the permit was simply valid."""
+        return "" if code == Code.VALID else self._t(REASONS.get(str(code), ""))
+
+    def _event_detail(self, action: str, detail: dict) -> str:
+        """What an event about the permit adds, in words (never a stored code)."""
+        if action == "crossing_refused":
+            return self._t(checks.REFUSAL_REASONS.get(str(detail.get("reason")), ""))
+        if "code" in detail:
+            return self._verdict_words(detail["code"])
+        return str(detail.get("reason") or detail.get("note") or detail.get("new") or "")
 
     @handler()
     def close_permit(self) -> None:
@@ -202,20 +238,27 @@ class AuthorityState(SessionState):
 
     @handler()
     def ask_change(self, number: str, action: str) -> None:
-        """Open the form for suspend / reinstate / revoke; the reason is asked for each."""
-        if action in permits.TRANSITIONS:
-            self.change = {"number": str(number)[:24], "action": action}
+        """Open the form for suspend / reinstate / revoke of a permit on the desk's list; the
+        reason is asked for each."""
+        holder = next((p["holder"] for p in self.permits if p["number"] == number), None)
+        if action in permits.TRANSITIONS and holder is not None:
+            self.change = {"number": number, "holder": holder, "action": action}
+            self.change_error = ""
 
     @handler()
     def cancel_change(self) -> None:
-        self.change = {}
+        self.change, self.change_error = {}, ""
 
     @handler(Action.MANAGE_PERMITS)
     def change_status(self, principal: Principal, form: dict):
         """The status change, with its reason kept on the permit and in the audit log."""
-        change, self.change = self.change, {}
+        change = self.change
         if not change:
             return None
+        if not str(form.get("reason", "")).strip():
+            self.change_error = permits.NO_REASON  # the form stays open and says what is missing
+            return None
+        self.change, self.change_error = {}, ""
         number = change["number"]
         try:
             with session_scope() as session:
@@ -253,8 +296,10 @@ class AuthorityState(SessionState):
 
     @handler(Action.MANAGE_PERMITS)
     async def all_cards(self, principal: Principal):
-        """The cards of every permit on the desk, one PDF to print in a batch."""
-        numbers = [p["number"] for p in self.permits]
+        """The cards of every usable permit on the desk, one PDF to print in a batch."""
+        numbers = [p["number"] for p in self.permits if p["status"] == PermitStatus.ACTIVE]
+        if not numbers:
+            return rx.toast.error(self._t(NOTHING_TO_PRINT))
         return await self._cards(principal, numbers, "permit-cards.pdf")
 
 

@@ -16,7 +16,7 @@ from lbt_app.db.types import utcnow
 from lbt_app.i18n import LANGUAGES, N_, normalize_lang, t, ui_strings
 from lbt_app.services import audit, auth
 from lbt_app.settings import get_settings
-from lbt_app.states.handler import handler, whole_number
+from lbt_app.states.handler import handler
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,6 @@ PAGE_LOADS: dict[str, rx.event.EventHandler] = {}
 # Protected events from callers who are not signed in, per client address and worker process:
 # a page sends a few on load; a script sending thousands is answered without any work.
 ANONYMOUS_EVENTS = TokenBuckets(rate=2, burst=30)
-
-
-def page_number(page: object, pages: int) -> int:
-    """A page asked for by the browser, from 1 to the last (anything else is page 1)."""
-    return min(max(1, whole_number(page) or 1), max(1, pages))
 
 
 class SessionState(rx.State):
@@ -161,3 +156,15 @@ FORGET_IN_BROWSER = """(async () => {
     }
   }
 })()"""
+
+
+def bring_into_view(elem_id: str) -> rx.event.EventSpec:
+    """Scroll to an element a handler has just opened, once the browser has drawn it: a panel
+    that opens above or below the screen looks as if the tap did nothing."""
+    return rx.call_script(
+        f"""(function show(tries) {{
+  const el = document.getElementById({elem_id!r});
+  if (el) el.scrollIntoView({{block: "start"}});
+  else if (tries > 0) requestAnimationFrame(() => show(tries - 1));
+}})(120)"""
+    )

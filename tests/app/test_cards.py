@@ -12,10 +12,10 @@ from sqlmodel import select
 from lbt_app.core.access import AccessDenied
 from lbt_app.core.imaging import decode_image
 from lbt_app.core.verdict import Code
-from lbt_app.db.models import AuditEvent, Permit
+from lbt_app.db.models import AuditEvent, Permit, PermitStatus
 from lbt_app.i18n import t
 from lbt_app.services import cards, checks
-from lbt_app.services.permits import PermitError
+from lbt_app.services.permits import PermitError, effective_status
 from tests.app.factories import permit_of, principal
 from tests.conftest import NOW
 
@@ -36,6 +36,7 @@ def _png(page: pdfium.PdfPage, dpi: int = 200) -> bytes:
 
 def test_a_card_carries_what_the_regulation_asks_in_two_languages(session):
     permit = permit_of(session, "GHAFUROVA")
+    permit.status = PermitStatus.ACTIVE  # the demo revoked it; only a usable permit is printed
     pdf = cards.permit_cards(
         session=session, principal=principal(session, "staff"), numbers=[permit.number], now=NOW
     )
@@ -81,14 +82,38 @@ def test_every_demo_card_prints_its_qr_at_half_a_millimetre_a_module_or_more(ses
         assert cards.qr_module_mm(permit.payload) >= 0.5
 
 
+def _usable(session) -> list[Permit]:
+    permits = session.exec(select(Permit).order_by(Permit.id.desc())).all()
+    return [p for p in permits if effective_status(p, NOW.date()) is PermitStatus.ACTIVE]
+
+
 def test_a_batch_is_one_pdf_with_a_page_per_permit_in_order(session):
-    numbers = list(session.exec(select(Permit.number).order_by(Permit.id.desc())).all())
+    numbers = [p.number for p in _usable(session)]
+    assert len(numbers) >= 3
     pdf = cards.permit_cards(
         session=session, principal=principal(session, "staff"), numbers=numbers, now=NOW
     )
     pages = _pages(pdf)
     assert len(pages) == len(numbers)
     assert all(number in _text(page) for number, page in zip(numbers, pages, strict=True))
+
+
+def test_a_permit_that_cannot_be_used_gets_no_card_alone_or_in_a_batch(session):
+    usable = [p.number for p in _usable(session)]
+    unusable = {
+        str(effective_status(p, NOW.date())): p.number
+        for p in session.exec(select(Permit)).all()
+        if p.number not in usable
+    }
+    assert set(unusable) == {"suspended", "revoked", "expired"}
+    seq = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first().seq
+    for number in unusable.values():
+        for numbers in ([number], [*usable, number]):
+            with pytest.raises(PermitError, match="gets no card"):
+                cards.permit_cards(
+                    session=session, principal=principal(session, "staff"), numbers=numbers, now=NOW
+                )
+    assert session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first().seq == seq
 
 
 @pytest.mark.parametrize("username", ["officer1", "farhod", "admin"])

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
+from pathlib import Path
 
 import pytest
+import reflex as rx
 from PIL import Image
 from sqlmodel import func, select
 
 from lbt_app.core.access import AccessDenied
-from lbt_app.db.models import AuditEvent, Document, Resident
+from lbt_app.db.models import Application, AuditEvent, Document, Resident
 from lbt_app.services import residents
 from lbt_app.services.residents import ResidentError
 from tests.app.factories import principal
@@ -231,7 +234,7 @@ def test_csv_import_takes_good_rows_and_reports_bad_ones_by_line(session):
     )
     assert (report.rows, report.imported, report.problem) == (6, 2, "")
     assert report.errors == [
-        (3, "birth_date", residents.BAD_DATE),
+        (3, "birth_date", residents.CSV_BAD_DATE),
         (4, "border_area", residents.BAD_AREA),
         (5, "document_number", residents.DOCUMENT_TAKEN),
         (6, "document_number", residents.DOCUMENT_TWICE),
@@ -291,8 +294,59 @@ def test_saving_without_a_photo_or_with_bad_fields_shows_the_errors(db_url, sess
     assert state.form_errors == {"photo": "A photo is required."} and state.form_open
     cls.set_field.fn(state, "birth_date", "yesterday")
     cls.save.fn(state)
-    assert state.form_errors["birth_date"] == residents.BAD_DATE
+    assert state.form_errors["birth_date"] == residents.BAD_DATE == "Enter a valid date."
     assert _count(session, Resident) == before
+
+
+def test_an_edited_field_loses_its_error_and_saving_checks_every_field_again(db_url):
+    cls, state = _state("staff")
+    cls.load.fn(state)
+    cls.new_resident.fn(state)
+    assert state.form["sex"] == ""  # nothing that looks like data until chosen
+    for name, value in {**GOOD, "birth_date": "yesterday", "document_number": "x"}.items():
+        cls.set_field.fn(state, name, value)
+    cls.save.fn(state)
+    assert state.form_errors["birth_date"] == "Enter a valid date."
+    assert state.form_errors["document_number"] == residents.BAD_DOCUMENT
+    cls.set_field.fn(state, "birth_date", "1988-04-12")
+    assert "birth_date" not in state.form_errors and "document_number" in state.form_errors
+    cls.set_field.fn(state, "document_number", "A1")  # edited, still wrong: shown again on save
+    assert "document_number" not in state.form_errors
+    cls.save.fn(state)
+    assert state.form_errors == {"document_number": residents.BAD_DOCUMENT}
+
+
+def _upload(data: bytes, name: str) -> rx.UploadFile:
+    return rx.UploadFile(file=io.BytesIO(data), path=Path(name), size=len(data))
+
+
+def test_a_desk_application_is_registered_only_once_the_chosen_proof_is_confirmed(db_url, session):
+    cls, state = _state("staff")
+    cls.load.fn(state)
+    cls.search.fn(state, {"query": "Назарова"})
+    cls.open_resident.fn(state, state.rows[0]["id"])
+    before = _count(session, Application)
+    asyncio.run(cls.upload_application.fn(state, [_upload(_photo(), "lease.jpg")]))
+    assert state.proof_name == "lease.jpg" and _count(session, Application) == before
+    cls.cancel_application.fn(state)
+    assert state.proof_name == ""
+    assert "Choose the proof of residence first." in str(cls.register_application.fn(state))
+    assert _count(session, Application) == before
+    asyncio.run(cls.upload_application.fn(state, [_upload(_photo(), "lease.jpg")]))
+    cls.open_resident.fn(state, state.rows[0]["id"])  # the same resident: the choice stays
+    assert "Application registered." in str(cls.register_application.fn(state))
+    assert _count(session, Application) == before + 1 and state.proof_name == ""
+    cls.open_resident.fn(state, state.rows[0]["id"])
+    assert state.applications[0]["status_label"] == "Submitted, under review"
+    assert {d["kind"] for d in state.documents} == {"Photo", "Proof of residence"}
+    assert state.file["sex"] == "Female"
+    # a proof chosen for one resident is not filed for the next one opened
+    asyncio.run(cls.upload_application.fn(state, [_upload(_photo(), "other.jpg")]))
+    cls.search.fn(state, {"query": "Раҳимов"})
+    cls.open_resident.fn(state, state.rows[0]["id"])
+    assert state.proof_name == ""
+    assert "Choose the proof of residence first." in str(cls.register_application.fn(state))
+    assert _count(session, Application) == before + 1
 
 
 def test_registry_events_from_other_roles_show_and_change_nothing(db_url, session):

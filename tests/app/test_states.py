@@ -6,8 +6,10 @@ import asyncio
 import base64
 import inspect
 import io
+import re
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 import reflex as rx
 from reflex.state import State
@@ -15,7 +17,7 @@ from sqlmodel import select
 
 from lbt_app.core import live
 from lbt_app.core.verdict import Code
-from lbt_app.db.models import AuditEvent, Permit, PermitStatus, User
+from lbt_app.db.models import AuditEvent, Permit, PermitStatus, Resident, User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import t
 from lbt_app.services import checks
@@ -103,8 +105,7 @@ def test_forged_suspend_from_a_non_authority_changes_nothing(db_url, session, us
 def test_authority_staff_can_suspend_and_reinstate(db_url, session):
     permit = _active_permit(session)
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.ask_change.fn(state, permit.number, "suspend")
-    assert "Give a reason." in str(AuthorityState.change_status.fn(state, {"reason": " "}))
+    AuthorityState.load.fn(state)
     AuthorityState.ask_change.fn(state, permit.number, "suspend")
     AuthorityState.change_status.fn(state, {"reason": "Seen working across the border"})
     session.expire_all()
@@ -116,6 +117,76 @@ def test_authority_staff_can_suspend_and_reinstate(db_url, session):
     assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
     AuthorityState.ask_change.fn(state, permit.number, "delete")  # not a status change
     assert state.change == {}
+
+
+def test_a_status_change_names_the_holder_and_asks_for_a_missing_reason(db_url, session):
+    permit = _active_permit(session)
+    resident = session.get(Resident, permit.resident_id)
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(state)
+    AuthorityState.ask_change.fn(state, permit.number, "revoke")
+    holder = f"{resident.surname_latin} {resident.given_names_latin}"
+    assert state.change == {"number": permit.number, "holder": holder, "action": "revoke"}
+    for blank in ["", "   ", "\n\t"]:
+        assert AuthorityState.change_status.fn(state, {"reason": blank}) is None
+        # the form stays open with the permit and says what is missing; nothing changed
+        assert state.change["number"] == permit.number and state.change_error == "Give a reason."
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.ACTIVE
+    AuthorityState.change_status.fn(state, {"reason": "Moved away from the border area"})
+    assert state.change == {} and state.change_error == ""
+    session.expire_all()
+    assert session.get(Permit, permit.id).status is PermitStatus.REVOKED
+    AuthorityState.ask_change.fn(state, "TJ00-000000", "revoke")  # not on the desk's list
+    assert state.change == {}
+
+
+def _pdf_pages(result) -> int:
+    """Pages of the PDF a download event carries (0: no PDF)."""
+    found = re.search(r"data:application/pdf;base64,([A-Za-z0-9+/=]+)", str(result))
+    return len(pdfium.PdfDocument(base64.b64decode(found.group(1)))) if found else 0
+
+
+def test_only_usable_permits_offer_and_print_cards(db_url, session):
+    state = _sub(_client("staff"), AuthorityState)
+    AuthorityState.load.fn(state)
+    by_status: dict[str, list[str]] = {}
+    for row in state.permits:
+        by_status.setdefault(row["status"], []).append(row["number"])
+    assert set(by_status) == {"active", "suspended", "revoked", "expired"}
+    assert state.printable
+    for status in ["suspended", "revoked", "expired"]:
+        refused = _done(AuthorityState.card.fn(state, by_status[status][0]))
+        assert "gets no card" in str(refused) and _pdf_pages(refused) == 0
+    assert _pdf_pages(_done(AuthorityState.card.fn(state, by_status["active"][0]))) == 1
+    batch = _done(AuthorityState.all_cards.fn(state))
+    assert _pdf_pages(batch) == len(by_status["active"])
+    AuthorityState.filter.fn(state, {"status": "revoked"})
+    assert state.permits and not state.printable
+    assert "no card to print" in str(_done(AuthorityState.all_cards.fn(state)))
+    assert _cards_printed(session) == 2
+
+
+def test_an_opened_permit_tells_its_history_in_words_and_scrolls_into_view(db_url, session):
+    permit = _active_permit(session)
+    officer = factories.principal(session, "officer1")
+    checks.refuse(
+        session=session,
+        principal=officer,
+        text=permit.payload,
+        reason="no_identity_document",
+        now=utcnow(),
+    )
+    session.commit()
+    state = _sub(_client("staff"), AuthorityState)
+    state.lang_choice = "ru"
+    AuthorityState.load.fn(state)
+    shown = AuthorityState.open_permit.fn(state, permit.number)
+    assert "scrollIntoView" in str(shown) and "permit-panel" in str(shown)
+    details = [e["detail"] for e in state.permit_events]
+    assert "Нет документа, удостоверяющего личность" in details  # the refusal, in Russian
+    words = [*details, *(c["code"] for c in state.permit_crossings)]
+    assert not [w for w in words if re.search(r"\b[a-z]+_[a-z_]+\b", w)], words
 
 
 def test_forged_suspend_with_odd_arguments_is_refused_cleanly(db_url, session):

@@ -53,6 +53,8 @@ def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
     new_resident(page, "E2E20001", "Назарова", "Мадина", "NAZAROVA MADINA")
     proof = {"name": "proof.jpg", "mimeType": "image/jpeg", "buffer": _proof()}
     page.set_input_files("#application-proof input[type=file]", files=[proof])
+    page.wait_for_selector("[data-testid=application-proof-name]:has-text('proof.jpg')")
+    page.click("[data-testid=application-register]")
     page.wait_for_selector("text=Application registered.")
 
     page.click("[data-testid=nav-applications]")

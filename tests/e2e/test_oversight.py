@@ -32,7 +32,7 @@ def test_dashboard_charts_filters_and_the_permit_page(page, app):
     _desk(page, app)
     assert "Inside now" in page.inner_text("[data-testid=dashboard]")
     page.wait_for_selector("[data-testid=chart-crossings] .recharts-surface")
-    page.wait_for_selector("[data-testid=chart-status] .recharts-surface")
+    assert page.locator("[data-testid=chart-status] [data-testid=status-count]").count() == 4
     page.select_option("[data-testid=filter-status]", "revoked")
     page.click("[data-testid=filter-apply]")
     page.wait_for_function(

@@ -38,9 +38,9 @@ def new_resident(page, document: str, surname: str, given: str, latin: str) -> N
         " const g = document.querySelector('[data-testid=field-given_names_latin]').value;"
         f" return s + ' ' + g === {latin!r}; }}"
     )
+    page.select_option("[data-testid=field-sex]", "F")
     for name, value in {
         "birth_date": "1990-03-08",
-        "sex": "F",
         "nationality": "TJK",
         "document_number": document,
         "address": "Ғафуров, кӯчаи Айнӣ 9",
@@ -77,7 +77,7 @@ def test_a_csv_import_reports_bad_rows_and_keeps_good_ones(page, app):
     csv = {"name": "list.csv", "mimeType": "text/csv", "buffer": "\n".join(rows).encode()}
     page.set_input_files("#residents-csv input[type=file]", files=[csv])
     page.wait_for_selector("[data-testid=import-summary]:has-text('1 of 2 rows imported.')")
-    assert "Line 3 · birth_date" in page.inner_text("[data-testid=import-error]")
+    assert "Line 3 · Date of birth" in page.inner_text("[data-testid=import-error]")
     page.fill("[data-testid=resident-search]", "E2E10001")
     page.press("[data-testid=resident-search]", "Enter")
     page.wait_for_selector("[data-testid=resident-row][data-document=E2E10001]")
