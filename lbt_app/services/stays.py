@@ -16,7 +16,8 @@ from lbt_app.db.models import Agreement, Crossing, CrossingPoint, Permit
 class PastCrossing:
     at: datetime
     direction: str
-    point: str
+    point: str  # the crossing point's code
+    point_name: str
 
 
 def stay_rules(agreement: Agreement) -> StayRules:
@@ -28,11 +29,11 @@ def stay_rules(agreement: Agreement) -> StayRules:
     )
 
 
-def history(session: Session, resident_id: int) -> list[tuple[Crossing, str]]:
+def history(session: Session, resident_id: int) -> list[tuple[Crossing, str, str]]:
     """Crossings of all the holder's permits: a renewal does not restart a stay."""
     return list(
         session.exec(
-            select(Crossing, CrossingPoint.code)
+            select(Crossing, CrossingPoint.code, CrossingPoint.name)
             .join(Permit, col(Permit.id) == Crossing.permit_id)
             .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
             .where(Permit.resident_id == resident_id)
@@ -47,6 +48,10 @@ def stay_of(
     """The holder's stay as of `now` and their `last` crossings, newest first."""
     crossings = history(session, resident_id)
     stay = stay_status(
-        [Passage(c.at, Direction(c.direction)) for c, _ in crossings], stay_rules(agreement), now
+        [Passage(c.at, Direction(c.direction)) for c, _, _ in crossings],
+        stay_rules(agreement),
+        now,
     )
-    return stay, tuple(PastCrossing(c.at, c.direction, code) for c, code in crossings[:last])
+    return stay, tuple(
+        PastCrossing(c.at, c.direction, code, name) for c, code, name in crossings[:last]
+    )

@@ -421,7 +421,7 @@ class WalletState(SessionState):
             {
                 "at": format_day(c.at, lang, principal.zone),
                 "direction_label": DIRECTION_LABEL[c.direction],
-                "point": c.point,
+                "point": c.point_name,
             }
             for c in view.recent
         ]

@@ -233,6 +233,7 @@ def test_the_wallet_shows_only_the_residents_own_permit(db_url):
     assert (state.card["latin"], state.card["status"]) == ("RAHIMOV FARHOD", "active")
     assert state.card["payload"].startswith("LBT1:") and state.live_secret
     assert state.applications and not state.can_apply
+    assert state.recent[0]["point"] == "Fotehobod – Oybek"  # the crossing point's name
 
 
 @pytest.mark.parametrize(
