@@ -315,6 +315,16 @@ def _permit_panel() -> rx.Component:
     )
 
 
+OPEN_BUTTON_STYLE = {
+    "all": "unset",
+    "cursor": "pointer",
+    "font_weight": "bold",
+    "color": "var(--accent-11)",
+    "overflow_wrap": "anywhere",
+    "&:focus-visible": {"outline": "2px solid var(--accent-8)"},
+}
+
+
 def authority_page() -> rx.Component:
     return page(
         authority_nav(),
@@ -346,11 +356,13 @@ def authority_page() -> rx.Component:
                 lambda p: rx.card(
                     rx.hstack(
                         rx.vstack(
-                            rx.link(
+                            # a button, not a link to "#": that would jump to the page's top
+                            rx.el.button(
                                 p["holder"],
-                                weight="bold",
+                                type="button",
                                 on_click=AuthorityState.open_permit(p["number"]),
                                 data_testid="permit-open",
+                                style=OPEN_BUTTON_STYLE,
                             ),
                             rx.text(
                                 p["number"],

@@ -93,6 +93,7 @@ def _residents(page, lang: str) -> None:
     page.wait_for_selector(f"[data-testid=resident-pages]:has-text('{one}')")
 
     page.click("[data-testid=resident-new]")
+    page.wait_for_selector("[data-testid=field-sex]")
     sex = page.locator("[data-testid=field-sex] option")
     assert sex.all_inner_texts() == ["—", *(t(w, lang) for w in ("Female", "Male", "Unspecified"))]
     assert page.input_value("[data-testid=field-sex]") == ""
