@@ -10,31 +10,24 @@ from lbt_app.states.paging import PagedList
 
 def pager(state: type[PagedList], testid: str) -> rx.Component:
     """`state` mixes in PagedList and has a `go_to_page(page)` handler."""
-    go_to_page = state.go_to_page
+
+    def step(label: rx.Var, to: rx.Var, disabled: rx.Var, name: str) -> rx.Component:
+        return rx.cond(
+            state.pages > 1,
+            rx.button(
+                label,
+                variant="soft",
+                size="1",
+                disabled=disabled,
+                on_click=state.go_to_page(to),
+                data_testid=f"{testid}-{name}",
+            ),
+        )
+
     return rx.hstack(
-        rx.cond(
-            state.pages > 1,
-            rx.button(
-                T("Previous"),
-                variant="soft",
-                size="1",
-                disabled=state.page <= 1,
-                on_click=go_to_page(state.page - 1),
-                data_testid=f"{testid}-previous",
-            ),
-        ),
+        step(T("Previous"), state.page - 1, state.page <= 1, "previous"),
         rx.text(state.page_words, size="2", color_scheme="gray", data_testid=f"{testid}-pages"),
-        rx.cond(
-            state.pages > 1,
-            rx.button(
-                T("Next"),
-                variant="soft",
-                size="1",
-                disabled=state.page >= state.pages,
-                on_click=go_to_page(state.page + 1),
-                data_testid=f"{testid}-next",
-            ),
-        ),
+        step(T("Next"), state.page + 1, state.page >= state.pages, "next"),
         align="center",
         wrap="wrap",
     )

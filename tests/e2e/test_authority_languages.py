@@ -44,6 +44,17 @@ def _opened_in_view(page, selector: str) -> None:
     page.wait_for_function(IN_VIEW, arg=selector)
 
 
+def _cancel_dialog(page, lang: str) -> None:
+    page.click(f"[role=dialog] button:has-text('{t('Cancel', lang)}')")
+    page.wait_for_selector("[role=dialog]", state="detached")
+
+
+def _go(page, nav: str, path: str, rows: str) -> None:
+    page.click(f"[data-testid=nav-{nav}]")
+    page.wait_for_url(f"**{path}")
+    page.wait_for_selector(f"[data-testid={rows}]")
+
+
 def _in_language(page, lang: str) -> None:
     page.select_option("[data-testid=language]", lang)
     page.wait_for_function(
@@ -53,9 +64,7 @@ def _in_language(page, lang: str) -> None:
 
 
 def _desk(page, lang: str) -> None:
-    page.click("[data-testid=nav-desk]")
-    page.wait_for_url("**/authority")
-    page.wait_for_selector("[data-testid=permit-row]")
+    _go(page, "desk", "/authority", "permit-row")
     _fits_and_speaks_plainly(page, f"desk {lang}")
     last = page.locator("[data-testid=permit-row]").last
     number = last.get_attribute("data-number")
@@ -71,14 +80,11 @@ def _desk(page, lang: str) -> None:
     page.click("[data-testid=change-submit]")  # no reason given: the form says so and stays
     page.wait_for_selector(f"[data-testid=change-error]:has-text('{t('Give a reason.', lang)}')")
     _fits_and_speaks_plainly(page, f"revoke form {lang}")
-    page.click(f"[role=dialog] button:has-text('{t('Cancel', lang)}')")
-    page.wait_for_selector("[role=dialog]", state="detached")
+    _cancel_dialog(page, lang)
 
 
 def _residents(page, lang: str) -> None:
-    page.click("[data-testid=nav-residents]")
-    page.wait_for_url("**/authority/residents")
-    page.wait_for_selector("[data-testid=resident-row]")
+    _go(page, "residents", "/authority/residents", "resident-row")
     page.fill("[data-testid=resident-search]", "")
     page.press("[data-testid=resident-search]", "Enter")
     page.wait_for_function("document.querySelectorAll('[data-testid=resident-row]').length > 1")
@@ -103,14 +109,11 @@ def _residents(page, lang: str) -> None:
     page.wait_for_selector("[data-testid=error-surname_native]", state="detached")
     assert page.locator("[data-testid=error-address]").count() == 1
     _fits_and_speaks_plainly(page, f"resident form {lang}")
-    page.click(f"[role=dialog] button:has-text('{t('Cancel', lang)}')")
-    page.wait_for_selector("[role=dialog]", state="detached")
+    _cancel_dialog(page, lang)
 
 
 def _applications(page, lang: str) -> None:
-    page.click("[data-testid=nav-applications]")
-    page.wait_for_url("**/authority/applications")
-    page.wait_for_selector("[data-testid=application-row]")
+    _go(page, "applications", "/authority/applications", "application-row")
     _fits_and_speaks_plainly(page, f"applications {lang}")
     page.locator("[data-testid=application-review]").last.click()
     page.wait_for_selector("[data-testid=applicant-name]:has-text('SHARIPOV DAVLAT')")
