@@ -4,14 +4,29 @@ Each view fits the screen, shows no internal name, and a panel that opens comes 
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+from datetime import date
 
 import pytest
+from PIL import Image
+from sqlmodel import Session, select
 
+from lbt_app.db.models import Application, Authority, BorderArea, Document, Resident
 from lbt_app.i18n import LANGUAGES, t
 from tests.e2e.conftest import hydrated, sign_in
 
 pytestmark = pytest.mark.browser
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 80), (200, 200, 190)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG = _png()
 
 INTERNAL = re.compile(r"reflex___|\{\w*\}|\b[a-z]+_[a-z_]+\b")
 # The page's own words: every text node but those in <code> (the CSV column names, which
@@ -112,16 +127,49 @@ def _residents(page, lang: str) -> None:
     _cancel_dialog(page, lang)
 
 
+def _waiting_application(app) -> None:
+    """An application of its own, waiting at the end of the queue whatever ran before."""
+    with Session(app.engine()) as session:
+        authority = session.exec(select(Authority).where(Authority.code == "TJ-SGD-LBT")).one()
+        area = session.exec(select(BorderArea).where(BorderArea.code == "TJ-SGD")).one()
+        resident = Resident(
+            authority_id=authority.id,
+            border_area_id=area.id,
+            surname_native="Тестова",
+            given_names_native="Мадина",
+            surname_latin="TESTOVA",
+            given_names_latin="MADINA",
+            birth_date=date(1990, 1, 2),
+            nationality="TJK",
+            document_number="E2ELANG01",
+            address="Хуҷанд",
+            residence_since=date(2000, 1, 1),
+        )
+        proof = Document(
+            kind="proof_of_residence",
+            content_type="image/png",
+            sha256=hashlib.sha256(PNG).hexdigest(),
+            data=PNG,
+        )
+        session.add_all([resident, proof])
+        session.flush()
+        session.add(
+            Application(resident_id=resident.id, authority_id=authority.id, proof_id=proof.id)
+        )
+        session.commit()
+
+
 def _applications(page, lang: str) -> None:
     _go(page, "applications", "/authority/applications", "application-row")
     _fits_and_speaks_plainly(page, f"applications {lang}")
     page.locator("[data-testid=application-review]").last.click()
-    page.wait_for_selector("[data-testid=applicant-name]:has-text('SHARIPOV DAVLAT')")
+    page.wait_for_selector("[data-testid=applicant-name]:has-text('TESTOVA MADINA')")
     _opened_in_view(page, "[data-testid=application-review-panel]")
     _fits_and_speaks_plainly(page, f"application review {lang}")
 
 
 def test_staff_pages_fit_a_phone_and_speak_plainly_in_every_language(page, app):
+    _waiting_application(app)
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, app, "staff", "staff-demo-2026")
     page.wait_for_url("**/authority")
