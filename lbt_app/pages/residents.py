@@ -243,7 +243,7 @@ def _select(name: str, options: rx.Component) -> rx.Component:
     )
 
 
-def _sex_options() -> rx.Component:
+def sex_options() -> rx.Component:
     """Not chosen yet, then the three ICAO markers in words."""
     return rx.fragment(
         rx.el.option("—", value=""),
@@ -262,7 +262,7 @@ def _form() -> rx.Component:
                     _field("surname_latin"),
                     _field("given_names_latin"),
                     _field("birth_date", type="date"),
-                    _select("sex", _sex_options()),
+                    _select("sex", sex_options()),
                     _field("nationality", max_length=3),
                     _field("document_number"),
                     _field("address"),

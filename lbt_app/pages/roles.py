@@ -7,7 +7,7 @@ from lbt_app.components.files import IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.wallet import LiveQr
 from lbt_app.core import imaging
-from lbt_app.pages.residents import authority_nav
+from lbt_app.pages.residents import authority_nav, sex_options
 from lbt_app.services.applications import MAX_PROOF_BYTES
 from lbt_app.states.roles import PERMIT_PANEL_ID, AdminState, AuthorityState, WalletState
 
@@ -564,7 +564,15 @@ def _apply() -> rx.Component:
                         _apply_field("surname_native", T("Surname (native script)")),
                         _apply_field("given_names_native", T("Given names (native script)")),
                         _apply_field("birth_date", T("Date of birth"), type="date"),
-                        _apply_field("sex", T("Sex (M, F, X)"), max_length=1),
+                        rx.text(T("Sex"), size="2"),
+                        rx.el.select(
+                            sex_options(),
+                            name="sex",
+                            aria_label=T("Sex"),
+                            data_testid="apply-sex",
+                            style={"padding": "8px", "max_width": "100%"},
+                        ),
+                        _apply_error("sex"),
                         _apply_field("nationality", T("Nationality (e.g. TJK)"), max_length=3),
                         _apply_field("document_number", T("Document number")),
                         _apply_field("address", T("Address")),

@@ -57,6 +57,8 @@ def test_a_new_resident_signs_up_applies_and_signs_in_again(
     page.wait_for_selector("[data-testid=apply-form]")
     area = page.locator("[data-testid=apply-border_area] option")
     assert area.all_inner_texts() == [place_name(*SUGHD, lang)]
+    sex = page.locator("[data-testid=apply-sex] option").all_inner_texts()
+    assert sex == ["—", *(t(w, lang) for w in ("Female", "Male", "Unspecified"))]  # no "X"
     page.click("[data-testid=apply]")  # the empty form
     assert page.inner_text("[data-testid=apply-error-photo]") == t(PHOTO_MISSING, lang)
     assert page.inner_text("[data-testid=apply-error-proof]") == t(PROOF_MISSING, lang)

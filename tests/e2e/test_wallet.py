@@ -157,13 +157,13 @@ def test_sign_up_apply_get_approved_and_carry_the_permit(page, app):
         "surname_native": "Саидова",
         "given_names_native": "Нилуфар",
         "birth_date": "1985-05-05",
-        "sex": "F",
         "nationality": "TJK",
         "document_number": "E2E30001",
         "address": "Ғафуров, кӯчаи Исмоили Сомонӣ 1",
         "residence_since": "2001-01-01",
     }.items():
         page.fill(f"[data-testid=apply-{name}]", value)
+    page.select_option("[data-testid=apply-sex]", "F")
     photo = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
     page.set_input_files("#apply-photo input[type=file]", files=[photo])
     page.wait_for_selector("[data-testid=apply-form] img")
