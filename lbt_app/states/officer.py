@@ -143,7 +143,7 @@ class OfficerState(SessionState):
     async def frame(self, principal: Principal, data_url: str, sent_at: float):
         """A camera frame from a browser that cannot decode (or has found nothing for a while)."""
         self.frame_acks += 1
-        if not isinstance(data_url, str) or not self.scanning:
+        if not self.scanning:
             return None
         result = await decoding.read_frame(data_url)
         if not result.ok:

@@ -254,7 +254,7 @@ class ResidentsState(PagedList, SessionState):
     @handler()
     def set_field(self, name: str, value: str) -> None:
         """Typing in the form; the Latin names follow the native ones until edited by hand."""
-        if name not in FIELDS or not isinstance(value, str):
+        if name not in FIELDS:
             return
         self.form[name] = value[:300]
         edited = {name}
