@@ -7,20 +7,24 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
+from lbt_app.pages.admin import admin_page
 from lbt_app.pages.applications import applications_page
+from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page, signup_page
 from lbt_app.pages.officer import officer_page
 from lbt_app.pages.oversight import oversight_page
 from lbt_app.pages.residents import residents_page
-from lbt_app.pages.roles import admin_page, authority_page, wallet_page
+from lbt_app.pages.wallet import wallet_page
 from lbt_app.settings import get_settings
+from lbt_app.states.admin import AdminState
 from lbt_app.states.applications import ApplicationsState
+from lbt_app.states.desk import AuthorityState
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.roles import AdminState, AuthorityState, WalletState
 from lbt_app.states.session import PAGE_LOADS
+from lbt_app.states.wallet import WalletState
 
 log = logging.getLogger(__name__)
 

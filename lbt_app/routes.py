@@ -11,6 +11,9 @@ OVERSIGHT = "/authority/oversight"
 OFFICER = "/officer"
 WALLET = "/wallet"
 ADMIN = "/admin"
+ADMIN_AGREEMENTS = "/admin/agreements"
+ADMIN_REFUSALS = "/admin/refusals"
+ADMIN_KEYS = "/admin/keys"
 
 HOME: dict[Role, str] = {
     Role.AUTHORITY: AUTHORITY,

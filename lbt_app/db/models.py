@@ -62,9 +62,16 @@ class Agreement(SQLModel, table=True):
     max_stay_days: int = Field(gt=0, le=90)
     max_validity_years: int = Field(ge=1, le=5)
     min_residence_years: int = Field(default=1, ge=1)
+    min_validity_years: int = Field(
+        default=1, sa_column=Column(sa.Integer, nullable=False, server_default="1")
+    )
     max_area_km: int = Field(default=30, gt=0, le=50)
     period_cap_days: int | None = Field(default=None, description="N days within any M days")
     period_days: int | None = None
+    # The two languages its cards print in, e.g. "tg,ru" (empty: the host country's and Russian).
+    card_languages: str = Field(
+        default="", sa_column=Column(sa.String(16), nullable=False, server_default="")
+    )
     created_at: datetime = _ts()
 
     __table_args__ = (
@@ -119,7 +126,17 @@ class CrossingPoint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True, index=True)
     name: str = Field(max_length=200)
+    name_native: str = Field(
+        default="", sa_column=Column(sa.String(200), nullable=False, server_default="")
+    )
     agreement_id: int = Field(foreign_key="agreement.id", index=True)
+
+
+class CrossingPointArea(SQLModel, table=True):
+    """The border areas a crossing point serves: a permit for an area may list these points."""
+
+    crossing_point_id: int = Field(foreign_key="crossingpoint.id", primary_key=True)
+    border_area_id: int = Field(foreign_key="borderarea.id", primary_key=True)
 
 
 class Document(SQLModel, table=True):
@@ -203,6 +220,17 @@ class User(SQLModel, table=True):
     lang: str = Field(default="", max_length=8)
     is_active: bool = True
     created_at: datetime = _ts()
+    last_sign_in_at: datetime | None = _ts_optional()
+    # Set by an administrator's password reset: the one-time password must be changed at sign-in.
+    must_change_password: bool = Field(
+        default=False, sa_column=Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    # The second factor (RFC 6238), sealed under the KEK; enabled once a first code matched.
+    totp_secret_sealed: bytes | None = Field(
+        default=None, sa_column=Column(sa.LargeBinary, nullable=True)
+    )
+    totp_enabled_at: datetime | None = _ts_optional()
+    totp_last_step: int | None = Field(default=None, description="the last code's time step")
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -212,6 +240,15 @@ class User(SQLModel, table=True):
             "role != 'authority' OR authority_id IS NOT NULL", name="ck_user_authority"
         ),
     )
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-use code that stands in for the second factor; only its hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = _ts_optional()
 
 
 class LoginSession(SQLModel, table=True):
@@ -270,9 +307,15 @@ class RefusalEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     authority_id: int = Field(foreign_key="authority.id", index=True)
     document_number: str = Field(max_length=24, index=True)
+    full_name: str = Field(
+        default="", sa_column=Column(sa.String(200), nullable=False, server_default="")
+    )
     reason: str = Field(max_length=500)
+    until: date | None = Field(default=None, description="the last day it applies; None: always")
     added_at: datetime = _ts()
     added_by_id: int | None = Field(default=None, foreign_key="user.id")
+    lifted_at: datetime | None = _ts_optional()
+    lifted_by_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class Permit(SQLModel, table=True):

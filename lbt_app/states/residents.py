@@ -28,8 +28,8 @@ from lbt_app.services.residents import (
 )
 from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.paging import PagedList, page_number
-from lbt_app.states.roles import APPLICATION_LABEL
 from lbt_app.states.session import SessionState, bring_into_view
+from lbt_app.states.wallet import APPLICATION_LABEL
 
 PHOTO_UPLOAD_ID = "resident-photo"
 CSV_UPLOAD_ID = "residents-csv"

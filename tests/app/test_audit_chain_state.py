@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from lbt_app.db.models import AuditEvent
 from lbt_app.services import audit
+from lbt_app.states.admin import AdminState
 from lbt_app.states.oversight import OversightState
-from lbt_app.states.roles import AdminState
 from tests.app.test_states import _client, _sub
 from tests.conftest import NOW
 

@@ -14,10 +14,11 @@ from lbt_app.db.models import Permit
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day, format_moment
 from lbt_app.services import cards, checks
+from lbt_app.states.desk import AuthorityState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.roles import AuthorityState, WalletState
 from lbt_app.states.session import SessionState
+from lbt_app.states.wallet import WalletState
 from tests.app.factories import permit_of, principal
 from tests.app.test_states import _client, _sub
 

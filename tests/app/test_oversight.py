@@ -190,7 +190,7 @@ def _texts(session, staff, lang):
 
 
 def test_audit_events_read_as_sentences_in_the_readers_language(session):
-    from lbt_app.states.roles import AuthorityState
+    from lbt_app.states.desk import AuthorityState
 
     staff, officer = principal(session, "staff"), principal(session, "officer1")
     audit.record_refusal(
@@ -283,7 +283,7 @@ def test_every_action_the_agreements_people_record_has_a_sentence_and_a_name():
 
 
 def test_every_page_that_can_refuse_has_a_name():
-    from lbt_app.states import applications, login, officer, residents, roles  # noqa: F401
+    from lbt_app.states import admin, applications, desk, login, officer, residents, wallet  # noqa: F401
     from lbt_app.states import oversight as oversight_state  # noqa: F401
     from lbt_app.states.audit_chain import AuditChainState
     from lbt_app.states.session import SessionState

@@ -2,9 +2,11 @@
 
 import pytest
 
+from lbt_app.pages.admin import admin_page
+from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
-from lbt_app.pages.roles import admin_page, authority_page, wallet_page
+from lbt_app.pages.wallet import wallet_page
 
 
 @pytest.mark.parametrize(

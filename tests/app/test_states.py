@@ -22,11 +22,13 @@ from lbt_app.db.types import utcnow
 from lbt_app.i18n import t
 from lbt_app.services import checks
 from lbt_app.services.applications import PHOTO_MISSING, PROOF_MISSING
+from lbt_app.states.admin import AdminState
+from lbt_app.states.desk import AuthorityState
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.roles import OFFLINE_NOTICE, AdminState, AuthorityState, WalletState
 from lbt_app.states.session import SessionState
+from lbt_app.states.wallet import OFFLINE_NOTICE, WalletState
 from tests.app import factories
 
 PASSWORDS = {

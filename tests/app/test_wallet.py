@@ -89,7 +89,7 @@ def test_the_offline_page_carries_every_translation_of_its_note():
 
     from lbt_app.i18n import LANGUAGES, t
     from lbt_app.settings import PROJECT_ROOT
-    from lbt_app.states.roles import OFFLINE_EMPTY
+    from lbt_app.states.wallet import OFFLINE_EMPTY
 
     page = (PROJECT_ROOT / "assets" / "wallet-offline.html").read_text()
     for lang in LANGUAGES:

@@ -14,7 +14,7 @@ from lbt_app.core.imaging import decode_image
 from lbt_app.core.verdict import Code
 from lbt_app.services.applications import RULES
 from lbt_app.states.applications import ApplicationsState
-from lbt_app.states.roles import AuthorityState
+from lbt_app.states.desk import AuthorityState
 from tests.e2e.conftest import (
     assess_as_the_app,
     audit_details,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from lbt_app.i18n import format_day, t
 from lbt_app.services.demo import LOGINS
-from lbt_app.states.roles import AuthorityState
+from lbt_app.states.desk import AuthorityState
 from tests.e2e.conftest import (
     audit_details,
     capture_sockets,

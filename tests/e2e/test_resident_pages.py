@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from lbt_app.i18n import LANGUAGES, place_name, t
 from lbt_app.services.applications import PHOTO_MISSING, PROOF_MISSING
 from lbt_app.services.auth import PASSWORD_TOO_SHORT
-from lbt_app.states.roles import OFFLINE_NOTICE
+from lbt_app.states.wallet import OFFLINE_NOTICE
 from tests.e2e.conftest import choose_language, hydrated, overflow_and_internal_words, sign_in
 
 pytestmark = pytest.mark.browser

@@ -193,8 +193,8 @@ def test_sign_up_apply_get_approved_and_carry_the_permit(page, app):
 
 
 def test_a_resident_cannot_reach_another_residents_data_by_forged_events(page, app):
+    from lbt_app.states.desk import AuthorityState
     from lbt_app.states.residents import ResidentsState
-    from lbt_app.states.roles import AuthorityState
 
     number = permit_field(app, "RAHIMOV")
     with app.engine().connect() as conn:
