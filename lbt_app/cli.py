@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import signal
@@ -19,8 +20,9 @@ from lbt_app.db import migrate
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import BorderArea, CrossingPoint, Permit, PermitStatus, Resident
 from lbt_app.db.types import utcnow
-from lbt_app.services import audit, checks, demo, keys
+from lbt_app.services import audit, checks, demo, installation, keys
 from lbt_app.services.checks import Check
+from lbt_app.services.installation import InstallationError
 from lbt_app.services.keys import KeyError_
 from lbt_app.services.permits import effective_status
 from lbt_app.settings import SettingsError, get_settings
@@ -54,6 +56,60 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _out("Demo logins (user / password):")
     for login in demo.LOGINS:
         _out(f"  {login.username:<10} {login.password:<20} {login.role.value:<10} {login.note}")
+    return 0
+
+
+def _ask(prompt: str, given: str | None) -> str:
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        what = prompt.rstrip(": ")
+        raise InstallationError(f"{what} is needed (a flag, or run it in a terminal).")
+    return input(prompt)
+
+
+def _new_password(args: argparse.Namespace) -> str:
+    """From LBT_ADMIN_PASSWORD or one line of standard input (scripts), else asked twice: never
+    a command-line argument, which every user of the machine can read in the process list."""
+    if os.environ.get("LBT_ADMIN_PASSWORD"):
+        return os.environ["LBT_ADMIN_PASSWORD"]
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        raise InstallationError(
+            "A password is needed: LBT_ADMIN_PASSWORD, --password-stdin or a terminal."
+        )
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise InstallationError("The two passwords differ.")
+    return first
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """An empty database becomes an installation: migrated, with its first administrator."""
+    settings = get_settings()
+    migrate.upgrade(settings.database_url)
+    with session_scope() as session:
+        if installation.has_users(session):
+            raise InstallationError(
+                "This database already has users: lbt init sets up an empty installation only."
+            )
+    kek_file = settings.data_dir / "kek"
+    made_kek = not settings.kek_env and not kek_file.exists()
+    settings.key_encryption_key()  # made here in development when none is set; checked always
+    username = _ask("Administrator's user name: ", args.username)
+    full_name = _ask("Administrator's full name: ", args.full_name)
+    password = _new_password(args)
+    with session_scope() as session:
+        admin = installation.first_administrator(
+            session=session, username=username, full_name=full_name, password=password, now=utcnow()
+        )
+        name = admin.username
+    _out("Database is up to date; no demo data.")
+    if made_kek:
+        _out(f"Made the signing key-encryption key: {kek_file} (keep a copy apart from backups).")
+    _out(f"Administrator {name} created. Sign in at {settings.public_url} and set up the")
+    _out("two-step sign-in, then the agreement, its authorities and the users.")
     return 0
 
 
@@ -278,6 +334,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="create or migrate the database and load the demo data once")
     p.add_argument("--reset", action="store_true", help="drop everything first")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("init", help="set up an empty database: schema and first administrator")
+    p.add_argument("--username", help="the first administrator's user name")
+    p.add_argument("--full-name", help="their full name")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    p.set_defaults(func=cmd_init)
     p = sub.add_parser("permits", help="list permits")
     p.add_argument("--status", choices=[s.value for s in PermitStatus])
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -325,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         get_settings().restrict_files()
         return args.func(args)
-    except (SettingsError, KeyError_) as error:
+    except (SettingsError, KeyError_, InstallationError) as error:
         _err(str(error))
         return 2
 
