@@ -49,6 +49,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _out("Database is up to date; demo data already present (kept as it is).")
         elif not settings.load_demo:
             _out("Database is up to date; demo data is off (LBT_DEMO=0).")
+            if not installation.has_users(session):
+                _out("No users yet: `lbt init` creates the first administrator.")
             return 0
         else:
             demo.load(session=session, kek=settings.key_encryption_key(), now=utcnow())

@@ -79,6 +79,7 @@ def handler(
 
         functools.update_wrapper(run, fn)
         del run.__wrapped__  # Reflex reads the signature below, not the body's
+        run.required_action = action  # what it asks of the caller (read by the access tests)
         run.__signature__ = visible
         run.__annotations__ = annotations
         return rx.event(run, background=True) if background else rx.event(run)

@@ -104,11 +104,26 @@ def fake_camera_args(video: Path) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class Preparation:
+    """What the database gets before the app starts: an `lbt` command (its standard input),
+    with settings of its own (e.g. a real installation: production, no demo)."""
+
+    command: tuple[str, ...] = ("demo",)
+    stdin: str = ""
+    env: tuple[tuple[str, str], ...] = ()
+    schema: str = "lbt_e2e"  # scaled mode's own PostgreSQL schema
+
+
+DEMO = Preparation()
+
+
 @contextmanager
 def running_app(
-    mode: str = "embedded", pg_url: str = "", redis_url: str = ""
+    mode: str = "embedded", pg_url: str = "", redis_url: str = "", prepare: Preparation = DEMO
 ) -> Iterator[RunningApp]:
-    """The app in production mode on a free port with fresh demo data; stopped and wiped after."""
+    """The app in production mode on a free port with a fresh database (the demo data unless
+    told otherwise); stopped and wiped after."""
     tmp = Path(tempfile.mkdtemp(prefix=f"lbt-e2e-{mode}-"))
     port = _free_port()
     env = {
@@ -120,10 +135,11 @@ def running_app(
         "REFLEX_STATES_WORKDIR": str(tmp / "states"),
         "REFLEX_TELEMETRY_ENABLED": "false",
         "LBT_PUBLIC_URL": f"http://localhost:{port}",
+        **dict(prepare.env),
     }
     env.pop("LBT_REDIS_URL", None)
     if mode == "scaled":
-        schema = "lbt_e2e"
+        schema = prepare.schema
         with sa.create_engine(pg_url).begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
@@ -135,7 +151,9 @@ def running_app(
         env["LBT_DATABASE_URL"] = f"sqlite:///{tmp / 'data' / 'lbt.db'}"
     bindir = Path(sys.executable).parent
     subprocess.run(
-        [str(bindir / "lbt"), "demo"],
+        [str(bindir / "lbt"), *prepare.command],
+        input=prepare.stdin,
+        text=True,
         env=env,
         cwd=PROJECT_ROOT,
         check=True,
