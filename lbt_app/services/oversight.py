@@ -234,7 +234,9 @@ SENTENCES: dict[str, str] = {
     "refusal_added": N_("{actor} put document {subject} on the refusal list of {authority}"),
     "refusal_lifted": N_("{actor} lifted the refusal of document {subject} ({authority})"),
     "key_created": N_("{actor} created signing key {subject} for {authority}"),
-    "key_revoked": N_("{actor} revoked signing key {subject}: {permits} permits stop verifying"),
+    "key_revoked": N_(
+        "{actor} revoked signing key {subject}; permits that stop verifying: {permits}"
+    ),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.

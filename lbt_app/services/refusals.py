@@ -53,7 +53,7 @@ class RefusalFormError(RefusalError):
     """An entry that does not pass its checks: message ids keyed by field name."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__(N_("Check the marked fields."))
+        super().__init__("the entry does not pass its checks")
         self.errors = errors
 
 
