@@ -164,3 +164,14 @@ def test_every_handler_is_refused_to_other_roles_and_audited(db_url, session, us
     assert _keys(session) == {kid: KeyStatus.ACTIVE}
     denied = _events(session, audit.REFUSED)
     assert {e.detail["handler"] for e in denied} == {AdminKeysState.get_full_name()}
+
+
+def test_the_cli_names_the_same_count(db_url, session, capsys):
+    from lbt_app.cli import main
+
+    kid = _demo_kid(session)
+    expected = keys.verifying_permits(session=session, kid=kid, now=utcnow())
+    assert main(["keys", "revoke", kid]) == 0
+    assert f"{expected} permits signed with it no longer verify" in capsys.readouterr().out
+    assert main(["keys", "revoke", kid]) == 2
+    assert "This key is already revoked." in capsys.readouterr().err
