@@ -3,6 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.admin_nav import admin_nav
+from lbt_app.components.form_field import labelled
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.pager import pager
 from lbt_app.services.refusals import FIELD_LABEL
@@ -13,20 +14,8 @@ _WRAP = {"overflow_wrap": "anywhere"}
 
 
 def _labelled(name: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(T(FIELD_LABEL[name]), html_for=f"refusal-{name}", style={"font_weight": "500"}),
-        control,
-        rx.cond(
-            S.form_errors.contains(name),
-            rx.text(
-                T_var(S.form_errors[name]),
-                color_scheme="red",
-                size="1",
-                data_testid=f"error-{name}",
-            ),
-        ),
-        spacing="1",
-        width="100%",
+    return labelled(
+        T(FIELD_LABEL[name]), control, name=name, html_for=f"refusal-{name}", errors=S.form_errors
     )
 
 
