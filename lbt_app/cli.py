@@ -278,11 +278,8 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     with session_scope() as session:
-        keys.revoke(session=session, kid=args.kid, now=utcnow())
-        affected = session.exec(
-            select(Permit).where(Permit.kid == args.kid, Permit.status != PermitStatus.REVOKED)
-        ).all()
-    _out(f"key {args.kid} revoked; {len(affected)} permits signed with it no longer verify")
+        affected = keys.revoke(session=session, kid=args.kid, now=utcnow())
+    _out(f"key {args.kid} revoked; {affected} permits signed with it no longer verify")
     return 0
 
 

@@ -4,6 +4,7 @@ import reflex as rx
 
 from lbt_app import routes
 from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, PROOF_TYPES, file_button
+from lbt_app.components.form_field import labelled
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.pager import pager
 from lbt_app.core import imaging
@@ -192,25 +193,8 @@ def _file() -> rx.Component:
 
 
 def _labelled(name: str, control: rx.Component) -> rx.Component:
-    """A form control under its label, its error (if any) beneath."""
-    return rx.vstack(
-        rx.el.label(
-            T(FIELD_LABEL[name]),
-            html_for=f"field-{name}",
-            style={"font_size": "var(--font-size-2)", "font_weight": "500"},
-        ),
-        control,
-        rx.cond(
-            S.form_errors.contains(name),
-            rx.text(
-                T_var(S.form_errors[name]),
-                color_scheme="red",
-                size="1",
-                data_testid=f"error-{name}",
-            ),
-        ),
-        spacing="1",
-        width="100%",
+    return labelled(
+        T(FIELD_LABEL[name]), control, name=name, html_for=f"field-{name}", errors=S.form_errors
     )
 
 

@@ -37,7 +37,7 @@ from lbt_app.db.models import (
     User,
 )
 from lbt_app.i18n import N_
-from lbt_app.services import audit
+from lbt_app.services import audit, refusals
 from lbt_app.services.issuing import IssueError, IssueRequest, issue_permit, years_after
 from lbt_app.services.residents import (
     check_record,
@@ -102,6 +102,7 @@ def eligibility(
         .where(
             RefusalEntry.document_number == resident.document_number,
             Authority.agreement_id == principal.agreement_id,
+            refusals.in_force(today),
         )
     ).first()
     return {

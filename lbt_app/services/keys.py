@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from lbt_app.core.access import Principal
+from lbt_app.core.access import Action, Principal, require
 from lbt_app.core.keys import SigningKeyPair, decrypt_private_key, encrypt_private_key, generate_key
 from lbt_app.core.payload import Codebook
 from lbt_app.core.verify import TrustedKey, TrustList
-from lbt_app.db.models import Agreement, Authority, BorderArea, CrossingPoint, KeyStatus, SigningKey
+from lbt_app.db.models import (
+    Agreement,
+    Authority,
+    BorderArea,
+    CrossingPoint,
+    KeyStatus,
+    Permit,
+    PermitStatus,
+    SigningKey,
+)
 from lbt_app.i18n import N_
 from lbt_app.services import audit
+
+STATUS_LABEL = {
+    KeyStatus.ACTIVE: N_("Signs new permits"),
+    KeyStatus.RETIRED: N_("Retired (still verifies)"),
+    KeyStatus.REVOKED: N_("Revoked"),
+}
 
 
 class KeyError_(LookupError):
@@ -43,6 +60,7 @@ def create_key(
     actor: Principal | None = None,
 ) -> SigningKey:
     """A new active key for the authority; any older active key is retired (still verifies)."""
+    retired = []
     for old in session.exec(
         select(SigningKey).where(
             SigningKey.authority_id == authority.id, SigningKey.status == KeyStatus.ACTIVE
@@ -50,6 +68,7 @@ def create_key(
     ):
         old.status, old.retired_at = KeyStatus.RETIRED, now
         session.add(old)
+        retired.append(old.kid)
     pair = generate_key(authority.code)
     row = SigningKey(
         kid=pair.kid,
@@ -67,7 +86,11 @@ def create_key(
         actor=actor,
         actor_name="system",
         subject=pair.kid,
-        detail={"authority": authority.code},
+        detail={
+            "authority": authority.code,
+            "before": {"active": retired},
+            "after": {"active": [pair.kid], "retired": retired},
+        },
     )
     return row
 
@@ -86,11 +109,17 @@ def rotate(
     return create_key(session=session, authority=authority, kek=kek, now=now, actor=actor)
 
 
-def revoke(*, session: Session, kid: str, now: datetime, actor: Principal | None = None) -> None:
-    """A revoked key's permits fail verification from now on."""
+def revoke(*, session: Session, kid: str, now: datetime, actor: Principal | None = None) -> int:
+    """A revoked key's permits fail verification from now on; returns how many that were
+    still verifying (`verifying_permits`)."""
     row = session.exec(select(SigningKey).where(SigningKey.kid == kid)).first()
     if row is None:
         raise KeyError_(N_("No such key."))
+    if row.status is KeyStatus.REVOKED:
+        raise KeyError_(N_("This key is already revoked."))
+    count = verifying_permits(session=session, kid=kid, now=now)
+    before = str(row.status)
+    authority = session.get(Authority, row.authority_id)
     row.status, row.revoked_at = KeyStatus.REVOKED, now
     session.add(row)
     audit.record(
@@ -100,7 +129,81 @@ def revoke(*, session: Session, kid: str, now: datetime, actor: Principal | None
         actor=actor,
         actor_name="system",
         subject=kid,
+        detail={
+            "authority": authority.code if authority else "",
+            "permits": count,
+            "before": {"status": before},
+            "after": {"status": str(KeyStatus.REVOKED)},
+        },
     )
+    return count
+
+
+def verifying_permits(*, session: Session, kid: str, now: datetime) -> int:
+    """The permits signed with `kid` that still verify: not revoked, and not past their last
+    day in the agreement's calendar. What revoking the key stops."""
+    zone = session.exec(
+        select(Agreement.timezone)
+        .join(Authority, col(Authority.agreement_id) == Agreement.id)
+        .join(SigningKey, col(SigningKey.authority_id) == Authority.id)
+        .where(SigningKey.kid == kid)
+    ).first()
+    today = now.astimezone(ZoneInfo(zone or "UTC")).date()
+    return session.exec(
+        select(func.count())
+        .select_from(Permit)
+        .where(
+            Permit.kid == kid,
+            Permit.status != PermitStatus.REVOKED,
+            col(Permit.valid_until) >= today,
+        )
+    ).one()
+
+
+@dataclass(frozen=True)
+class KeyLine:
+    key: SigningKey
+    signed: int  # permits it signed
+    verifying: int  # of those, the ones that still verify
+
+
+@dataclass(frozen=True)
+class AuthorityKeys:
+    authority: Authority
+    agreement: Agreement
+    keys: list[KeyLine]
+
+
+def overview(
+    *, session: Session, principal: Principal | None, now: datetime
+) -> list[AuthorityKeys]:
+    """Every issuing authority (and any other that holds keys) with its keys, newest first."""
+    require(principal, Action.ADMINISTER)
+    holders = select(SigningKey.authority_id)
+    rows = session.exec(
+        select(Authority, Agreement)
+        .join(Agreement, col(Agreement.id) == Authority.agreement_id)
+        .where((Authority.kind == "issuing") | col(Authority.id).in_(holders))
+        .order_by(Agreement.name, Authority.name)
+    ).all()
+    signed = dict(session.exec(select(Permit.kid, func.count()).group_by(col(Permit.kid))).all())
+    groups = []
+    for authority, agreement in rows:
+        found = session.exec(
+            select(SigningKey)
+            .where(SigningKey.authority_id == authority.id)
+            .order_by(col(SigningKey.created_at).desc(), col(SigningKey.id).desc())
+        ).all()
+        lines = [
+            KeyLine(
+                key,
+                signed.get(key.kid, 0),
+                verifying_permits(session=session, kid=key.kid, now=now),
+            )
+            for key in found
+        ]
+        groups.append(AuthorityKeys(authority, agreement, lines))
+    return groups
 
 
 def signing_key(*, session: Session, authority_id: int, kek: bytes) -> SigningKeyPair:

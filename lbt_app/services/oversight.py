@@ -17,7 +17,9 @@ from lbt_app.db.models import AuditEvent, Authority, CrossingPoint, PermitStatus
 from lbt_app.i18n import N_, t
 from lbt_app.services import audit, permits
 from lbt_app.services.checks import REFUSAL_REASONS, Source
+from lbt_app.services.keys import STATUS_LABEL as KEY_STATUS_LABEL
 from lbt_app.services.permits import STATUS_LABEL, PermitError
+from lbt_app.services.refusals import STATUS_LABEL as REFUSAL_STATUS_LABEL
 
 PAGE_SIZE = 50
 DECISIONS: dict[str, str] = {
@@ -202,6 +204,10 @@ ACTION_NAMES: dict[str, str] = {
     "residents_imported": N_("Residents imported"),
     "cards_printed": N_("Cards printed"),
     "audit_checked": N_("Audit chain checked"),
+    "refusal_added": N_("Refusal entry added"),
+    "refusal_lifted": N_("Refusal entry lifted"),
+    "key_created": N_("Signing key created"),
+    "key_revoked": N_("Signing key revoked"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -225,6 +231,12 @@ SENTENCES: dict[str, str] = {
     "residents_imported": N_("{actor} imported {imported} of {rows} rows of residents"),
     "cards_printed": N_("{actor} printed permit cards: {count}"),
     "audit_checked": N_("{actor} checked the audit chain: {result}"),
+    "refusal_added": N_("{actor} put document {subject} on the refusal list of {authority}"),
+    "refusal_lifted": N_("{actor} lifted the refusal of document {subject} ({authority})"),
+    "key_created": N_("{actor} created signing key {subject} for {authority}"),
+    "key_revoked": N_(
+        "{actor} revoked signing key {subject}; permits that stop verifying: {permits}"
+    ),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -236,6 +248,8 @@ PAGES: dict[str, str] = {
     "officer_state": N_("the officer page"),
     "wallet_state": N_("the wallet"),
     "admin_state": N_("the administration page"),
+    "admin_refusals_state": N_("the refusal list page"),
+    "admin_keys_state": N_("the signing keys page"),
 }
 OTHER_PAGE = N_("a page of another role")
 # What a refused caller lacked (the refusal's subject), in words.
@@ -290,6 +304,16 @@ FIELD_LABELS: dict[str, str] = {
     "from_seq": N_("Started after event"),
     "legacy": N_("Old-format events"),
     "checkpoint": N_("Signed checkpoint"),
+    "authority": N_("Authority"),
+    "entry": N_("Entry"),
+    "before": N_("Before"),
+    "after": N_("After"),
+    "full_name": N_("Full name"),
+    "until": N_("Until"),
+    "active": N_("Active key"),
+    "retired": N_("Retired keys"),
+    "permits": N_("Permits that stop verifying"),
+    "status": N_("Status"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")
@@ -338,7 +362,12 @@ _VALUES: dict[str, Callable[[object, str, Mapping[str, str]], str]] = {
     "from": _status,
     "to": _status,
     "point": lambda value, _lang, points: points.get(str(value), ""),
+    "status": _translated({**KEY_STATUS_LABEL, **REFUSAL_STATUS_LABEL}),
 }
+
+
+def _label(key: str, lang: str) -> str:
+    return t(FIELD_LABELS[key], lang) if key in FIELD_LABELS else _words(key).capitalize()
 
 
 def _value(key: str, value: object, lang: str, points: Mapping[str, str]) -> str:
@@ -349,6 +378,9 @@ def _value(key: str, value: object, lang: str, points: Mapping[str, str]) -> str
         return t(YES if value else NO, lang)
     if isinstance(value, list | tuple):
         return ", ".join(_words(str(v)) for v in value)
+    if isinstance(value, dict):  # a change's "before" and "after"
+        shown = {k: _value(k, v, lang, points) for k, v in value.items()}
+        return "; ".join(f"{_label(k, lang)}: {v}" for k, v in shown.items() if v)
     return _words("" if value is None else str(value))
 
 
@@ -395,11 +427,7 @@ def describe(event: AuditEvent, lang: str, points: Mapping[str, str]) -> EventTe
     raw |= {"subject": subject, **values}
     return EventText(
         sentence=" ".join(template.format_map(params).split()),
-        fields=tuple(
-            (t(FIELD_LABELS[k], lang) if k in FIELD_LABELS else _words(k).capitalize(), v)
-            for k, v in raw.items()
-            if v != ""
-        ),
+        fields=tuple((_label(k, lang), v) for k, v in raw.items() if v != ""),
     )
 
 

@@ -125,6 +125,16 @@ def _date(raw: str) -> date | None:
         return None
 
 
+def normal_document_number(raw: str) -> str:
+    """A travel document number as the registry keeps it: no spaces, upper case."""
+    return "".join(raw.split()).upper()
+
+
+def valid_document_number(number: str) -> bool:
+    """Whether a normalised document number has the registry's form (BAD_DOCUMENT if not)."""
+    return _DOCUMENT.fullmatch(number) is not None
+
+
 def check_record(
     raw: Mapping[str, object], *, today: date, areas: Mapping[str, int]
 ) -> tuple[ResidentInput | None, dict[str, str]]:
@@ -156,8 +166,8 @@ def check_record(
     value["nationality"] = value["nationality"].upper()
     if not _NATIONALITY.fullmatch(value["nationality"]):
         errors["nationality"] = BAD_NATIONALITY
-    value["document_number"] = value["document_number"].replace(" ", "").upper()
-    if value["document_number"] and not _DOCUMENT.fullmatch(value["document_number"]):
+    value["document_number"] = normal_document_number(value["document_number"])
+    if value["document_number"] and not valid_document_number(value["document_number"]):
         errors["document_number"] = BAD_DOCUMENT
     value["border_area"] = value["border_area"].upper()
     if value["border_area"] not in areas:

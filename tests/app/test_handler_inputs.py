@@ -62,6 +62,11 @@ FORMS = st.dictionaries(
             "status",
             "area",
             "expiring",
+            "authority",
+            "full_name",
+            "document_number",
+            "until",
+            "kid",
         ]
     ),
     st.one_of(st.sampled_from(AWKWARD), JSON),

@@ -275,15 +275,23 @@ def test_every_action_the_agreements_people_record_has_a_sentence_and_a_name():
         "wallet_activated",
         "wallet_rotated",
         "demo_loaded",
-        "key_created",
-        "key_revoked",
     }
     assert recorded - no_agreement_actor == set(oversight.SENTENCES) - {"permit_checked:"}
     assert set(oversight.ACTION_NAMES) == set(oversight.SENTENCES) - {"permit_checked:"}
 
 
 def test_every_page_that_can_refuse_has_a_name():
-    from lbt_app.states import admin, applications, desk, login, officer, residents, wallet  # noqa: F401
+    from lbt_app.states import (  # noqa: F401
+        admin,
+        admin_keys,
+        admin_refusals,
+        applications,
+        desk,
+        login,
+        officer,
+        residents,
+        wallet,
+    )
     from lbt_app.states import oversight as oversight_state  # noqa: F401
     from lbt_app.states.audit_chain import AuditChainState
     from lbt_app.states.session import SessionState

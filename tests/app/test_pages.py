@@ -3,6 +3,8 @@
 import pytest
 
 from lbt_app.pages.admin import admin_page
+from lbt_app.pages.admin_keys import admin_keys_page
+from lbt_app.pages.admin_refusals import admin_refusals_page
 from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
@@ -10,7 +12,16 @@ from lbt_app.pages.wallet import wallet_page
 
 
 @pytest.mark.parametrize(
-    "build", [login_page, officer_page, authority_page, wallet_page, admin_page]
+    "build",
+    [
+        login_page,
+        officer_page,
+        authority_page,
+        wallet_page,
+        admin_page,
+        admin_refusals_page,
+        admin_keys_page,
+    ],
 )
 def test_page_builds(build):
     component = build()
