@@ -31,6 +31,17 @@ REDIS_URL = os.environ.get("LBT_TEST_REDIS_URL", "")
 MODES = ["embedded"] + (["scaled"] if PG_URL and REDIS_URL else [])
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items) -> None:
+    """A real installation's own app (test_installation.py) runs before the demo app of any
+    mode starts: both would build the one frontend, each for its own port."""
+    first = [i for i in items if i.path.name == "test_installation.py"]
+    if first:
+        rest = [i for i in items if i.path.name != "test_installation.py"]
+        at = next((n for n, i in enumerate(rest) if "tests/e2e/" in str(i.path)), len(rest))
+        items[:] = rest[:at] + first + rest[at:]
+
+
 @pytest.fixture(scope="session", params=MODES)
 def app(request) -> Iterator[RunningApp]:
     try:
