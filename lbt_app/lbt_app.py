@@ -8,6 +8,7 @@ from lbt_app import routes
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
 from lbt_app.pages.admin import admin_page
+from lbt_app.pages.admin_agreements import admin_agreements_page
 from lbt_app.pages.applications import applications_page
 from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page, signup_page
@@ -17,6 +18,7 @@ from lbt_app.pages.residents import residents_page
 from lbt_app.pages.wallet import wallet_page
 from lbt_app.settings import get_settings
 from lbt_app.states.admin import AdminState
+from lbt_app.states.admin_agreements import AdminAgreementsState
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.desk import AuthorityState
 from lbt_app.states.login import LoginState
@@ -64,6 +66,7 @@ PAGES = [
     (officer_page, routes.OFFICER, "Officer", OfficerState.load),
     (wallet_page, routes.WALLET, "My permits", WalletState.load),
     (admin_page, routes.ADMIN, "Administration", AdminState.load),
+    (admin_agreements_page, routes.ADMIN_AGREEMENTS, "Agreements", AdminAgreementsState.load),
 ]
 for component, route, title, load in PAGES:
     app.add_page(component, route=route, title=title, on_load=load)

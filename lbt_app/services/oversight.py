@@ -202,6 +202,17 @@ ACTION_NAMES: dict[str, str] = {
     "residents_imported": N_("Residents imported"),
     "cards_printed": N_("Cards printed"),
     "audit_checked": N_("Audit chain checked"),
+    "agreement_created": N_("Agreement created"),
+    "agreement_changed": N_("Agreement changed"),
+    "area_created": N_("Border area added"),
+    "area_changed": N_("Border area changed"),
+    "area_deleted": N_("Border area deleted"),
+    "point_created": N_("Crossing point added"),
+    "point_changed": N_("Crossing point changed"),
+    "point_deleted": N_("Crossing point deleted"),
+    "authority_created": N_("Authority added"),
+    "authority_changed": N_("Authority changed"),
+    "authority_deleted": N_("Authority deleted"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -225,6 +236,17 @@ SENTENCES: dict[str, str] = {
     "residents_imported": N_("{actor} imported {imported} of {rows} rows of residents"),
     "cards_printed": N_("{actor} printed permit cards: {count}"),
     "audit_checked": N_("{actor} checked the audit chain: {result}"),
+    "agreement_created": N_("{actor} created agreement {subject}"),
+    "agreement_changed": N_("{actor} changed agreement {subject}"),
+    "area_created": N_("{actor} added border area {subject}"),
+    "area_changed": N_("{actor} changed border area {subject}"),
+    "area_deleted": N_("{actor} deleted border area {subject}"),
+    "point_created": N_("{actor} added crossing point {subject}"),
+    "point_changed": N_("{actor} changed crossing point {subject}"),
+    "point_deleted": N_("{actor} deleted crossing point {subject}"),
+    "authority_created": N_("{actor} added authority {subject}"),
+    "authority_changed": N_("{actor} changed authority {subject}"),
+    "authority_deleted": N_("{actor} deleted authority {subject}"),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -236,6 +258,7 @@ PAGES: dict[str, str] = {
     "officer_state": N_("the officer page"),
     "wallet_state": N_("the wallet"),
     "admin_state": N_("the administration page"),
+    "admin_agreements_state": N_("the agreement set-up page"),
 }
 OTHER_PAGE = N_("a page of another role")
 # What a refused caller lacked (the refusal's subject), in words.
@@ -290,6 +313,9 @@ FIELD_LABELS: dict[str, str] = {
     "from_seq": N_("Started after event"),
     "legacy": N_("Old-format events"),
     "checkpoint": N_("Signed checkpoint"),
+    "agreement": N_("Agreement"),
+    "before": N_("Before"),
+    "after": N_("After"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")
@@ -349,6 +375,8 @@ def _value(key: str, value: object, lang: str, points: Mapping[str, str]) -> str
         return t(YES if value else NO, lang)
     if isinstance(value, list | tuple):
         return ", ".join(_words(str(v)) for v in value)
+    if isinstance(value, dict):  # a change's before or after: field by field
+        return "; ".join(f"{k}: {_value('', v, lang, points)}" for k, v in value.items())
     return _words("" if value is None else str(value))
 
 
