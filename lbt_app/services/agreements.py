@@ -61,7 +61,7 @@ _ZONE_REGIONS = (
 AREA_LIMITS = (30, 50)  # km: the regulation's rule, and its exception
 MAX_PERIOD_DAYS = 730
 MAX_RESIDENCE_YEARS = 50
-KINDS = {"issuing": N_("Issuing authority"), "border": N_("Border service")}
+KINDS = {"issuing": N_("Issues permits"), "border": N_("Border service")}
 DEFAULT_CARD_LANGUAGES = N_("The host country's language and Russian")
 
 BAD_CODE = N_("Upper-case letters, digits and hyphens, e.g. TJ-SGD.")

@@ -90,7 +90,7 @@ def test_the_admin_creates_an_agreement_and_its_parts_through_the_handlers(db_ur
     assert state.errors == {}
     assert [a["name"] for a in state.areas] == ["Batken"]
     assert state.points[0]["serves"] == "Batken"
-    assert state.authorities[0]["kind_label"] == "Issuing authority"
+    assert state.authorities[0]["kind_label"] == "Issues permits"
 
 
 def test_field_errors_show_under_their_fields_in_the_callers_language(db_url, session):

@@ -3,6 +3,8 @@
 import pytest
 
 from lbt_app.pages.admin import admin_page
+from lbt_app.pages.admin_agreements import admin_agreements_page
+from lbt_app.pages.applications import applications_page
 from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
@@ -10,7 +12,16 @@ from lbt_app.pages.wallet import wallet_page
 
 
 @pytest.mark.parametrize(
-    "build", [login_page, officer_page, authority_page, wallet_page, admin_page]
+    "build",
+    [
+        login_page,
+        officer_page,
+        authority_page,
+        wallet_page,
+        admin_page,
+        admin_agreements_page,
+        applications_page,
+    ],
 )
 def test_page_builds(build):
     component = build()
