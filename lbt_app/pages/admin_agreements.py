@@ -50,14 +50,22 @@ def _number(form: str, name: str, label: rx.Var, default: rx.Var | str) -> rx.Co
 
 
 def _select(
-    form: str, name: str, label: rx.Var, options: rx.Var, default: rx.Var | str
+    form: str,
+    name: str,
+    label: rx.Var,
+    options: rx.Var,
+    default: rx.Var | str,
+    *,
+    unchosen: bool = False,
 ) -> rx.Component:
-    """A native select over `options` ({"value", "label"} each)."""
+    """A native select over `options` ({"value", "label"} each); `unchosen`: it starts at a
+    blank choice, so that a forgotten field is noticed."""
     return _labelled(
         form,
         name,
         label,
         rx.el.select(
+            *([rx.el.option("—", value="")] if unchosen else []),
             rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"])),
             name=name,
             id=f"{form}-{name}",
@@ -147,8 +155,8 @@ def _new_agreement() -> rx.Component:
             rx.heading(T("New agreement"), size="4"),
             _input("agreement", "code", T("Code (capital letters, digits, hyphens)"), ""),
             _input("agreement", "name", T("Name"), ""),
-            _select("agreement", "country_a", T("First country"), S.countries, ""),
-            _select("agreement", "country_b", T("Second country"), S.countries, ""),
+            _select("agreement", "country_a", T("First country"), S.countries, "", unchosen=True),
+            _select("agreement", "country_b", T("Second country"), S.countries, "", unchosen=True),
             _zone_select("agreement", "UTC"),
             _note(
                 T(
