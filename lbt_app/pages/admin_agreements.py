@@ -414,7 +414,7 @@ def _points() -> rx.Component:
                                 data_code=a["code"],
                             ),
                             " ",
-                            a["name"],
+                            a["label"],
                             style={"display": "flex", "gap": "8px", "align_items": "center"},
                         ),
                     ),

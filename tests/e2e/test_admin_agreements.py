@@ -98,6 +98,9 @@ def test_the_admin_sets_up_an_agreement_on_a_phone(page, app, tmp_path):
         page.select_option("[data-testid=language]", lang)
         page.wait_for_selector(f"text={t('Border area depth limit', lang)}")
         page.wait_for_selector(f"text={t('Serves the border areas', lang)}")
+        # the choices are in the new language's order: the forms still show the saved ones
+        assert page.input_value("[data-testid=details-country_a]") == "KGZ"
+        assert page.input_value("[data-testid=details-country_b]") == "TJK"
         extra, internal = overflow_and_internal_words(page)
         assert (lang, extra, internal) == (lang, 0, [])
         page.screenshot(path=str(tmp_path / f"admin-agreements-{lang}.png"), full_page=True)
