@@ -275,30 +275,30 @@ def _rules() -> rx.Component:
     )
 
 
-def _buttons(edit, delete, code: rx.Var, part: str) -> rx.Component:
-    return rx.hstack(
-        rx.button(
-            T("Edit"), size="1", variant="soft", on_click=edit(code), data_testid=f"{part}-edit"
-        ),
-        rx.button(
-            T("Delete"),
-            size="1",
-            variant="soft",
-            color_scheme="red",
-            on_click=delete(code),
-            data_testid=f"{part}-delete",
-        ),
-    )
-
-
-def _item(part: str, row: rx.Var, lines: list[rx.Component], edit, delete) -> rx.Component:
+def _item(part: str, row: rx.Var, lines: list[rx.Component]) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.text(row["name"], weight="bold"),
             rx.cond(row["name_native"] != "", rx.text(row["name_native"], size="2")),
             _code(row["code"]),
             *lines,
-            _buttons(edit, delete, row["code"], part),
+            rx.hstack(
+                rx.button(
+                    T("Edit"),
+                    size="1",
+                    variant="soft",
+                    on_click=S.edit(part, row["code"]),
+                    data_testid=f"{part}-edit",
+                ),
+                rx.button(
+                    T("Delete"),
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    on_click=S.delete(part, row["code"]),
+                    data_testid=f"{part}-delete",
+                ),
+            ),
             spacing="1",
             width="100%",
         ),
@@ -308,204 +308,140 @@ def _item(part: str, row: rx.Var, lines: list[rx.Component], edit, delete) -> rx
     )
 
 
-def _part_heading(editing: rx.Var, new: rx.Var, edit: rx.Var) -> rx.Component:
-    return rx.heading(rx.cond(editing == "", new, edit), size="3")
+def _section(
+    part: str,
+    words: tuple[rx.Var, rx.Var, rx.Var, rx.Var],
+    rows: rx.Var,
+    lines,
+    on_submit,
+    *fields: rx.Component,
+) -> rx.Component:
+    """A part's list (each with edit and delete) and its form: code and names, then `fields`.
 
-
-def _areas() -> rx.Component:
-    f = S.forms["area"]
+    `words`: the section's title, and the form's titles for a new and a changed one, and its
+    save button."""
+    title, new, change, save = words
+    f = S.forms[part]
     return rx.vstack(
-        rx.heading(T("Border areas"), size="4"),
-        rx.foreach(
-            S.areas,
-            lambda r: _item(
-                "area",
-                r,
-                [
-                    rx.text(T("Country"), ": ", r["country_name"], size="2"),
-                    rx.text(T("Depth"), ": ", r["depth_km"], " km", size="2"),
-                    rx.text(T("Districts"), ": ", r["districts"], size="2"),
-                ],
-                S.edit_area,
-                S.delete_area,
-            ),
-        ),
+        rx.heading(title, size="4"),
+        rx.foreach(rows, lambda r: _item(part, r, lines(r))),
         rx.card(
             _form(
-                "area",
-                S.save_area,
-                _part_heading(S.editing["area"], T("New border area"), T("Change the border area")),
-                _input("area", "code", T("Code (capital letters, digits, hyphens)"), f["code"]),
-                _input("area", "name", T("International name (Latin letters)"), f["name"]),
-                _input(
-                    "area", "name_native", T("Name in the country's language"), f["name_native"]
-                ),
-                _select("area", "country", T("Country"), S.sides, f["country"]),
-                _number("area", "depth_km", T("Depth from the border (km)"), f["depth_km"]),
-                _labelled(
-                    "area",
-                    "districts",
-                    T("Districts (separated by commas)"),
-                    rx.text_area(
-                        name="districts",
-                        id="area-districts",
-                        default_value=f["districts"],
-                        width="100%",
-                        data_testid="area-districts",
-                    ),
-                ),
+                part,
+                on_submit,
+                rx.heading(rx.cond(S.editing[part] == "", new, change), size="3"),
+                _input(part, "code", T("Code (capital letters, digits, hyphens)"), f["code"]),
+                _input(part, "name", T("International name (Latin letters)"), f["name"]),
+                _input(part, "name_native", T("Name in the country's language"), f["name_native"]),
+                *fields,
                 rx.hstack(
-                    _submit(T("Save border area"), "area-save"),
+                    _submit(save, f"{part}-save"),
                     rx.cond(
-                        S.editing["area"] != "",
-                        rx.button(
-                            T("New border area"),
-                            type="button",
-                            variant="soft",
-                            on_click=S.edit_area(""),
-                        ),
+                        S.editing[part] != "",
+                        rx.button(new, type="button", variant="soft", on_click=S.edit(part, "")),
                     ),
                     wrap="wrap",
                 ),
             ),
             width="100%",
-            id=FORM_IDS["area"],
+            id=FORM_IDS[part],
         ),
         width="100%",
     )
 
 
+def _areas() -> rx.Component:
+    f = S.forms["area"]
+    return _section(
+        "area",
+        (
+            T("Border areas"),
+            T("New border area"),
+            T("Change the border area"),
+            T("Save border area"),
+        ),
+        S.areas,
+        lambda r: [
+            rx.text(T("Country"), ": ", r["country_name"], size="2"),
+            rx.text(T("Depth"), ": ", r["depth_km"], " km", size="2"),
+            rx.text(T("Districts"), ": ", r["districts"], size="2"),
+        ],
+        S.save_area,
+        _select("area", "country", T("Country"), S.sides, f["country"]),
+        _number("area", "depth_km", T("Depth from the border (km)"), f["depth_km"]),
+        _labelled(
+            "area",
+            "districts",
+            T("Districts (separated by commas)"),
+            rx.text_area(
+                name="districts",
+                id="area-districts",
+                default_value=f["districts"],
+                width="100%",
+                data_testid="area-districts",
+            ),
+        ),
+    )
+
+
 def _points() -> rx.Component:
-    f = S.forms["point"]
-    return rx.vstack(
-        rx.heading(T("Crossing points"), size="4"),
-        rx.foreach(
-            S.points,
-            lambda r: _item(
-                "point",
-                r,
-                [rx.text(T("Serves"), ": ", r["serves"], size="2")],
-                S.edit_point,
-                S.delete_point,
-            ),
+    return _section(
+        "point",
+        (
+            T("Crossing points"),
+            T("New crossing point"),
+            T("Change the crossing point"),
+            T("Save crossing point"),
         ),
-        rx.card(
-            _form(
-                "point",
-                S.save_point,
-                _part_heading(
-                    S.editing["point"], T("New crossing point"), T("Change the crossing point")
-                ),
-                _input("point", "code", T("Code (capital letters, digits, hyphens)"), f["code"]),
-                _input("point", "name", T("International name (Latin letters)"), f["name"]),
-                _input(
-                    "point", "name_native", T("Name in the country's language"), f["name_native"]
-                ),
-                rx.vstack(
-                    rx.text(T("Serves the border areas"), style=LABEL_STYLE),
-                    rx.foreach(
-                        S.areas,
-                        lambda a: rx.el.label(
-                            rx.el.input(
-                                type="checkbox",
-                                name="serves:" + a["code"],
-                                default_checked=S.serves.contains(a["code"]),
-                                data_testid="point-serves",
-                                data_code=a["code"],
-                            ),
-                            " ",
-                            a["label"],
-                            style={"display": "flex", "gap": "8px", "align_items": "center"},
-                        ),
+        S.points,
+        lambda r: [rx.text(T("Serves"), ": ", r["serves"], size="2")],
+        S.save_point,
+        rx.vstack(
+            rx.text(T("Serves the border areas"), style=LABEL_STYLE),
+            rx.foreach(
+                S.areas,
+                lambda a: rx.el.label(
+                    rx.el.input(
+                        type="checkbox",
+                        name="serves:" + a["code"],
+                        default_checked=S.serves.contains(a["code"]),
+                        data_testid="point-serves",
+                        data_code=a["code"],
                     ),
-                    rx.cond(
-                        S.errors.contains("point.serves"),
-                        rx.text(
-                            S.errors["point.serves"],
-                            color_scheme="red",
-                            size="1",
-                            data_testid="error-point-serves",
-                        ),
-                    ),
-                    spacing="1",
-                    width="100%",
-                ),
-                rx.hstack(
-                    _submit(T("Save crossing point"), "point-save"),
-                    rx.cond(
-                        S.editing["point"] != "",
-                        rx.button(
-                            T("New crossing point"),
-                            type="button",
-                            variant="soft",
-                            on_click=S.edit_point(""),
-                        ),
-                    ),
-                    wrap="wrap",
+                    " ",
+                    a["label"],
+                    style={"display": "flex", "gap": "8px", "align_items": "center"},
                 ),
             ),
+            rx.cond(
+                S.errors.contains("point.serves"),
+                rx.text(
+                    S.errors["point.serves"],
+                    color_scheme="red",
+                    size="1",
+                    data_testid="error-point-serves",
+                ),
+            ),
+            spacing="1",
             width="100%",
-            id=FORM_IDS["point"],
         ),
-        width="100%",
     )
 
 
 def _authorities() -> rx.Component:
     f = S.forms["authority"]
-    return rx.vstack(
-        rx.heading(T("Authorities"), size="4"),
-        rx.foreach(
-            S.authorities,
-            lambda r: _item(
-                "authority",
-                r,
-                [
-                    rx.text(T("Country"), ": ", r["country_name"], size="2"),
-                    rx.text(r["kind_label"], size="2"),
-                ],
-                S.edit_authority,
-                S.delete_authority,
-            ),
-        ),
-        rx.card(
-            _form(
-                "authority",
-                S.save_authority,
-                _part_heading(
-                    S.editing["authority"], T("New authority"), T("Change the authority")
-                ),
-                _input(
-                    "authority", "code", T("Code (capital letters, digits, hyphens)"), f["code"]
-                ),
-                _input("authority", "name", T("International name (Latin letters)"), f["name"]),
-                _input(
-                    "authority",
-                    "name_native",
-                    T("Name in the country's language"),
-                    f["name_native"],
-                ),
-                _select("authority", "country", T("Country"), S.sides, f["country"]),
-                _select("authority", "kind", T("Kind"), S.kinds, f["kind"]),
-                _note(T("A new issuing authority gets its first signing key at once.")),
-                rx.hstack(
-                    _submit(T("Save authority"), "authority-save"),
-                    rx.cond(
-                        S.editing["authority"] != "",
-                        rx.button(
-                            T("New authority"),
-                            type="button",
-                            variant="soft",
-                            on_click=S.edit_authority(""),
-                        ),
-                    ),
-                    wrap="wrap",
-                ),
-            ),
-            width="100%",
-            id=FORM_IDS["authority"],
-        ),
-        width="100%",
+    return _section(
+        "authority",
+        (T("Authorities"), T("New authority"), T("Change the authority"), T("Save authority")),
+        S.authorities,
+        lambda r: [
+            rx.text(T("Country"), ": ", r["country_name"], size="2"),
+            rx.text(r["kind_label"], size="2"),
+        ],
+        S.save_authority,
+        _select("authority", "country", T("Country"), S.sides, f["country"]),
+        _select("authority", "kind", T("Kind"), S.kinds, f["kind"]),
+        _note(T("A new issuing authority gets its first signing key at once.")),
     )
 
 

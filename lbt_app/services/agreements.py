@@ -573,6 +573,18 @@ def _delete(session: Session, agreement: Agreement, row) -> dict[str, object]:
     if _has_permits(session, agreement):
         raise AgreementError(AFTER_PERMITS)
     before = row.model_dump(exclude={"id", "agreement_id"})
+    link = {
+        BorderArea: CrossingPointArea.border_area_id,
+        CrossingPoint: CrossingPointArea.crossing_point_id,
+    }
+    if type(row) in link:  # the areas a point serves go with either
+        if isinstance(row, CrossingPoint):
+            before["serves"] = _served(session, row)
+        for served in session.exec(
+            select(CrossingPointArea).where(link[type(row)] == row.id)
+        ).all():
+            session.delete(served)
+        session.flush()
     session.delete(row)
     session.flush()
     return before
@@ -648,10 +660,6 @@ def delete_area(
     principal = require(principal, Action.ADMINISTER)
     agreement = _agreement(session, agreement_code)
     area = _own(session, BorderArea, agreement, area_code)
-    for link in session.exec(
-        select(CrossingPointArea).where(CrossingPointArea.border_area_id == area.id)
-    ).all():
-        session.delete(link)
     before = _delete(session, agreement, area)
     _record(
         session,
@@ -740,13 +748,7 @@ def delete_point(
     principal = require(principal, Action.ADMINISTER)
     agreement = _agreement(session, agreement_code)
     point = _own(session, CrossingPoint, agreement, point_code)
-    serves = _served(session, point)
-    if not _uses(session, point) and not _has_permits(session, agreement):
-        for link in session.exec(
-            select(CrossingPointArea).where(CrossingPointArea.crossing_point_id == point.id)
-        ).all():
-            session.delete(link)
-    before = {**_delete(session, agreement, point), "serves": serves}
+    before = _delete(session, agreement, point)
     _record(
         session,
         principal,

@@ -257,8 +257,13 @@ class AdminAgreementsState(SessionState):
     def save_rules(self, principal: Principal, form: dict):
         return self._change(principal, "rules", form)
 
-    def _edit(self, part: str, rows: list[dict[str, str]], code: str):
-        row = next((r for r in rows if r["code"] == code), None)
+    @handler(Action.ADMINISTER)
+    def edit(self, principal: Principal, part: str, code: str):
+        """Open the form of an area, a point or an authority (`code` "": a new one)."""
+        rows = {"area": self.areas, "point": self.points, "authority": self.authorities}
+        if part not in rows:
+            return None
+        row = next((r for r in rows[part] if r["code"] == code), None)
         values = dict(EMPTY_FORMS[part])
         if row is not None:
             values = {k: row.get(k, "") for k in values}
@@ -271,18 +276,6 @@ class AdminAgreementsState(SessionState):
         self.errors = {}
         self.form_key += 1
         return bring_into_view(FORM_IDS[part])
-
-    @handler(Action.ADMINISTER)
-    def edit_area(self, principal: Principal, code: str):
-        return self._edit("area", self.areas, code)
-
-    @handler(Action.ADMINISTER)
-    def edit_point(self, principal: Principal, code: str):
-        return self._edit("point", self.points, code)
-
-    @handler(Action.ADMINISTER)
-    def edit_authority(self, principal: Principal, code: str):
-        return self._edit("authority", self.authorities, code)
 
     @handler(Action.ADMINISTER)
     def save_area(self, principal: Principal, form: dict):
@@ -334,55 +327,40 @@ class AdminAgreementsState(SessionState):
             ),
         )
 
-    def _delete(self, principal: Principal, part: str, remove: Callable[[Any], None]):
-        try:
-            with session_scope() as session:
-                remove(session)
-        except AgreementError as error:
-            return rx.toast.error(_say(error, self._t))
-        if self.editing.get(part):
-            self.editing = {**self.editing, part: ""}
-            self.forms = {**self.forms, part: dict(EMPTY_FORMS[part])}
-        return self._done(principal, DELETED[part])
-
     @handler(Action.ADMINISTER)
-    def delete_area(self, principal: Principal, code: str):
-        return self._delete(
-            principal,
-            "area",
-            lambda session: agreements.delete_area(
+    def delete(self, principal: Principal, part: str, code: str):
+        """Delete an area, a point or an authority of the chosen agreement, where allowed."""
+        remove = {
+            "area": lambda session: agreements.delete_area(
                 session=session,
                 principal=principal,
                 agreement_code=self.chosen,
                 area_code=code,
                 now=utcnow(),
             ),
-        )
-
-    @handler(Action.ADMINISTER)
-    def delete_point(self, principal: Principal, code: str):
-        return self._delete(
-            principal,
-            "point",
-            lambda session: agreements.delete_point(
+            "point": lambda session: agreements.delete_point(
                 session=session,
                 principal=principal,
                 agreement_code=self.chosen,
                 point_code=code,
                 now=utcnow(),
             ),
-        )
-
-    @handler(Action.ADMINISTER)
-    def delete_authority(self, principal: Principal, code: str):
-        return self._delete(
-            principal,
-            "authority",
-            lambda session: agreements.delete_authority(
+            "authority": lambda session: agreements.delete_authority(
                 session=session,
                 principal=principal,
                 agreement_code=self.chosen,
                 authority_code=code,
                 now=utcnow(),
             ),
-        )
+        }.get(part)
+        if remove is None:
+            return None
+        try:
+            with session_scope() as session:
+                remove(session)
+        except AgreementError as error:
+            return rx.toast.error(_say(error, self._t))
+        if self.editing.get(part) == code:
+            self.editing = {**self.editing, part: ""}
+            self.forms = {**self.forms, part: dict(EMPTY_FORMS[part])}
+        return self._done(principal, DELETED[part])

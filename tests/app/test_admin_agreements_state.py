@@ -25,15 +25,11 @@ CALLS = {
     ),
     "save_details": ({"name": "x"},),
     "save_rules": ({"max_stay_days": "10"},),
-    "edit_area": ("UZ-FRG",),
-    "edit_point": ("PATAR",),
-    "edit_authority": ("UZ-FRG-BS",),
+    "edit": ("area", "UZ-FRG"),
     "save_area": ({"code": "TJ-NEW", "name": "New", "country": "TJK", "depth_km": "10"},),
     "save_point": ({"code": "NEWPOINT", "name": "New", "serves:UZ-FRG": "on"},),
     "save_authority": ({"code": "TJ-NEW", "name": "New", "country": "TJK", "kind": "issuing"},),
-    "delete_area": ("UZ-FRG",),
-    "delete_point": ("PATAR",),
-    "delete_authority": ("UZ-FRG-BS",),
+    "delete": ("authority", "UZ-FRG-BS"),
 }
 
 
@@ -111,10 +107,27 @@ def test_field_errors_show_under_their_fields_in_the_callers_language(db_url, se
 def test_a_refusal_names_what_uses_the_code(db_url, session):
     state = _sub(_client("admin"), S)
     S.load.fn(state)
-    S.edit_area.fn(state, "UZ-FRG")
+    S.edit.fn(state, "area", "UZ-FRG")
     form = {**state.forms["area"], "code": "UZ-FRG-2"}
     S.save_area.fn(state, form)
     assert state.errors == {"area.code": "This code cannot change: permits refer to it."}
-    S.delete_point.fn(state, "PATAR")
+    S.delete.fn(state, "point", "PATAR")
     session.expire_all()
     assert session.exec(select(CrossingPoint).where(CrossingPoint.code == "PATAR")).one()
+
+
+def test_an_unused_part_of_a_new_agreement_is_deleted_and_its_form_closed(db_url, session):
+    state = _sub(_client("admin"), S)
+    S.load.fn(state)
+    S.create_agreement.fn(state, CALLS["create_agreement"][0])
+    S.save_authority.fn(
+        state, {"code": "KG-BS", "name": "Border Service", "country": "KGZ", "kind": "border"}
+    )
+    S.edit.fn(state, "authority", "KG-BS")
+    assert state.editing["authority"] == "KG-BS" and state.forms["authority"]["kind"] == "border"
+    S.delete.fn(state, "authority", "KG-BS")
+    assert state.authorities == [] and state.editing["authority"] == ""
+    assert [
+        e.subject
+        for e in session.exec(select(AuditEvent).where(AuditEvent.action == "authority_deleted"))
+    ] == ["KG-BS"]
