@@ -649,30 +649,6 @@ def save_area(
     return row, {}
 
 
-def delete_area(
-    *,
-    session: Session,
-    principal: Principal | None,
-    agreement_code: str,
-    area_code: str,
-    now: datetime,
-) -> None:
-    principal = require(principal, Action.ADMINISTER)
-    agreement = _agreement(session, agreement_code)
-    area = _own(session, BorderArea, agreement, area_code)
-    before = _delete(session, agreement, area)
-    _record(
-        session,
-        principal,
-        action="area_deleted",
-        row=area,
-        agreement=agreement,
-        before=before,
-        after={},
-        now=now,
-    )
-
-
 def _served(session: Session, point: CrossingPoint) -> list[str]:
     return list(
         session.exec(
@@ -737,30 +713,6 @@ def save_point(
     return row, {}
 
 
-def delete_point(
-    *,
-    session: Session,
-    principal: Principal | None,
-    agreement_code: str,
-    point_code: str,
-    now: datetime,
-) -> None:
-    principal = require(principal, Action.ADMINISTER)
-    agreement = _agreement(session, agreement_code)
-    point = _own(session, CrossingPoint, agreement, point_code)
-    before = _delete(session, agreement, point)
-    _record(
-        session,
-        principal,
-        action="point_deleted",
-        row=point,
-        agreement=agreement,
-        before=before,
-        after={},
-        now=now,
-    )
-
-
 def save_authority(
     *,
     session: Session,
@@ -814,23 +766,36 @@ def save_authority(
     return row, {}
 
 
-def delete_authority(
+# What an administrator may delete, and the event that records it.
+DELETABLE = {
+    "area": dict(model=BorderArea, action="area_deleted"),
+    "point": dict(model=CrossingPoint, action="point_deleted"),
+    "authority": dict(model=Authority, action="authority_deleted"),
+}
+
+
+def delete(
     *,
     session: Session,
     principal: Principal | None,
     agreement_code: str,
-    authority_code: str,
+    part: str,
+    code: str,
     now: datetime,
 ) -> None:
+    """Delete a border area, crossing point or authority (`part`) where nothing refers to it
+    and the agreement has issued no permit."""
     principal = require(principal, Action.ADMINISTER)
     agreement = _agreement(session, agreement_code)
-    authority = _own(session, Authority, agreement, authority_code)
-    before = _delete(session, agreement, authority)
+    if part not in DELETABLE:
+        raise AgreementError(NO_SUCH_THING)
+    row = _own(session, DELETABLE[part]["model"], agreement, code)
+    before = _delete(session, agreement, row)
     _record(
         session,
         principal,
-        action="authority_deleted",
-        row=authority,
+        action=DELETABLE[part]["action"],
+        row=row,
         agreement=agreement,
         before=before,
         after={},

@@ -330,34 +330,16 @@ class AdminAgreementsState(SessionState):
     @handler(Action.ADMINISTER)
     def delete(self, principal: Principal, part: str, code: str):
         """Delete an area, a point or an authority of the chosen agreement, where allowed."""
-        remove = {
-            "area": lambda session: agreements.delete_area(
-                session=session,
-                principal=principal,
-                agreement_code=self.chosen,
-                area_code=code,
-                now=utcnow(),
-            ),
-            "point": lambda session: agreements.delete_point(
-                session=session,
-                principal=principal,
-                agreement_code=self.chosen,
-                point_code=code,
-                now=utcnow(),
-            ),
-            "authority": lambda session: agreements.delete_authority(
-                session=session,
-                principal=principal,
-                agreement_code=self.chosen,
-                authority_code=code,
-                now=utcnow(),
-            ),
-        }.get(part)
-        if remove is None:
-            return None
         try:
             with session_scope() as session:
-                remove(session)
+                agreements.delete(
+                    session=session,
+                    principal=principal,
+                    agreement_code=self.chosen,
+                    part=part,
+                    code=code,
+                    now=utcnow(),
+                )
         except AgreementError as error:
             return rx.toast.error(_say(error, self._t))
         if self.editing.get(part) == code:

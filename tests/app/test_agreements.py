@@ -172,8 +172,13 @@ def test_every_change_is_audited_with_who_what_before_and_after(session, admin):
     assert event.subject == "KG-BTK" and event.detail["agreement"] == "KG-TJ"
     assert event.detail["before"] == {"name": "Batken border districts"}
     assert event.detail["after"] == {"name": "Batken districts"}
-    agreements.delete_area(
-        session=session, principal=admin, agreement_code="KG-TJ", area_code="KG-BTK", now=NOW
+    agreements.delete(
+        session=session,
+        principal=admin,
+        agreement_code="KG-TJ",
+        part="area",
+        code="KG-BTK",
+        now=NOW,
     )
     deleted = _events(session, "area_deleted")[-1]
     assert deleted.detail["before"]["code"] == "KG-BTK" and deleted.detail["after"] == {}
@@ -454,19 +459,18 @@ def test_renumbering_a_code_in_use_is_refused_with_the_reason(
 
 
 @pytest.mark.parametrize(
-    ("delete", "code", "uses"),
+    ("part", "code", "uses"),
     [
-        (agreements.delete_area, "UZ-FRG", "permits"),
-        (agreements.delete_point, "FOTEHOBOD", "recorded crossings"),
-        (agreements.delete_authority, "UZ-FRG-BS", None),
+        ("area", "UZ-FRG", "permits"),
+        ("point", "FOTEHOBOD", "recorded crossings"),
+        ("authority", "UZ-FRG-BS", None),
     ],
 )
-def test_deleting_is_refused_when_used_or_once_permits_exist(session, admin, delete, code, uses):
-    kind = {"delete_area": "area_code", "delete_point": "point_code"}.get(
-        delete.__name__, "authority_code"
-    )
+def test_deleting_is_refused_when_used_or_once_permits_exist(session, admin, part, code, uses):
     with pytest.raises(AgreementError) as refused:
-        delete(session=session, principal=admin, agreement_code="TJ-UZ", now=NOW, **{kind: code})
+        agreements.delete(
+            session=session, principal=admin, agreement_code="TJ-UZ", part=part, code=code, now=NOW
+        )
     if uses:
         assert str(refused.value) == agreements.IN_USE and uses in refused.value.uses
     else:  # the border service is used by nothing, but the agreement has permits
@@ -479,11 +483,21 @@ def test_an_unused_code_can_change_and_be_deleted_before_any_permit(session, adm
         session, admin, {**POINT, "code": "KAYRAGACH-1"}, serves=("KG-BTK",), code="KAYRAGACH"
     )
     assert errors == {} and point.code == "KAYRAGACH-1"
-    agreements.delete_point(
-        session=session, principal=admin, agreement_code="KG-TJ", point_code="KAYRAGACH-1", now=NOW
+    agreements.delete(
+        session=session,
+        principal=admin,
+        agreement_code="KG-TJ",
+        part="point",
+        code="KAYRAGACH-1",
+        now=NOW,
     )
-    agreements.delete_area(
-        session=session, principal=admin, agreement_code="KG-TJ", area_code="KG-BTK", now=NOW
+    agreements.delete(
+        session=session,
+        principal=admin,
+        agreement_code="KG-TJ",
+        part="area",
+        code="KG-BTK",
+        now=NOW,
     )
     setup = agreements.setup_of(session=session, principal=admin, code="KG-TJ")
     assert [a.code for a in setup.areas] == ["TJ-ISF"]
@@ -492,11 +506,12 @@ def test_an_unused_code_can_change_and_be_deleted_before_any_permit(session, adm
         select(CrossingPointArea).where(CrossingPointArea.crossing_point_id == point.id)
     ).all()
     with pytest.raises(AgreementError) as refused:  # it has its signing key
-        agreements.delete_authority(
+        agreements.delete(
             session=session,
             principal=admin,
             agreement_code="KG-TJ",
-            authority_code="TJ-ISF-LBT",
+            part="authority",
+            code="TJ-ISF-LBT",
             now=NOW,
         )
     assert "signing keys" in refused.value.uses
@@ -546,8 +561,13 @@ def test_issuing_honours_the_areas_a_point_serves(session, admin):
     assert claims.issuer == "TJ-ISF-LBT"
     # from now on nothing of this agreement can be deleted, even unused
     with pytest.raises(AgreementError) as refused:
-        agreements.delete_point(
-            session=session, principal=admin, agreement_code="KG-TJ", point_code="KULUNDU", now=NOW
+        agreements.delete(
+            session=session,
+            principal=admin,
+            agreement_code="KG-TJ",
+            part="point",
+            code="KULUNDU",
+            now=NOW,
         )
     assert str(refused.value) == agreements.AFTER_PERMITS
 
@@ -615,6 +635,11 @@ def test_only_an_administrator_sets_up_agreements(session, username):
     with pytest.raises(AccessDenied):
         agreements.create_agreement(session=session, principal=caller, raw=KG_TJ, now=NOW)
     with pytest.raises(AccessDenied):
-        agreements.delete_area(
-            session=session, principal=caller, agreement_code="TJ-UZ", area_code="UZ-FRG", now=NOW
+        agreements.delete(
+            session=session,
+            principal=caller,
+            agreement_code="TJ-UZ",
+            part="area",
+            code="UZ-FRG",
+            now=NOW,
         )
