@@ -191,8 +191,10 @@ def renew(
     agreement = session.get(Agreement, authority.agreement_id if authority else 0)
     if authority is None or agreement is None:
         raise IssueError(N_("No such permit."))
-    if not agreement.min_validity_years <= years <= agreement.max_validity_years:
-        raise IssueError(N_("Choose a validity the agreement allows."))
+    if years > agreement.max_validity_years:
+        raise IssueError(N_("The validity is longer than the agreement allows."))
+    if years < agreement.min_validity_years:
+        raise IssueError(N_("The validity is shorter than the agreement allows."))
     start = max(now.astimezone(principal.zone).date(), old.valid_until + timedelta(days=1))
     points = session.exec(
         select(CrossingPoint.code)
