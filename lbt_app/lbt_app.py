@@ -8,6 +8,7 @@ from lbt_app import routes
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
 from lbt_app.pages.admin import admin_page
+from lbt_app.pages.admin_agreements import admin_agreements_page
 from lbt_app.pages.admin_keys import admin_keys_page
 from lbt_app.pages.admin_refusals import admin_refusals_page
 from lbt_app.pages.applications import applications_page
@@ -19,6 +20,7 @@ from lbt_app.pages.residents import residents_page
 from lbt_app.pages.wallet import wallet_page
 from lbt_app.settings import get_settings
 from lbt_app.states.admin import AdminState
+from lbt_app.states.admin_agreements import AdminAgreementsState
 from lbt_app.states.admin_keys import AdminKeysState
 from lbt_app.states.admin_refusals import AdminRefusalsState
 from lbt_app.states.applications import ApplicationsState
@@ -70,6 +72,7 @@ PAGES = [
     (admin_page, routes.ADMIN, "Administration", AdminState.load),
     (admin_refusals_page, routes.ADMIN_REFUSALS, "Refusal list", AdminRefusalsState.load),
     (admin_keys_page, routes.ADMIN_KEYS, "Signing keys", AdminKeysState.load),
+    (admin_agreements_page, routes.ADMIN_AGREEMENTS, "Agreements", AdminAgreementsState.load),
 ]
 for component, route, title, load in PAGES:
     app.add_page(component, route=route, title=title, on_load=load)

@@ -109,13 +109,30 @@ def _review() -> rx.Component:
                 ),
                 align="center",
             ),
+            rx.cond(
+                S.areas.length() > 1,
+                rx.hstack(
+                    rx.el.label(T("Border area"), html_for="approve-area"),
+                    rx.el.select(
+                        rx.foreach(S.areas, lambda a: rx.el.option(a, value=a)),
+                        value=S.area,
+                        on_change=S.set_area,
+                        id="approve-area",
+                        data_testid="approve-area",
+                    ),
+                    align="center",
+                    wrap="wrap",
+                ),
+            ),
             rx.hstack(
                 rx.foreach(
                     S.points,
-                    lambda code: rx.checkbox(
-                        code,
-                        checked=S.chosen_points.contains(code),
-                        on_change=lambda _: S.toggle_point(code),
+                    lambda p: rx.checkbox(
+                        p["name"],
+                        checked=S.chosen_points.contains(p["code"]),
+                        on_change=lambda _: S.toggle_point(p["code"]),
+                        data_testid="approve-point",
+                        data_code=p["code"],
                     ),
                 ),
                 wrap="wrap",

@@ -29,6 +29,7 @@ from lbt_app.db.models import (
     Authority,
     BorderArea,
     CrossingPoint,
+    CrossingPointArea,
     Document,
     Permit,
     PermitStatus,
@@ -200,11 +201,20 @@ def host_areas(session: Session, principal: Principal) -> list[str]:
     )
 
 
-def crossing_points(session: Session, principal: Principal) -> list[str]:
+def crossing_points(session: Session, principal: Principal, area: str) -> list[CrossingPoint]:
+    """The crossing points a permit for `area` (one of host_areas) may list: those serving it."""
+    if area not in host_areas(session, principal):
+        return []
     return list(
         session.exec(
-            select(CrossingPoint.code)
-            .where(CrossingPoint.agreement_id == principal.agreement_id)
+            select(CrossingPoint)
+            .join(CrossingPointArea, col(CrossingPointArea.crossing_point_id) == CrossingPoint.id)
+            .join(BorderArea, col(BorderArea.id) == CrossingPointArea.border_area_id)
+            .where(
+                CrossingPoint.agreement_id == principal.agreement_id,
+                BorderArea.agreement_id == principal.agreement_id,
+                BorderArea.code == area,
+            )
             .order_by(CrossingPoint.id)
         ).all()
     )

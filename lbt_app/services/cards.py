@@ -20,7 +20,15 @@ from sqlmodel import Session, col, select
 
 from lbt_app.core.access import Action, Principal, require, require_agreement
 from lbt_app.core.qr import QUIET_ZONE, qr_matrix_info, render_png
-from lbt_app.db.models import Authority, BorderArea, Document, Permit, PermitStatus, Resident
+from lbt_app.db.models import (
+    Agreement,
+    Authority,
+    BorderArea,
+    Document,
+    Permit,
+    PermitStatus,
+    Resident,
+)
 from lbt_app.i18n import LANGUAGES, N_, format_day, t
 from lbt_app.services import audit
 from lbt_app.services.permits import PermitError, effective_status
@@ -51,7 +59,12 @@ FIELDS = (
 )
 
 
-def card_languages(host_country: str) -> tuple[str, str]:
+def card_languages(host_country: str, chosen: str = "") -> tuple[str, str]:
+    """The agreement's two card languages (`chosen`, e.g. "tg,ru"); where it chose none, the
+    host country's language and Russian."""
+    pair = tuple(chosen.split(","))
+    if len(pair) == 2 and all(lang in LANGUAGES for lang in pair) and pair[0] != pair[1]:
+        return pair[0], pair[1]
     lang = COUNTRY_LANG.get(host_country, FALLBACK_LANG)
     return (lang if lang in LANGUAGES else FALLBACK_LANG, "ru")
 
@@ -74,8 +87,9 @@ def _page(
     authority: Authority,
     photo: bytes | None,
     zone: ZoneInfo,
+    chosen_languages: str,
 ) -> None:
-    langs = card_languages(area.country)
+    langs = card_languages(area.country, chosen_languages)
     pdf.add_page()
     pdf.set_fill_color(13, 148, 136)
     pdf.rect(0, 0, PAGE[0], 12, style="F")
@@ -162,7 +176,17 @@ def permit_cards(
     for number in dict.fromkeys(numbers):
         permit, resident, area, authority = found[number]
         photo = session.get(Document, resident.photo_id) if resident.photo_id else None
-        _page(pdf, permit, resident, area, authority, photo.data if photo else None, principal.zone)
+        agreement = session.get(Agreement, authority.agreement_id)
+        _page(
+            pdf,
+            permit,
+            resident,
+            area,
+            authority,
+            photo.data if photo else None,
+            principal.zone,
+            agreement.card_languages if agreement else "",
+        )
     audit.record(
         session=session,
         action="cards_printed",

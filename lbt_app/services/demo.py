@@ -23,6 +23,7 @@ from lbt_app.db.models import (
     BorderArea,
     Crossing,
     CrossingPoint,
+    CrossingPointArea,
     Document,
     Permit,
     PermitStatus,
@@ -274,6 +275,12 @@ def load(*, session: Session, kek: bytes, now: datetime) -> None:
         ]
     }
     session.add_all(points.values())
+    session.flush()
+    session.add_all(
+        CrossingPointArea(crossing_point_id=point.id or 0, border_area_id=area.id or 0)
+        for point in points.values()
+        for area in (tj_area, uz_area)
+    )
     authority = Authority(
         code="TJ-SGD-LBT",
         name="Sughd Region Local Border Traffic Office",

@@ -15,6 +15,7 @@ from lbt_app.db.models import (
     Authority,
     BorderArea,
     CrossingPoint,
+    CrossingPointArea,
     Document,
     Permit,
     PermitCrossingPoint,
@@ -69,6 +70,17 @@ def _claims(
     )
 
 
+def serving_points(session: Session, area: BorderArea) -> set[int]:
+    """The ids of the crossing points that serve `area`: a permit for it may list only these."""
+    return set(
+        session.exec(
+            select(CrossingPointArea.crossing_point_id).where(
+                CrossingPointArea.border_area_id == area.id
+            )
+        ).all()
+    )
+
+
 def years_after(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -107,10 +119,15 @@ def issue_permit(
     ).all()
     if not points or len(points) != len(set(request.crossing_point_codes)):
         raise IssueError(N_("Choose crossing points of this agreement."))
+    if any(p.id not in serving_points(session, area) for p in points):
+        raise IssueError(N_("Choose crossing points that serve the permit's border area."))
     if request.valid_until < request.valid_from:
         raise IssueError(N_("The permit must end after it starts."))
     if request.valid_until >= years_after(request.valid_from, agreement.max_validity_years):
         raise IssueError(N_("The validity is longer than the agreement allows."))
+    shortest = years_after(request.valid_from, agreement.min_validity_years) - timedelta(days=1)
+    if request.valid_until < shortest:
+        raise IssueError(N_("The validity is shorter than the agreement allows."))
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     key = keys.signing_key(session=session, authority_id=authority.id or 0, kek=kek)
     permit = Permit(
@@ -174,8 +191,10 @@ def renew(
     agreement = session.get(Agreement, authority.agreement_id if authority else 0)
     if authority is None or agreement is None:
         raise IssueError(N_("No such permit."))
-    if not 1 <= years <= agreement.max_validity_years:
+    if years > agreement.max_validity_years:
         raise IssueError(N_("The validity is longer than the agreement allows."))
+    if years < agreement.min_validity_years:
+        raise IssueError(N_("The validity is shorter than the agreement allows."))
     start = max(now.astimezone(principal.zone).date(), old.valid_until + timedelta(days=1))
     points = session.exec(
         select(CrossingPoint.code)

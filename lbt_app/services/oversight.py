@@ -208,6 +208,17 @@ ACTION_NAMES: dict[str, str] = {
     "refusal_lifted": N_("Refusal entry lifted"),
     "key_created": N_("Signing key created"),
     "key_revoked": N_("Signing key revoked"),
+    "agreement_created": N_("Agreement created"),
+    "agreement_changed": N_("Agreement changed"),
+    "area_created": N_("Border area added"),
+    "area_changed": N_("Border area changed"),
+    "area_deleted": N_("Border area deleted"),
+    "point_created": N_("Crossing point added"),
+    "point_changed": N_("Crossing point changed"),
+    "point_deleted": N_("Crossing point deleted"),
+    "authority_created": N_("Authority added"),
+    "authority_changed": N_("Authority changed"),
+    "authority_deleted": N_("Authority deleted"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -237,6 +248,17 @@ SENTENCES: dict[str, str] = {
     "key_revoked": N_(
         "{actor} revoked signing key {subject}; permits that stop verifying: {permits}"
     ),
+    "agreement_created": N_("{actor} created agreement {subject}"),
+    "agreement_changed": N_("{actor} changed agreement {subject}"),
+    "area_created": N_("{actor} added border area {subject}"),
+    "area_changed": N_("{actor} changed border area {subject}"),
+    "area_deleted": N_("{actor} deleted border area {subject}"),
+    "point_created": N_("{actor} added crossing point {subject}"),
+    "point_changed": N_("{actor} changed crossing point {subject}"),
+    "point_deleted": N_("{actor} deleted crossing point {subject}"),
+    "authority_created": N_("{actor} added authority {subject}"),
+    "authority_changed": N_("{actor} changed authority {subject}"),
+    "authority_deleted": N_("{actor} deleted authority {subject}"),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -250,6 +272,7 @@ PAGES: dict[str, str] = {
     "admin_state": N_("the administration page"),
     "admin_refusals_state": N_("the refusal list page"),
     "admin_keys_state": N_("the signing keys page"),
+    "admin_agreements_state": N_("the agreement set-up page"),
 }
 OTHER_PAGE = N_("a page of another role")
 # What a refused caller lacked (the refusal's subject), in words.
@@ -314,6 +337,7 @@ FIELD_LABELS: dict[str, str] = {
     "retired": N_("Retired keys"),
     "permits": N_("Permits that stop verifying"),
     "status": N_("Status"),
+    "agreement": N_("Agreement"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")

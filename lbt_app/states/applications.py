@@ -25,7 +25,9 @@ REVIEW_ID = "application-review-panel"
 PROOF_SUFFIX = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
-def _approve_one(principal: Principal, application_id: int, years: int, points: list[str]) -> str:
+def _approve_one(
+    principal: Principal, application_id: int, years: int, points: list[str], area: str
+) -> str:
     """One approval in its own transaction; returns "" or the error's message id."""
     try:
         with session_scope() as session:
@@ -37,6 +39,7 @@ def _approve_one(principal: Principal, application_id: int, years: int, points: 
                 points=points,
                 kek=get_settings().key_encryption_key(),
                 now=utcnow(),
+                area=area,
             )
     except IssueError as error:
         return str(error)
@@ -51,8 +54,11 @@ class ApplicationsState(PagedList, SessionState):
     applicant: dict[str, str] = {}  # whose application is under review
     proof: str = ""  # data URL of an image proof
     proof_is_pdf: bool = False
-    points: list[str] = []
+    areas: list[str] = []  # the host border areas a permit may name
+    area: str = ""
+    points: list[dict[str, str]] = []  # the crossing points serving `area`: code, name
     chosen_points: list[str] = []
+    min_years: int = 1
     max_years: int = 5
     years: str = "5"
     picked: list[str] = []  # ids ticked for bulk approval
@@ -63,7 +69,10 @@ class ApplicationsState(PagedList, SessionState):
 
     @rx.var
     def year_choices(self) -> list[str]:
-        return [str(y) for y in range(1, self.max_years + 1)]
+        return [str(y) for y in range(self.min_years, self.max_years + 1)]
+
+    def _point_codes(self) -> list[str]:
+        return [p["code"] for p in self.points]
 
     @handler(Action.MANAGE_PERMITS, navigation=True)
     def load(self, principal: Principal):
@@ -79,8 +88,15 @@ class ApplicationsState(PagedList, SessionState):
             pending = applications.queue(
                 session=session, principal=principal, today=today, page=self.page
             )
-            self.points = applications.crossing_points(session, principal)
+            self.areas = applications.host_areas(session, principal)
+            if self.area not in self.areas:
+                self.area = self.areas[0] if self.areas else ""
+            self.points = [
+                {"code": p.code, "name": p.name}
+                for p in applications.crossing_points(session, principal, self.area)
+            ]
             agreement = session.get(Agreement, principal.agreement_id)
+            self.min_years = agreement.min_validity_years if agreement else 1
             self.max_years = agreement.max_validity_years if agreement else 1
         self.rows = [
             {
@@ -135,7 +151,7 @@ class ApplicationsState(PagedList, SessionState):
             if proof_data and not self.proof_is_pdf
             else ""
         )
-        self.chosen_points, self.years = list(self.points), str(self.max_years)
+        self.chosen_points, self.years = self._point_codes(), str(self.max_years)
         return bring_into_view(REVIEW_ID)
 
     @handler(Action.MANAGE_PERMITS)
@@ -155,15 +171,24 @@ class ApplicationsState(PagedList, SessionState):
             data=data, filename=f"proof-{self.selected}.{suffix}", mime_type=content_type
         )
 
+    @handler(Action.MANAGE_PERMITS)
+    def set_area(self, principal: Principal, area: str):
+        """The permit's border area: the crossing points offered are those serving it."""
+        if area in self.areas:
+            self.area = area
+            self._refresh(principal)
+            self.chosen_points = self._point_codes()
+        return None
+
     @handler()
     def toggle_point(self, code: str) -> None:
-        if code in self.points:
+        if code in self._point_codes():
             chosen = set(self.chosen_points) ^ {code}
-            self.chosen_points = [p for p in self.points if p in chosen]
+            self.chosen_points = [p for p in self._point_codes() if p in chosen]
 
     @handler()
     def set_years(self, years: str) -> None:
-        if 1 <= (whole_number(years) or 0) <= self.max_years:
+        if self.min_years <= (whole_number(years) or 0) <= self.max_years:
             self.years = str(whole_number(years))
 
     @handler()
@@ -174,7 +199,9 @@ class ApplicationsState(PagedList, SessionState):
 
     @handler(Action.MANAGE_PERMITS)
     def approve(self, principal: Principal):
-        problem = _approve_one(principal, self.selected, int(self.years), self.chosen_points)
+        problem = _approve_one(
+            principal, self.selected, int(self.years), self.chosen_points, self.area
+        )
         if problem:
             return rx.toast.error(self._t(problem))
         self.selected = 0
@@ -200,17 +227,19 @@ class ApplicationsState(PagedList, SessionState):
 
     @handler(Action.MANAGE_PERMITS, background=True)
     async def approve_picked(self, principal: Principal):
-        """Approve every ticked application (longest validity, all crossing points)."""
+        """Approve every ticked application (longest validity, the chosen border area and all
+        the crossing points serving it)."""
         async with self:
             if self.bulk_running or not self.picked:
                 return None
-            ids, years, points = list(self.picked), self.max_years, list(self.points)
+            ids, years, points = list(self.picked), self.max_years, self._point_codes()
+            area = self.area
             self.bulk_running, self.bulk_done, self.bulk_total = True, 0, len(ids)
             self.bulk_summary = ""
         failed = 0
         for done, application_id in enumerate(ids, start=1):
             problem = await asyncio.to_thread(
-                _approve_one, principal, int(application_id), years, points
+                _approve_one, principal, int(application_id), years, points, area
             )
             failed += bool(problem)
             async with self:

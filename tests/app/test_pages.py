@@ -3,8 +3,10 @@
 import pytest
 
 from lbt_app.pages.admin import admin_page
+from lbt_app.pages.admin_agreements import admin_agreements_page
 from lbt_app.pages.admin_keys import admin_keys_page
 from lbt_app.pages.admin_refusals import admin_refusals_page
+from lbt_app.pages.applications import applications_page
 from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page
 from lbt_app.pages.officer import officer_page
@@ -21,6 +23,8 @@ from lbt_app.pages.wallet import wallet_page
         admin_page,
         admin_refusals_page,
         admin_keys_page,
+        admin_agreements_page,
+        applications_page,
     ],
 )
 def test_page_builds(build):
