@@ -259,11 +259,10 @@ def _rules() -> rx.Component:
             rx.callout(
                 T(
                     "Changes apply from now on. New permits are issued with the new days per "
-                    "stay and validity range. Permits already issued keep the validity dates "
-                    "they were signed with, and their QR code and card keep the days per stay "
-                    "printed at issue. Checks at the crossing points, the wallet and the "
-                    "statistics count every stay, of old permits too, with the days per stay "
-                    "and the N-in-M cap as set now."
+                    "stay and validity range. Permits already issued keep the validity and the "
+                    "days per stay they were signed with: checks at the crossing points, the "
+                    "wallet and the statistics count each stay against the holder's own "
+                    "permit. The N-in-M cap applies at every check as set now."
                 ),
                 icon="info",
                 size="1",

@@ -302,7 +302,7 @@ def _online(
         return Check(verdict=offline, point_code=point_code or "")
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     proven = photo is not None and photo_hash(photo.data) == claims.photo_hash
-    stay, recent = stay_of(session, permit.resident_id, agreement, now)
+    stay, recent = stay_of(session, permit, agreement, now)
     chosen = Direction(direction) if direction else propose(stay)
 
     def verdict_for(way: Direction) -> Verdict:

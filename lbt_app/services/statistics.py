@@ -110,17 +110,18 @@ def dashboard(*, session: Session, principal: Principal | None, now: datetime) -
 def _stays(session: Session, agreement: Agreement, authorities, now: datetime):
     """Holders inside now, and those of them near or over the limit (stay rules from core)."""
     rows = session.exec(
-        select(Permit.resident_id, Crossing.at, Crossing.direction)
+        select(Permit.resident_id, Permit.id, Permit.max_stay_days, Crossing.at, Crossing.direction)
         .join(Permit, col(Permit.id) == Crossing.permit_id)
         .where(col(Permit.authority_id).in_(authorities))
     ).all()
     passages: dict[int, list[Passage]] = defaultdict(list)
-    for resident_id, at, direction in rows:
+    limits: dict[int, tuple[int, int]] = {}  # the holder's newest permit: its days per stay
+    for resident_id, permit_id, max_stay_days, at, direction in rows:
         passages[resident_id].append(Passage(at, Direction(direction)))
-    rules = stay_rules(agreement)
+        limits[resident_id] = max(limits.get(resident_id, (0, 0)), (permit_id, max_stay_days))
     inside, attention = 0, []
     for resident_id, history in passages.items():
-        status = stay_status(history, rules, now)
+        status = stay_status(history, stay_rules(agreement, limits[resident_id][1]), now)
         if not status.inside:
             continue
         inside += 1

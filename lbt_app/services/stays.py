@@ -20,9 +20,11 @@ class PastCrossing:
     point_name: str
 
 
-def stay_rules(agreement: Agreement) -> StayRules:
+def stay_rules(agreement: Agreement, max_stay_days: int) -> StayRules:
+    """The rules a stay is counted by: the days per stay the holder's permit was signed with
+    (a later change of the agreement applies to new permits), the agreement's N-in-M cap."""
     return StayRules(
-        max_stay_days=agreement.max_stay_days,
+        max_stay_days=max_stay_days,
         period_cap_days=agreement.period_cap_days,
         period_days=agreement.period_days,
         timezone=agreement.timezone,
@@ -43,13 +45,13 @@ def history(session: Session, resident_id: int) -> list[tuple[Crossing, str, str
 
 
 def stay_of(
-    session: Session, resident_id: int, agreement: Agreement, now: datetime, last: int = 5
+    session: Session, permit: Permit, agreement: Agreement, now: datetime, last: int = 5
 ) -> tuple[StayStatus, tuple[PastCrossing, ...]]:
-    """The holder's stay as of `now` and their `last` crossings, newest first."""
-    crossings = history(session, resident_id)
+    """The holder's stay under `permit` as of `now` and their `last` crossings, newest first."""
+    crossings = history(session, permit.resident_id)
     stay = stay_status(
         [Passage(c.at, Direction(c.direction)) for c, _, _ in crossings],
-        stay_rules(agreement),
+        stay_rules(agreement, permit.max_stay_days),
         now,
     )
     return stay, tuple(

@@ -131,7 +131,7 @@ def wallet_view(
         .where(PermitCrossingPoint.permit_id == permit.id)
         .order_by(CrossingPoint.id)
     ).all()
-    stay, recent = stay_of(session, resident.id or 0, agreement, now, last=10)
+    stay, recent = stay_of(session, permit, agreement, now, last=10)
     status = effective_status(permit, today)
     return WalletView(
         permit=permit,

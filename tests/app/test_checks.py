@@ -486,3 +486,17 @@ def test_another_agreements_permit_is_not_the_chosen_one(session):
         now=NOW,
     )
     assert choice == checks.PermitChoice("hello", "Several codes in the picture; none is a permit.")
+
+
+def test_a_shorter_stay_set_later_applies_to_new_permits_not_to_one_already_issued(session):
+    """The holder's permit says 30 days per stay; the agreement now says 5: the officer still
+    counts the 30 the permit was signed with (day 4 of the stay is fine)."""
+    from lbt_app.db.models import Agreement
+
+    agreement = session.exec(select(Agreement)).first()
+    agreement.max_stay_days = 5
+    session.add(agreement)
+    session.flush()
+    check = _scan(session, "officer1", "NAZAROVA", now=NOW + timedelta(days=3))
+    assert check.stay.inside and check.stay.max_stay_days == 30
+    assert not check.stay.over_limit and check.verdict.code is not Code.STAY_LIMIT_EXCEEDED
