@@ -7,6 +7,7 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
+from lbt_app.pages.account import account_page
 from lbt_app.pages.admin import admin_page
 from lbt_app.pages.applications import applications_page
 from lbt_app.pages.desk import authority_page
@@ -16,6 +17,7 @@ from lbt_app.pages.oversight import oversight_page
 from lbt_app.pages.residents import residents_page
 from lbt_app.pages.wallet import wallet_page
 from lbt_app.settings import get_settings
+from lbt_app.states.account import AccountState
 from lbt_app.states.admin import AdminState
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.desk import AuthorityState
@@ -64,6 +66,7 @@ PAGES = [
     (officer_page, routes.OFFICER, "Officer", OfficerState.load),
     (wallet_page, routes.WALLET, "My permits", WalletState.load),
     (admin_page, routes.ADMIN, "Administration", AdminState.load),
+    (account_page, routes.ACCOUNT, "My account", AccountState.load),
 ]
 for component, route, title, load in PAGES:
     app.add_page(component, route=route, title=title, on_load=load)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from lbt_app import routes
+from lbt_app.core.access import ROLE_LABEL, Role
 from lbt_app.i18n import LANGUAGES, language_name, message_ids
 from lbt_app.states.session import SessionState
 
@@ -53,6 +55,15 @@ def header() -> rx.Component:
                     ),
                     spacing="0",
                     align="end",
+                ),
+                rx.cond(
+                    SessionState.user_role != ROLE_LABEL[Role.RESIDENT],
+                    rx.link(
+                        rx.icon_button(rx.icon("user-cog", size=16), variant="soft"),
+                        href=routes.ACCOUNT,
+                        aria_label=T("My account"),
+                        data_testid="to-account",
+                    ),
                 ),
                 rx.icon_button(
                     rx.icon("log-out", size=16),

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from lbt_app import routes
+from lbt_app.components import second_factor
 from lbt_app.components.layout import T, page
 from lbt_app.states.login import LoginState, SignUpState
 
@@ -20,47 +21,189 @@ def _error(text: rx.Var, testid: str) -> rx.Component:
     )
 
 
+def _password_form() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.heading(T("Sign in"), size="6"),
+            rx.text(T("Local Border Traffic permits"), color_scheme="gray"),
+            rx.el.label(T("User name"), html_for="username"),
+            rx.input(
+                id="username",
+                name="username",
+                auto_complete="username",
+                auto_capitalize="none",
+                required=True,
+                width="100%",
+                size="3",
+            ),
+            rx.el.label(T("Password"), html_for="password"),
+            rx.input(
+                id="password",
+                name="password",
+                type="password",
+                auto_complete="current-password",
+                required=True,
+                width="100%",
+                size="3",
+            ),
+            _error(LoginState.error, "login-error"),
+            rx.button(T("Sign in"), type="submit", size="3", width="100%", data_testid="sign-in"),
+            rx.link(
+                T("No account yet? Sign up to apply for a permit."),
+                href=routes.SIGNUP,
+                data_testid="to-signup",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=LoginState.sign_in,
+        reset_on_submit=False,
+    )
+
+
+def _start_again() -> rx.Component:
+    return rx.button(
+        T("Cancel and start again"),
+        on_click=LoginState.start_again,
+        variant="ghost",
+        size="2",
+        data_testid="start-again",
+    )
+
+
+def _step(testid: str, heading: rx.Var, *children: rx.Component) -> rx.Component:
+    return rx.vstack(
+        rx.heading(heading, size="5"),
+        *children,
+        _start_again(),
+        spacing="3",
+        width="100%",
+        data_testid=testid,
+    )
+
+
+def _new_password() -> rx.Component:
+    return _step(
+        "step-new-password",
+        T("Choose your own password"),
+        rx.text(T("You signed in with a one-time password. Choose your own to go on.")),
+        rx.form(
+            rx.vstack(
+                rx.el.label(T("New password"), html_for="new-password"),
+                rx.input(
+                    id="new-password",
+                    name="password",
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    width="100%",
+                    size="3",
+                ),
+                rx.el.label(T("New password again"), html_for="new-password-again"),
+                rx.input(
+                    id="new-password-again",
+                    name="password_again",
+                    type="password",
+                    auto_complete="new-password",
+                    required=True,
+                    width="100%",
+                    size="3",
+                ),
+                _error(LoginState.error, "login-error"),
+                rx.button(
+                    T("Save the password"),
+                    type="submit",
+                    size="3",
+                    width="100%",
+                    data_testid="save-password",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=LoginState.new_password,
+            reset_on_submit=True,
+        ),
+    )
+
+
+def _enrol() -> rx.Component:
+    return _step(
+        "step-enrol",
+        T("Set up two-step sign-in"),
+        rx.text(T("Your account needs a code from your phone as well as the password.")),
+        second_factor.enrolment(
+            LoginState.enrol_qr,
+            LoginState.enrol_secret,
+            LoginState.confirm_enrolment,
+            _error(LoginState.error, "login-error"),
+            "enrol",
+        ),
+    )
+
+
+def _save_codes() -> rx.Component:
+    return _step(
+        "step-save-codes",
+        T("Two-step sign-in is on"),
+        second_factor.recovery_codes(LoginState.recovery_codes, LoginState.codes_saved, "enrol"),
+    )
+
+
+def _code() -> rx.Component:
+    return _step(
+        "step-code",
+        T("Enter your sign-in code"),
+        rx.form(
+            rx.vstack(
+                rx.cond(
+                    LoginState.recovery,
+                    second_factor.code_input(
+                        "sign-in-code", T("One of your recovery codes"), recovery=True
+                    ),
+                    second_factor.code_input(
+                        "sign-in-code", T("The 6-digit code your authenticator app shows")
+                    ),
+                ),
+                _error(LoginState.error, "login-error"),
+                rx.button(
+                    T("Sign in"), type="submit", size="3", width="100%", data_testid="give-code"
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            on_submit=LoginState.give_code,
+            reset_on_submit=True,
+        ),
+        rx.cond(
+            LoginState.recovery,
+            rx.button(
+                T("Use the code from the app"),
+                on_click=LoginState.use_recovery_code(False),
+                variant="ghost",
+                size="2",
+                data_testid="use-app-code",
+            ),
+            rx.button(
+                T("Lost your phone? Use a recovery code instead."),
+                on_click=LoginState.use_recovery_code(True),
+                variant="ghost",
+                size="2",
+                data_testid="use-recovery-code",
+            ),
+        ),
+    )
+
+
 def login_page() -> rx.Component:
     return page(
         rx.card(
-            rx.form(
-                rx.vstack(
-                    rx.heading(T("Sign in"), size="6"),
-                    rx.text(T("Local Border Traffic permits"), color_scheme="gray"),
-                    rx.el.label(T("User name"), html_for="username"),
-                    rx.input(
-                        id="username",
-                        name="username",
-                        auto_complete="username",
-                        auto_capitalize="none",
-                        required=True,
-                        width="100%",
-                        size="3",
-                    ),
-                    rx.el.label(T("Password"), html_for="password"),
-                    rx.input(
-                        id="password",
-                        name="password",
-                        type="password",
-                        auto_complete="current-password",
-                        required=True,
-                        width="100%",
-                        size="3",
-                    ),
-                    _error(LoginState.error, "login-error"),
-                    rx.button(
-                        T("Sign in"), type="submit", size="3", width="100%", data_testid="sign-in"
-                    ),
-                    rx.link(
-                        T("No account yet? Sign up to apply for a permit."),
-                        href=routes.SIGNUP,
-                        data_testid="to-signup",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=LoginState.sign_in,
-                reset_on_submit=False,
+            rx.match(
+                LoginState.step,
+                ("new_password", _new_password()),
+                ("enrol", _enrol()),
+                ("save_codes", _save_codes()),
+                ("code", _code()),
+                _password_form(),
             ),
             width="100%",
             max_width="420px",

@@ -202,6 +202,10 @@ ACTION_NAMES: dict[str, str] = {
     "residents_imported": N_("Residents imported"),
     "cards_printed": N_("Cards printed"),
     "audit_checked": N_("Audit chain checked"),
+    "password_changed": N_("Password changed"),
+    "second_factor_enrolled": N_("Two-step sign-in turned on"),
+    "second_factor_failed": N_("Wrong sign-in code"),
+    "recovery_code_used": N_("Recovery code used"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -225,6 +229,10 @@ SENTENCES: dict[str, str] = {
     "residents_imported": N_("{actor} imported {imported} of {rows} rows of residents"),
     "cards_printed": N_("{actor} printed permit cards: {count}"),
     "audit_checked": N_("{actor} checked the audit chain: {result}"),
+    "password_changed": N_("{actor} changed their one-time password"),
+    "second_factor_enrolled": N_("{actor} turned on two-step sign-in"),
+    "second_factor_failed": N_("{actor} gave a wrong sign-in code"),
+    "recovery_code_used": N_("{actor} signed in with a recovery code ({left} left)"),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -236,6 +244,7 @@ PAGES: dict[str, str] = {
     "officer_state": N_("the officer page"),
     "wallet_state": N_("the wallet"),
     "admin_state": N_("the administration page"),
+    "account_state": N_("the account page"),
 }
 OTHER_PAGE = N_("a page of another role")
 # What a refused caller lacked (the refusal's subject), in words.
@@ -246,6 +255,7 @@ PERMISSIONS: dict[str, str] = {
     Action.RECORD_CROSSING: N_("recording crossings"),
     Action.VIEW_WALLET: N_("the wallet"),
     Action.ADMINISTER: N_("the administration page"),
+    Action.OWN_ACCOUNT: N_("the account page"),
 }
 FIELD_LABELS: dict[str, str] = {
     "seq": N_("Event"),
@@ -290,6 +300,8 @@ FIELD_LABELS: dict[str, str] = {
     "from_seq": N_("Started after event"),
     "legacy": N_("Old-format events"),
     "checkpoint": N_("Signed checkpoint"),
+    "left": N_("Recovery codes left"),
+    "switched_off": N_("Account switched off"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")
