@@ -239,9 +239,7 @@ def _next_step(session: Session, user: User, address: str, now: datetime) -> Sig
     if second_factor.enrolled(user):
         return SignIn(None, None, None, step=CODE, user_id=user_id)
     if second_factor.must_enrol(user):
-        enrolment = second_factor.begin(
-            session=session, user=user, kek=get_settings().key_encryption_key()
-        )
+        enrolment = second_factor.begin(user=user, kek=get_settings().key_encryption_key())
         return SignIn(None, None, None, step=ENROL, user_id=user_id, enrolment=enrolment)
     return _enter(session, user, address, now)
 
@@ -305,10 +303,11 @@ def give_code(*, session: Session, user_id: int, code: str, address: str, now: d
 
 
 def confirm_enrolment(
-    *, session: Session, user_id: int, code: str, address: str, now: datetime
+    *, session: Session, user_id: int, sealed: bytes, code: str, address: str, now: datetime
 ) -> SignIn:
-    """The first code from the newly set-up app puts the second factor in force; the recovery
-    codes follow, and the session opens once the user says they saved them."""
+    """The first code from the newly set-up app puts its secret (`sealed`, from the enrolment
+    step) in force; the recovery codes follow, and the session opens once the user says they
+    saved them."""
     user, address = _pending_user(session, user_id), address[:64]
     if user is None:
         return SignIn(None, None, START_AGAIN)
@@ -318,7 +317,7 @@ def confirm_enrolment(
     principal = principal_of(session=session, user=user)
     kek = get_settings().key_encryption_key()
     codes = second_factor.confirm(
-        session=session, user=user, actor=principal, code=code, kek=kek, now=now
+        session=session, user=user, actor=principal, sealed=sealed, code=code, kek=kek, now=now
     )
     if codes is None:
         return _wrong_code(session, user, address, now, ENROL)

@@ -4,7 +4,7 @@ recovery code against a user's stored secret (sealed under the KEK)."""
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, delete, select, update
@@ -12,7 +12,7 @@ from sqlmodel import Session, col, delete, select, update
 from lbt_app.core import qr
 from lbt_app.core import second_factor as totp
 from lbt_app.core.access import AccessDenied, Action, Principal, Role, require
-from lbt_app.core.keys import seal, unseal
+from lbt_app.core.keys import KeyDecryptionError, seal, unseal
 from lbt_app.db.models import RecoveryCode, User
 from lbt_app.services import audit
 from lbt_app.settings import get_settings
@@ -24,10 +24,12 @@ OPTIONAL_ROLES = frozenset({Role.OFFICER})
 
 @dataclass(frozen=True)
 class Enrolment:
-    """What the person copies into their authenticator app: a QR, or the secret typed."""
+    """What the person copies into their authenticator app: a QR, or the secret typed; and
+    the secret sealed, kept on the server until the app's first code puts it in force."""
 
     qr: str  # a data: URL of a PNG
     secret: str  # base32 in groups of four
+    sealed: bytes = field(repr=False)
 
 
 def enrolled(user: User) -> bool:
@@ -48,40 +50,48 @@ def _context(user: User) -> str:
     return f"totp:{user.id}"
 
 
-def begin(*, session: Session, user: User, kek: bytes) -> Enrolment:
-    """A new secret for the user, kept sealed but not in force until a first code matches;
-    asking again replaces it. An enrolled user keeps theirs (an administrator resets it)."""
+def begin(*, user: User, kek: bytes) -> Enrolment:
+    """A new secret for the user; nothing is stored until a first code matches it (confirm).
+    An enrolled user keeps theirs (an administrator resets it)."""
     if enrolled(user) or not may_enrol(user):
         raise ValueError("this user cannot enrol")
     secret = totp.new_secret()
-    user.totp_secret_sealed = seal(secret, kek, _context(user))
-    user.totp_enabled_at = user.totp_last_step = None
-    session.add(user)
     png = qr.render_png(totp.provisioning_uri(secret, user.username), box_size=5)
     return Enrolment(
         qr="data:image/png;base64," + base64.b64encode(png).decode(),
         secret=totp.secret_text(secret),
+        sealed=seal(secret, kek, _context(user)),
     )
 
 
-def _step(user: User, code: str, kek: bytes, now: datetime) -> int | None:
-    if user.totp_secret_sealed is None:
+def _step(user: User, sealed: bytes | None, code: str, kek: bytes, now: datetime) -> int | None:
+    if not sealed:
         return None
-    secret = unseal(user.totp_secret_sealed, kek, _context(user))
+    try:
+        secret = unseal(sealed, kek, _context(user))
+    except KeyDecryptionError:  # sealed for another user
+        return None
     return totp.matching_step(secret, code, now.timestamp(), user.totp_last_step)
 
 
 def confirm(
-    *, session: Session, user: User, actor: Principal, code: str, kek: bytes, now: datetime
+    *,
+    session: Session,
+    user: User,
+    actor: Principal,
+    sealed: bytes,
+    code: str,
+    kek: bytes,
+    now: datetime,
 ) -> list[str] | None:
     """Put the begun secret in force if `code` matches it; then the recovery codes, shown
     once (only their hashes are kept, the old ones are void). None: the code did not match."""
-    if enrolled(user):
+    if enrolled(user) or not may_enrol(user):
         return None
-    step = _step(user, code, kek, now)
+    step = _step(user, sealed, code, kek, now)
     if step is None:
         return None
-    user.totp_enabled_at, user.totp_last_step = now, step
+    user.totp_secret_sealed, user.totp_enabled_at, user.totp_last_step = sealed, now, step
     session.add(user)
     codes = totp.new_recovery_codes()
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
@@ -106,7 +116,7 @@ def check(
     if not enrolled(user):
         return False
     if totp.looks_like_code(code):
-        step = _step(user, code, kek, now)
+        step = _step(user, user.totp_secret_sealed, code, kek, now)
         if step is None:
             return False
         # Only a later step may be written: two racing sign-ins cannot both use one code.
@@ -164,12 +174,20 @@ def enrolled_since(*, session: Session, principal: Principal | None) -> datetime
 def begin_own(*, session: Session, principal: Principal | None, kek: bytes) -> Enrolment | None:
     """A new secret for the caller; None when theirs is already in force."""
     user = _own(session, principal)
-    return None if enrolled(user) else begin(session=session, user=user, kek=kek)
+    return None if enrolled(user) else begin(user=user, kek=kek)
 
 
 def confirm_own(
-    *, session: Session, principal: Principal | None, code: str, kek: bytes, now: datetime
+    *,
+    session: Session,
+    principal: Principal | None,
+    sealed: bytes,
+    code: str,
+    kek: bytes,
+    now: datetime,
 ) -> list[str] | None:
     user = _own(session, principal)
     actor = require(principal, Action.OWN_ACCOUNT)
-    return confirm(session=session, user=user, actor=actor, code=code, kek=kek, now=now)
+    return confirm(
+        session=session, user=user, actor=actor, sealed=sealed, code=code, kek=kek, now=now
+    )

@@ -22,12 +22,13 @@ class AccountState(SessionState):
     enrol_secret: str = ""
     recovery_codes: list[str] = []
     error: str = ""  # translated
+    _enrol_sealed: bytes = b""  # the new secret, sealed, until its first code puts it in force
 
     @handler(Action.OWN_ACCOUNT, navigation=True)
     def load(self, principal: Principal):
         self._show(principal)
         self.enrol_qr = self.enrol_secret = self.error = ""
-        self.recovery_codes = []
+        self.recovery_codes, self._enrol_sealed = [], b""
         with session_scope() as session:
             since = second_factor.enrolled_since(session=session, principal=principal)
         self.enrolled_since = format_moment(since, self.lang, principal.zone) if since else ""
@@ -42,6 +43,7 @@ class AccountState(SessionState):
             )
         if enrolment is not None:
             self.enrol_qr, self.enrol_secret, self.error = enrolment.qr, enrolment.secret, ""
+            self._enrol_sealed = enrolment.sealed
         return None
 
     @handler(Action.OWN_ACCOUNT)
@@ -52,6 +54,7 @@ class AccountState(SessionState):
             codes = second_factor.confirm_own(
                 session=session,
                 principal=principal,
+                sealed=self._enrol_sealed,
                 code=str(form.get("code", ""))[:32],
                 kek=get_settings().key_encryption_key(),
                 now=now,
@@ -60,7 +63,7 @@ class AccountState(SessionState):
             self.error = self._t(auth.WRONG_CODE)
             return None
         self.enrol_qr = self.enrol_secret = self.error = ""
-        self.recovery_codes = codes
+        self.recovery_codes, self._enrol_sealed = codes, b""
         self.enrolled_since = format_moment(now, self.lang, principal.zone)
         return rx.toast.success(self._t(TURNED_ON))
 

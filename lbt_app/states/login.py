@@ -81,6 +81,7 @@ class LoginState(SessionState):
     _pending_user: int = 0
     _pending_step: str = ""
     _pending_until: float = 0.0
+    _enrol_sealed: bytes = b""  # the new secret, sealed, until its first code puts it in force
 
     @handler()
     def load(self):
@@ -98,7 +99,7 @@ class LoginState(SessionState):
 
     def _forget_pending(self) -> None:
         self._pending_user, self._pending_step, self._pending_until = 0, "", 0.0
-        self.step, self.enrol_qr, self.enrol_secret = "", "", ""
+        self.step, self.enrol_qr, self.enrol_secret, self._enrol_sealed = "", "", "", b""
         self.recovery_codes, self.recovery = [], False
 
     def _pending(self, step: str) -> int | None:
@@ -126,9 +127,11 @@ class LoginState(SessionState):
         self._pending_user, self._pending_step, self.step = result.user_id, result.step, result.step
         if result.enrolment is not None:
             self.enrol_qr, self.enrol_secret = result.enrolment.qr, result.enrolment.secret
+            self._enrol_sealed = result.enrolment.sealed
         if result.recovery_codes:
             self.recovery_codes = list(result.recovery_codes)
             self.enrol_qr = self.enrol_secret = ""
+            self._enrol_sealed = b""
         return None
 
     @handler()
@@ -168,6 +171,7 @@ class LoginState(SessionState):
             _step,
             auth.confirm_enrolment,
             user_id=user_id,
+            sealed=self._enrol_sealed,
             code=str(form.get("code", ""))[:32],
             address=_address(self),
         )

@@ -62,6 +62,8 @@ FORMS = st.dictionaries(
             "status",
             "area",
             "expiring",
+            "password_again",
+            "code",
         ]
     ),
     st.one_of(st.sampled_from(AWKWARD), JSON),
