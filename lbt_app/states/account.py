@@ -26,9 +26,10 @@ class AccountState(SessionState):
 
     @handler(Action.OWN_ACCOUNT, navigation=True)
     def load(self, principal: Principal):
+        """The second factor's standing; an enrolment under way stays (the language may have
+        changed), until its first code or sign-out."""
         self._show(principal)
-        self.enrol_qr = self.enrol_secret = self.error = ""
-        self.recovery_codes, self._enrol_sealed = [], b""
+        self.error = ""
         with session_scope() as session:
             since = second_factor.enrolled_since(session=session, principal=principal)
         self.enrolled_since = format_moment(since, self.lang, principal.zone) if since else ""
