@@ -22,6 +22,16 @@ def T_var(msgid: rx.Var) -> rx.Var:
     return SessionState.tr[msgid]
 
 
+def error_note(text: rx.Var, testid: str) -> rx.Component:
+    """A refusal in words (already translated), shown while there is one."""
+    return rx.cond(
+        text != "",
+        rx.callout(
+            text, icon="triangle-alert", color_scheme="red", data_testid=testid, width="100%"
+        ),
+    )
+
+
 def language_switcher() -> rx.Component:
     return rx.el.select(
         *[rx.el.option(language_name(code), value=code) for code in LANGUAGES],

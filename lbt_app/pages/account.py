@@ -3,21 +3,8 @@
 import reflex as rx
 
 from lbt_app.components import second_factor
-from lbt_app.components.layout import T, page
+from lbt_app.components.layout import T, error_note, page
 from lbt_app.states.account import AccountState
-
-
-def _error() -> rx.Component:
-    return rx.cond(
-        AccountState.error != "",
-        rx.callout(
-            AccountState.error,
-            icon="triangle-alert",
-            color_scheme="red",
-            data_testid="account-error",
-            width="100%",
-        ),
-    )
 
 
 def account_page() -> rx.Component:
@@ -45,7 +32,7 @@ def account_page() -> rx.Component:
                                 AccountState.enrol_qr,
                                 AccountState.enrol_secret,
                                 AccountState.confirm,
-                                _error(),
+                                error_note(AccountState.error, "account-error"),
                                 "account",
                             ),
                             rx.vstack(

@@ -4,20 +4,16 @@ import reflex as rx
 
 from lbt_app import routes
 from lbt_app.components import second_factor
-from lbt_app.components.layout import T, page
+from lbt_app.components.layout import T, error_note, page
 from lbt_app.states.login import LoginState, SignUpState
 
 
-def _error(text: rx.Var, testid: str) -> rx.Component:
-    return rx.cond(
-        text != "",
-        rx.callout(
-            text,
-            icon="triangle-alert",
-            color_scheme="red",
-            data_testid=testid,
-            width="100%",
-        ),
+def _field(elem_id: str, name: str, label: rx.Var, **props) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=elem_id),
+        rx.input(id=elem_id, name=name, required=True, width="100%", size="3", **props),
+        width="100%",
+        spacing="1",
     )
 
 
@@ -26,27 +22,21 @@ def _password_form() -> rx.Component:
         rx.vstack(
             rx.heading(T("Sign in"), size="6"),
             rx.text(T("Local Border Traffic permits"), color_scheme="gray"),
-            rx.el.label(T("User name"), html_for="username"),
-            rx.input(
-                id="username",
-                name="username",
+            _field(
+                "username",
+                "username",
+                T("User name"),
                 auto_complete="username",
                 auto_capitalize="none",
-                required=True,
-                width="100%",
-                size="3",
             ),
-            rx.el.label(T("Password"), html_for="password"),
-            rx.input(
-                id="password",
-                name="password",
+            _field(
+                "password",
+                "password",
+                T("Password"),
                 type="password",
                 auto_complete="current-password",
-                required=True,
-                width="100%",
-                size="3",
             ),
-            _error(LoginState.error, "login-error"),
+            error_note(LoginState.error, "login-error"),
             rx.button(T("Sign in"), type="submit", size="3", width="100%", data_testid="sign-in"),
             rx.link(
                 T("No account yet? Sign up to apply for a permit."),
@@ -89,27 +79,21 @@ def _new_password() -> rx.Component:
         rx.text(T("You signed in with a one-time password. Choose your own to go on.")),
         rx.form(
             rx.vstack(
-                rx.el.label(T("New password"), html_for="new-password"),
-                rx.input(
-                    id="new-password",
-                    name="password",
+                _field(
+                    "new-password",
+                    "password",
+                    T("New password"),
                     type="password",
                     auto_complete="new-password",
-                    required=True,
-                    width="100%",
-                    size="3",
                 ),
-                rx.el.label(T("New password again"), html_for="new-password-again"),
-                rx.input(
-                    id="new-password-again",
-                    name="password_again",
+                _field(
+                    "new-password-again",
+                    "password_again",
+                    T("New password again"),
                     type="password",
                     auto_complete="new-password",
-                    required=True,
-                    width="100%",
-                    size="3",
                 ),
-                _error(LoginState.error, "login-error"),
+                error_note(LoginState.error, "login-error"),
                 rx.button(
                     T("Save the password"),
                     type="submit",
@@ -135,7 +119,7 @@ def _enrol() -> rx.Component:
             LoginState.enrol_qr,
             LoginState.enrol_secret,
             LoginState.confirm_enrolment,
-            _error(LoginState.error, "login-error"),
+            error_note(LoginState.error, "login-error"),
             "enrol",
         ),
     )
@@ -164,7 +148,7 @@ def _code() -> rx.Component:
                         "sign-in-code", T("The 6-digit code your authenticator app shows")
                     ),
                 ),
-                _error(LoginState.error, "login-error"),
+                error_note(LoginState.error, "login-error"),
                 rx.button(
                     T("Sign in"), type="submit", size="3", width="100%", data_testid="give-code"
                 ),
@@ -213,38 +197,35 @@ def login_page() -> rx.Component:
     )
 
 
-def _input(name: str, label: rx.Var, **props) -> rx.Component:
-    return rx.vstack(
-        rx.el.label(label, html_for=f"signup-{name}"),
-        rx.input(id=f"signup-{name}", name=name, required=True, width="100%", size="3", **props),
-        width="100%",
-        spacing="1",
-    )
-
-
 def signup_page() -> rx.Component:
     return page(
         rx.card(
             rx.form(
                 rx.vstack(
                     rx.heading(T("Sign up"), size="6"),
-                    _input("full_name", T("Your name"), auto_complete="name"),
-                    _input(
+                    _field("signup-full_name", "full_name", T("Your name"), auto_complete="name"),
+                    _field(
+                        "signup-username",
                         "username",
                         T("User name or phone number"),
                         auto_complete="username",
                         auto_capitalize="none",
                     ),
-                    _input(
-                        "password", T("Password"), type="password", auto_complete="new-password"
+                    _field(
+                        "signup-password",
+                        "password",
+                        T("Password"),
+                        type="password",
+                        auto_complete="new-password",
                     ),
-                    _input(
+                    _field(
+                        "signup-password_again",
                         "password_again",
                         T("Password again"),
                         type="password",
                         auto_complete="new-password",
                     ),
-                    _error(SignUpState.error, "signup-error"),
+                    error_note(SignUpState.error, "signup-error"),
                     rx.button(
                         T("Sign up"), type="submit", size="3", width="100%", data_testid="sign-up"
                     ),

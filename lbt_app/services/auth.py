@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
@@ -55,7 +56,7 @@ class SignIn:
     principal: Principal | None
     error: str | None  # a message id
     retry_after: int = 0  # seconds, when the error is a throttle's
-    step: str = ""  # the step still to do (STEPS), for the user `user_id`; "": none
+    step: str = ""  # the step still to do (NEW_PASSWORD ... CODE) for `user_id`; "": none
     user_id: int = 0
     enrolment: second_factor.Enrolment | None = None
     recovery_codes: tuple[str, ...] = ()  # shown once, right after enrolling
@@ -160,6 +161,16 @@ def _timezone(session: Session, user: User, agreement_id: int | None) -> str:
     return agreement.timezone if agreement else "UTC"
 
 
+# The steps of a sign-in after the password, in order; each one's answer names the next.
+NEW_PASSWORD, ENROL, SAVE_CODES, CODE = "new_password", "enrol", "save_codes", "code"
+PENDING_MINUTES = 5
+WRONG_PASSWORD = N_("Wrong user name or password.")
+SWITCHED_OFF = N_("This account is switched off. Ask your administrator.")
+START_AGAIN = N_("This sign-in has expired. Enter your user name and password again.")
+SAME_PASSWORD = N_("Choose a password other than the one you were given.")
+WRONG_CODE = N_("This code is not right. Enter the code your app shows now.")
+
+
 def _throttled(session: Session, username: str, address: str, now: datetime) -> SignIn | None:
     """A refusal if recent failures (wrong passwords and wrong codes) make this client wait
     (core/throttle.py); audited once per burst."""
@@ -198,36 +209,20 @@ def sign_in(
         verify_password(password, _dummy_hash())
     if user is None or not verify_password(password, user.password_hash):
         _remember(session, SIGN_IN_FAILED, username, address, now)
-        audit.record(
-            session=session,
-            action="login_failed",
-            now=now,
-            actor_name=username,
-            subject=username,
-            detail={"address": address},
-        )
-        return SignIn(None, None, N_("Wrong user name or password."))
-    if not user.is_active:  # only the holder of the right password learns this
-        audit.record(
-            session=session,
-            action="login_failed",
-            now=now,
-            actor_name=username,
-            subject=username,
-            detail={"address": address, "switched_off": True},
-        )
-        return SignIn(None, None, SWITCHED_OFF)
-    return _next_step(session, user, address, now)
-
-
-# The steps of a sign-in after the password, in order; each one's answer names the next.
-NEW_PASSWORD, ENROL, SAVE_CODES, CODE = "new_password", "enrol", "save_codes", "code"
-STEPS = (NEW_PASSWORD, ENROL, SAVE_CODES, CODE)
-PENDING_MINUTES = 5
-SWITCHED_OFF = N_("This account is switched off. Ask your administrator.")
-START_AGAIN = N_("This sign-in has expired. Enter your user name and password again.")
-SAME_PASSWORD = N_("Choose a password other than the one you were given.")
-WRONG_CODE = N_("This code is not right. Enter the code your app shows now.")
+        refusal, detail = WRONG_PASSWORD, {"address": address}
+    elif not user.is_active:  # only the holder of the right password learns this
+        refusal, detail = SWITCHED_OFF, {"address": address, "switched_off": True}
+    else:
+        return _next_step(session, user, address, now)
+    audit.record(
+        session=session,
+        action="login_failed",
+        now=now,
+        actor_name=username,
+        subject=username,
+        detail=detail,
+    )
+    return SignIn(None, None, refusal)
 
 
 def _next_step(session: Session, user: User, address: str, now: datetime) -> SignIn:
@@ -285,21 +280,38 @@ def _wrong_code(session: Session, user: User, address: str, now: datetime, step:
     return SignIn(None, None, WRONG_CODE, step=step, user_id=user.id or 0)
 
 
-def give_code(*, session: Session, user_id: int, code: str, address: str, now: datetime) -> SignIn:
-    """The second step: the app's current code or one unused recovery code opens the session."""
+def _code_step(
+    session: Session,
+    user_id: int,
+    address: str,
+    now: datetime,
+    step: str,
+    accepted: Callable[[User, Principal, bytes], SignIn | None],
+) -> SignIn:
+    """A step that takes a code: refused while the throttle makes this client wait; a code
+    `accepted` refuses counts as a failure."""
     user, address = _pending_user(session, user_id), address[:64]
     if user is None:
         return SignIn(None, None, START_AGAIN)
     refused = _throttled(session, user.username, address, now)
     if refused is not None:
-        return replace(refused, step=CODE, user_id=user_id)
+        return replace(refused, step=step, user_id=user_id)
     principal = principal_of(session=session, user=user)
-    kek = get_settings().key_encryption_key()
-    if second_factor.check(
-        session=session, user=user, actor=principal, code=code, kek=kek, now=now
-    ):
-        return _enter(session, user, address, now)
-    return _wrong_code(session, user, address, now, CODE)
+    result = accepted(user, principal, get_settings().key_encryption_key())
+    return result or _wrong_code(session, user, address, now, step)
+
+
+def give_code(*, session: Session, user_id: int, code: str, address: str, now: datetime) -> SignIn:
+    """The second step: the app's current code or one unused recovery code opens the session."""
+
+    def accepted(user: User, principal: Principal, kek: bytes) -> SignIn | None:
+        if second_factor.check(
+            session=session, user=user, actor=principal, code=code, kek=kek, now=now
+        ):
+            return _enter(session, user, address[:64], now)
+        return None
+
+    return _code_step(session, user_id, address, now, CODE, accepted)
 
 
 def confirm_enrolment(
@@ -308,20 +320,16 @@ def confirm_enrolment(
     """The first code from the newly set-up app puts its secret (`sealed`, from the enrolment
     step) in force; the recovery codes follow, and the session opens once the user says they
     saved them."""
-    user, address = _pending_user(session, user_id), address[:64]
-    if user is None:
-        return SignIn(None, None, START_AGAIN)
-    refused = _throttled(session, user.username, address, now)
-    if refused is not None:
-        return replace(refused, step=ENROL, user_id=user_id)
-    principal = principal_of(session=session, user=user)
-    kek = get_settings().key_encryption_key()
-    codes = second_factor.confirm(
-        session=session, user=user, actor=principal, sealed=sealed, code=code, kek=kek, now=now
-    )
-    if codes is None:
-        return _wrong_code(session, user, address, now, ENROL)
-    return SignIn(None, None, None, step=SAVE_CODES, user_id=user_id, recovery_codes=tuple(codes))
+
+    def accepted(user: User, principal: Principal, kek: bytes) -> SignIn | None:
+        codes = second_factor.confirm(
+            session=session, user=user, actor=principal, sealed=sealed, code=code, kek=kek, now=now
+        )
+        if codes is None:
+            return None
+        return SignIn(None, None, None, SAVE_CODES, user_id, recovery_codes=tuple(codes))
+
+    return _code_step(session, user_id, address, now, ENROL, accepted)
 
 
 def codes_saved(*, session: Session, user_id: int, address: str, now: datetime) -> SignIn:

@@ -71,7 +71,7 @@ def _entered(state: LoginState | SignUpState, result: auth.SignIn) -> bool:
 
 class LoginState(SessionState):
     error: str = ""  # translated
-    # The step of a sign-in the page shows (auth.STEPS; "": the password). The server goes by
+    # The step of a sign-in the page shows (auth.NEW_PASSWORD ...; "": the password). The server goes by
     # the backend copy below, with the user and the deadline: nothing of it is in the browser.
     step: str = ""
     enrol_qr: str = ""  # data: URL of the QR an authenticator app reads
@@ -145,62 +145,46 @@ class LoginState(SessionState):
         )
         return self._follow(result)
 
-    @handler()
-    async def new_password(self, form: dict):
-        """The one-time password is replaced (hashing off the event loop)."""
-        user_id = self._pending(auth.NEW_PASSWORD)
+    async def _later_step(self, step: str, service: Callable[..., auth.SignIn], **arguments):
+        """A step after the password, only for the user this tab is signing in, at that step."""
+        user_id = self._pending(step)
         if user_id is None:
             return None
         result = await asyncio.to_thread(
-            _step,
-            auth.change_password,
-            user_id=user_id,
-            password=str(form.get("password", ""))[:256],
-            again=str(form.get("password_again", ""))[:256],
-            address=_address(self),
+            _step, service, user_id=user_id, address=_address(self), **arguments
         )
         return self._follow(result)
+
+    @handler()
+    async def new_password(self, form: dict):
+        """The one-time password is replaced (hashing off the event loop)."""
+        return await self._later_step(
+            auth.NEW_PASSWORD,
+            auth.change_password,
+            password=str(form.get("password", ""))[:256],
+            again=str(form.get("password_again", ""))[:256],
+        )
 
     @handler()
     async def confirm_enrolment(self, form: dict):
         """The first code of the newly set-up app."""
-        user_id = self._pending(auth.ENROL)
-        if user_id is None:
-            return None
-        result = await asyncio.to_thread(
-            _step,
+        return await self._later_step(
+            auth.ENROL,
             auth.confirm_enrolment,
-            user_id=user_id,
             sealed=self._enrol_sealed,
             code=str(form.get("code", ""))[:32],
-            address=_address(self),
         )
-        return self._follow(result)
 
     @handler()
     async def codes_saved(self):
-        user_id = self._pending(auth.SAVE_CODES)
-        if user_id is None:
-            return None
-        result = await asyncio.to_thread(
-            _step, auth.codes_saved, user_id=user_id, address=_address(self)
-        )
-        return self._follow(result)
+        return await self._later_step(auth.SAVE_CODES, auth.codes_saved)
 
     @handler()
     async def give_code(self, form: dict):
         """The app's current code, or a recovery code."""
-        user_id = self._pending(auth.CODE)
-        if user_id is None:
-            return None
-        result = await asyncio.to_thread(
-            _step,
-            auth.give_code,
-            user_id=user_id,
-            code=str(form.get("code", ""))[:32],
-            address=_address(self),
+        return await self._later_step(
+            auth.CODE, auth.give_code, code=str(form.get("code", ""))[:32]
         )
-        return self._follow(result)
 
     @handler()
     def use_recovery_code(self, wanted: bool):
