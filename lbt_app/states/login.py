@@ -71,8 +71,8 @@ def _entered(state: LoginState | SignUpState, result: auth.SignIn) -> bool:
 
 class LoginState(SessionState):
     error: str = ""  # translated
-    # The step of a sign-in the page shows (auth.NEW_PASSWORD ...; "": the password). The server goes by
-    # the backend copy below, with the user and the deadline: nothing of it is in the browser.
+    # The step of a sign-in the page shows (auth.NEW_PASSWORD ... auth.CODE; "": the password).
+    # The server goes by the backend copy below, with the user and the deadline.
     step: str = ""
     enrol_qr: str = ""  # data: URL of the QR an authenticator app reads
     enrol_secret: str = ""  # the same secret, for typing by hand
