@@ -327,7 +327,9 @@ def confirm_enrolment(
         )
         if codes is None:
             return None
-        return SignIn(None, None, None, SAVE_CODES, user_id, recovery_codes=tuple(codes))
+        return SignIn(
+            None, None, None, step=SAVE_CODES, user_id=user_id, recovery_codes=tuple(codes)
+        )
 
     return _code_step(session, user_id, address, now, ENROL, accepted)
 
@@ -344,13 +346,13 @@ def _enter(session: Session, user: User, address: str, now: datetime) -> SignIn:
     """Every step done: this client's failures are forgotten and the session opens."""
     scopes = _scopes(user.username, address)
     session.exec(delete(AuthAttempt).where(AuthAttempt.kind == SIGN_IN_FAILED, *scopes[Scope.PAIR]))
-    user.last_sign_in_at = now
-    session.add(user)
     return _open_session(session, user, now, "login")
 
 
 def _open_session(session: Session, user: User, now: datetime, action: str) -> SignIn:
     token = secrets.token_urlsafe(32)
+    user.last_sign_in_at = now
+    session.add(user)
     session.add(
         LoginSession(
             token_hash=_token_hash(token),
