@@ -43,8 +43,8 @@ def enrolment(
                 rx.image(
                     src=qr,
                     alt=T("QR code for the authenticator app"),
-                    width="200px",
-                    height="200px",
+                    width="auto",
+                    style={"image_rendering": "pixelated"},
                     data_testid=f"{prefix}-qr",
                 ),
                 width="100%",
