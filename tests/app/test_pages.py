@@ -2,6 +2,7 @@
 
 import pytest
 
+from lbt_app.pages.account import account_page
 from lbt_app.pages.admin import admin_page
 from lbt_app.pages.desk import authority_page
 from lbt_app.pages.login import login_page
@@ -10,7 +11,7 @@ from lbt_app.pages.wallet import wallet_page
 
 
 @pytest.mark.parametrize(
-    "build", [login_page, officer_page, authority_page, wallet_page, admin_page]
+    "build", [login_page, officer_page, authority_page, wallet_page, admin_page, account_page]
 )
 def test_page_builds(build):
     component = build()
