@@ -17,6 +17,23 @@ def _field(elem_id: str, name: str, label: rx.Var, **props) -> rx.Component:
     )
 
 
+def _login_form(
+    on_submit: rx.EventHandler, submit: rx.Var, testid: str, *fields: rx.Component
+) -> rx.Component:
+    """A step's form: its fields, the refusal if any, and the button that sends them."""
+    return rx.form(
+        rx.vstack(
+            *fields,
+            error_note(LoginState.error, "login-error"),
+            rx.button(submit, type="submit", size="3", width="100%", data_testid=testid),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=True,
+    )
+
+
 def _password_form() -> rx.Component:
     return rx.form(
         rx.vstack(
@@ -77,35 +94,24 @@ def _new_password() -> rx.Component:
         "step-new-password",
         T("Choose your own password"),
         rx.text(T("You signed in with a one-time password. Choose your own to go on.")),
-        rx.form(
-            rx.vstack(
-                _field(
-                    "new-password",
-                    "password",
-                    T("New password"),
-                    type="password",
-                    auto_complete="new-password",
-                ),
-                _field(
-                    "new-password-again",
-                    "password_again",
-                    T("New password again"),
-                    type="password",
-                    auto_complete="new-password",
-                ),
-                error_note(LoginState.error, "login-error"),
-                rx.button(
-                    T("Save the password"),
-                    type="submit",
-                    size="3",
-                    width="100%",
-                    data_testid="save-password",
-                ),
-                spacing="3",
-                width="100%",
+        _login_form(
+            LoginState.new_password,
+            T("Save the password"),
+            "save-password",
+            _field(
+                "new-password",
+                "password",
+                T("New password"),
+                type="password",
+                auto_complete="new-password",
             ),
-            on_submit=LoginState.new_password,
-            reset_on_submit=True,
+            _field(
+                "new-password-again",
+                "password_again",
+                T("New password again"),
+                type="password",
+                auto_complete="new-password",
+            ),
         ),
     )
 
@@ -137,26 +143,19 @@ def _code() -> rx.Component:
     return _step(
         "step-code",
         T("Enter your sign-in code"),
-        rx.form(
-            rx.vstack(
-                rx.cond(
-                    LoginState.recovery,
-                    second_factor.code_input(
-                        "sign-in-code", T("One of your recovery codes"), recovery=True
-                    ),
-                    second_factor.code_input(
-                        "sign-in-code", T("The 6-digit code your authenticator app shows")
-                    ),
+        _login_form(
+            LoginState.give_code,
+            T("Sign in"),
+            "give-code",
+            rx.cond(
+                LoginState.recovery,
+                second_factor.code_input(
+                    "sign-in-code", T("One of your recovery codes"), recovery=True
                 ),
-                error_note(LoginState.error, "login-error"),
-                rx.button(
-                    T("Sign in"), type="submit", size="3", width="100%", data_testid="give-code"
+                second_factor.code_input(
+                    "sign-in-code", T("The 6-digit code your authenticator app shows")
                 ),
-                spacing="3",
-                width="100%",
             ),
-            on_submit=LoginState.give_code,
-            reset_on_submit=True,
         ),
         rx.cond(
             LoginState.recovery,
