@@ -68,14 +68,20 @@ def _password_form() -> rx.Component:
     )
 
 
-def _start_again() -> rx.Component:
+def _quiet_button(label: rx.Var, on_click: rx.event.EventSpec, testid: str) -> rx.Component:
+    """A secondary choice that reads like a link; a long label wraps, aligned left."""
     return rx.button(
-        T("Cancel and start again"),
-        on_click=LoginState.start_again,
+        label,
+        on_click=on_click,
         variant="ghost",
         size="2",
-        data_testid="start-again",
+        data_testid=testid,
+        style={"height": "auto", "text_align": "start", "justify_content": "start"},
     )
+
+
+def _start_again() -> rx.Component:
+    return _quiet_button(T("Cancel and start again"), LoginState.start_again, "start-again")
 
 
 def _step(testid: str, heading: rx.Var, *children: rx.Component) -> rx.Component:
@@ -159,19 +165,15 @@ def _code() -> rx.Component:
         ),
         rx.cond(
             LoginState.recovery,
-            rx.button(
+            _quiet_button(
                 T("Use the code from the app"),
-                on_click=LoginState.use_recovery_code(False),
-                variant="ghost",
-                size="2",
-                data_testid="use-app-code",
+                LoginState.use_recovery_code(False),
+                "use-app-code",
             ),
-            rx.button(
+            _quiet_button(
                 T("Lost your phone? Use a recovery code instead."),
-                on_click=LoginState.use_recovery_code(True),
-                variant="ghost",
-                size="2",
-                data_testid="use-recovery-code",
+                LoginState.use_recovery_code(True),
+                "use-recovery-code",
             ),
         ),
     )
