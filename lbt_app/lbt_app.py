@@ -7,6 +7,7 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
+from lbt_app.pages.account import account_page
 from lbt_app.pages.admin import admin_page
 from lbt_app.pages.admin_agreements import admin_agreements_page
 from lbt_app.pages.admin_keys import admin_keys_page
@@ -19,6 +20,7 @@ from lbt_app.pages.oversight import oversight_page
 from lbt_app.pages.residents import residents_page
 from lbt_app.pages.wallet import wallet_page
 from lbt_app.settings import get_settings
+from lbt_app.states.account import AccountState
 from lbt_app.states.admin import AdminState
 from lbt_app.states.admin_agreements import AdminAgreementsState
 from lbt_app.states.admin_keys import AdminKeysState
@@ -73,6 +75,7 @@ PAGES = [
     (admin_refusals_page, routes.ADMIN_REFUSALS, "Refusal list", AdminRefusalsState.load),
     (admin_keys_page, routes.ADMIN_KEYS, "Signing keys", AdminKeysState.load),
     (admin_agreements_page, routes.ADMIN_AGREEMENTS, "Agreements", AdminAgreementsState.load),
+    (account_page, routes.ACCOUNT, "My account", AccountState.load),
 ]
 for component, route, title, load in PAGES:
     app.add_page(component, route=route, title=title, on_load=load)

@@ -14,6 +14,7 @@ ADMIN = "/admin"
 ADMIN_AGREEMENTS = "/admin/agreements"
 ADMIN_REFUSALS = "/admin/refusals"
 ADMIN_KEYS = "/admin/keys"
+ACCOUNT = "/account"
 
 HOME: dict[Role, str] = {
     Role.AUTHORITY: AUTHORITY,

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECOND_FACTOR_POLICIES = ("required", "off")
 
 
 class SettingsError(RuntimeError):
@@ -31,6 +32,8 @@ class Settings:
     public_url: str
     allowed_origins: tuple[str, ...]
     listen_host: str
+    # "required": staff and administrators sign in with a code as well as a password.
+    second_factor: str = "required"
 
     @property
     def is_development(self) -> bool:
@@ -99,6 +102,10 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         raise SettingsError("Demo data (with its published passwords) is refused in production.")
     if env == "production" and not environ.get("LBT_KEK"):
         raise SettingsError("Production needs LBT_KEK (32 random bytes, base64).")
+    # The demo's accounts have published passwords and no phones: no codes asked by default.
+    second_factor = environ.get("LBT_SECOND_FACTOR") or ("off" if load_demo else "required")
+    if second_factor not in SECOND_FACTOR_POLICIES:
+        raise SettingsError("LBT_SECOND_FACTOR must be 'required' or 'off'.")
     port = _count(environ.get("LBT_PORT") or "3000", "LBT_PORT")  # `make run PORT=…` sets it
     public_url = environ.get("LBT_PUBLIC_URL") or f"http://localhost:{port}"
     # Without a public address the app runs on this machine: both loopback names work.
@@ -120,6 +127,7 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         # Browsers may call the app (CORS, the event websocket) only from these pages.
         allowed_origins=tuple(dict.fromkeys([_origin(public_url), *extra_origins])),
         listen_host=environ.get("LBT_LISTEN_HOST") or "127.0.0.1",
+        second_factor=second_factor,
     )
 
 

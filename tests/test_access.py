@@ -28,10 +28,10 @@ def test_every_action_has_a_policy_and_denies_the_anonymous(action):
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
-        (Role.AUTHORITY, {Action.VIEW_AUTHORITY_DESK, Action.MANAGE_PERMITS}),
-        (Role.OFFICER, {Action.SCAN, Action.RECORD_CROSSING}),
+        (Role.AUTHORITY, {Action.VIEW_AUTHORITY_DESK, Action.MANAGE_PERMITS, Action.OWN_ACCOUNT}),
+        (Role.OFFICER, {Action.SCAN, Action.RECORD_CROSSING, Action.OWN_ACCOUNT}),
         (Role.RESIDENT, {Action.VIEW_WALLET}),
-        (Role.ADMIN, {Action.ADMINISTER}),
+        (Role.ADMIN, {Action.ADMINISTER, Action.OWN_ACCOUNT}),
     ],
 )
 def test_each_role_may_do_exactly_its_own_actions(role, allowed):

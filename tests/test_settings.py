@@ -140,3 +140,22 @@ def test_files_the_app_writes_are_its_owners_alone(tmp_path, monkeypatch):
         "new.db": 0o600,
         "tab.pkl": 0o600,
     }
+
+
+@pytest.mark.parametrize(
+    ("environ", "policy"),
+    [
+        ({}, "off"),  # development with the demo's published passwords
+        ({"LBT_DEMO": "0"}, "required"),
+        ({"LBT_SECOND_FACTOR": "required"}, "required"),
+        ({"LBT_DEMO": "0", "LBT_SECOND_FACTOR": "off"}, "off"),
+        ({"LBT_ENV": "production", "LBT_DEMO": "0", "LBT_KEK": "x"}, "required"),
+    ],
+)
+def test_the_second_factor_is_required_unless_the_demo_data_is_on(tmp_path, environ, policy):
+    assert load_settings({"LBT_DATA_DIR": str(tmp_path), **environ}).second_factor == policy
+
+
+def test_an_unknown_second_factor_policy_is_refused(tmp_path):
+    with pytest.raises(SettingsError, match="LBT_SECOND_FACTOR"):
+        load_settings({"LBT_DATA_DIR": str(tmp_path), "LBT_SECOND_FACTOR": "sometimes"})

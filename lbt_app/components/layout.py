@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from lbt_app import routes
+from lbt_app.core.access import ROLE_LABEL, Role
 from lbt_app.i18n import LANGUAGES, language_name, message_ids
 from lbt_app.states.session import SessionState
 
@@ -18,6 +20,16 @@ def T(msgid: str) -> rx.Var:
 def T_var(msgid: rx.Var) -> rx.Var:
     """A translated string whose message id comes from state."""
     return SessionState.tr[msgid]
+
+
+def error_note(text: rx.Var, testid: str) -> rx.Component:
+    """A refusal in words (already translated), shown while there is one."""
+    return rx.cond(
+        text != "",
+        rx.callout(
+            text, icon="triangle-alert", color_scheme="red", data_testid=testid, width="100%"
+        ),
+    )
 
 
 def language_switcher() -> rx.Component:
@@ -53,6 +65,15 @@ def header() -> rx.Component:
                     ),
                     spacing="0",
                     align="end",
+                ),
+                rx.cond(
+                    SessionState.user_role != ROLE_LABEL[Role.RESIDENT],
+                    rx.link(
+                        rx.icon_button(rx.icon("user-cog", size=16), variant="soft"),
+                        href=routes.ACCOUNT,
+                        aria_label=T("My account"),
+                        data_testid="to-account",
+                    ),
                 ),
                 rx.icon_button(
                     rx.icon("log-out", size=16),

@@ -31,6 +31,7 @@ class Action(StrEnum):
     RECORD_CROSSING = "crossing.record"
     VIEW_WALLET = "wallet.view"
     ADMINISTER = "admin"
+    OWN_ACCOUNT = "account.own"  # staff's own sign-in settings (the second factor)
 
 
 POLICY: dict[Action, frozenset[Role]] = {
@@ -40,6 +41,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.RECORD_CROSSING: frozenset({Role.OFFICER}),
     Action.VIEW_WALLET: frozenset({Role.RESIDENT}),
     Action.ADMINISTER: frozenset({Role.ADMIN}),
+    Action.OWN_ACCOUNT: frozenset({Role.OFFICER, Role.AUTHORITY, Role.ADMIN}),
 }
 
 

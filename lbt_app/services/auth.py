@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -26,7 +27,7 @@ from lbt_app.db.models import (
     User,
 )
 from lbt_app.i18n import N_
-from lbt_app.services import audit, wallet
+from lbt_app.services import audit, second_factor, wallet
 from lbt_app.settings import get_settings
 
 
@@ -55,6 +56,10 @@ class SignIn:
     principal: Principal | None
     error: str | None  # a message id
     retry_after: int = 0  # seconds, when the error is a throttle's
+    step: str = ""  # the step still to do (NEW_PASSWORD ... CODE) for `user_id`; "": none
+    user_id: int = 0
+    enrolment: second_factor.Enrolment | None = None
+    recovery_codes: tuple[str, ...] = ()  # shown once, right after enrolling
 
 
 def _token_hash(token: str) -> str:
@@ -156,49 +161,198 @@ def _timezone(session: Session, user: User, agreement_id: int | None) -> str:
     return agreement.timezone if agreement else "UTC"
 
 
-def sign_in(
-    *, session: Session, username: str, password: str, address: str, now: datetime
-) -> SignIn:
-    """Check the password, unless recent failures make this client wait (core/throttle.py):
-    a waiting client is refused without hashing, audited once per burst."""
-    username, address = normalize_username(username), address[:64]
-    if not username or not password:
-        return SignIn(None, None, N_("Enter your user name and password."))
+# The steps of a sign-in after the password, in order; each one's answer names the next.
+NEW_PASSWORD, ENROL, SAVE_CODES, CODE = "new_password", "enrol", "save_codes", "code"
+PENDING_MINUTES = 5
+WRONG_PASSWORD = N_("Wrong user name or password.")
+SWITCHED_OFF = N_("This account is switched off. Ask your administrator.")
+START_AGAIN = N_("This sign-in has expired. Enter your user name and password again.")
+SAME_PASSWORD = N_("Choose a password other than the one you were given.")
+WRONG_CODE = N_("This code is not right. Enter the code your app shows now.")
+
+
+def _throttled(session: Session, username: str, address: str, now: datetime) -> SignIn | None:
+    """A refusal if recent failures (wrong passwords and wrong codes) make this client wait
+    (core/throttle.py); audited once per burst."""
     since = now - throttle.WINDOW
     scopes = _scopes(username, address)
     tallies = {scope: _tally(session, since, where) for scope, where in scopes.items()}
     wait, scope = throttle.sign_in_wait(tallies, now)
-    if wait and scope is not None:
-        if _first_refusal(session, SIGN_IN_FAILED, since, scopes[scope]):
-            audit.record(
-                session=session,
-                action="login_throttled",
-                now=now,
-                actor_name=username,
-                subject=username,
-                detail={"address": address, "scope": str(scope), "wait": wait},
-            )
-        return SignIn(None, None, TOO_MANY_ATTEMPTS, wait)
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        verify_password(password, _dummy_hash())
-    if user is None or not user.is_active or not verify_password(password, user.password_hash):
-        _remember(session, SIGN_IN_FAILED, username, address, now)
+    if not wait or scope is None:
+        return None
+    if _first_refusal(session, SIGN_IN_FAILED, since, scopes[scope]):
         audit.record(
             session=session,
-            action="login_failed",
+            action="login_throttled",
             now=now,
             actor_name=username,
             subject=username,
-            detail={"address": address},
+            detail={"address": address, "scope": str(scope), "wait": wait},
         )
-        return SignIn(None, None, N_("Wrong user name or password."))
+    return SignIn(None, None, TOO_MANY_ATTEMPTS, wait)
+
+
+def sign_in(
+    *, session: Session, username: str, password: str, address: str, now: datetime
+) -> SignIn:
+    """Check the password, unless recent failures make this client wait: a waiting client is
+    refused without hashing. Then the steps that remain (a new password, the second factor),
+    or the session when none does."""
+    username, address = normalize_username(username), address[:64]
+    if not username or not password:
+        return SignIn(None, None, N_("Enter your user name and password."))
+    refused = _throttled(session, username, address, now)
+    if refused is not None:
+        return refused
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        verify_password(password, _dummy_hash())
+    if user is None or not verify_password(password, user.password_hash):
+        _remember(session, SIGN_IN_FAILED, username, address, now)
+        refusal, detail = WRONG_PASSWORD, {"address": address}
+    elif not user.is_active:  # only the holder of the right password learns this
+        refusal, detail = SWITCHED_OFF, {"address": address, "switched_off": True}
+    else:
+        return _next_step(session, user, address, now)
+    audit.record(
+        session=session,
+        action="login_failed",
+        now=now,
+        actor_name=username,
+        subject=username,
+        detail=detail,
+    )
+    return SignIn(None, None, refusal)
+
+
+def _next_step(session: Session, user: User, address: str, now: datetime) -> SignIn:
+    """What this user still has to do before the session opens; the second factor is not
+    yet given when this is asked."""
+    user_id = user.id or 0
+    if user.must_change_password:
+        return SignIn(None, None, None, step=NEW_PASSWORD, user_id=user_id)
+    if second_factor.enrolled(user):
+        return SignIn(None, None, None, step=CODE, user_id=user_id)
+    if second_factor.must_enrol(user):
+        enrolment = second_factor.begin(user=user, kek=get_settings().key_encryption_key())
+        return SignIn(None, None, None, step=ENROL, user_id=user_id, enrolment=enrolment)
+    return _enter(session, user, address, now)
+
+
+def _pending_user(session: Session, user_id: int) -> User | None:
+    user = session.get(User, user_id) if user_id else None
+    return user if user is not None and user.is_active else None
+
+
+def change_password(
+    *, session: Session, user_id: int, password: str, again: str, address: str, now: datetime
+) -> SignIn:
+    """The one-time password an administrator gave is replaced by the user's own."""
+    user = _pending_user(session, user_id)
+    if user is None or not user.must_change_password:
+        return SignIn(None, None, START_AGAIN)
+    problem = new_password_problem(password, again)
+    if problem is None and verify_password(password, user.password_hash):
+        problem = SAME_PASSWORD
+    if problem is not None:
+        return SignIn(None, None, problem, step=NEW_PASSWORD, user_id=user_id)
+    user.password_hash = hash_password(password)
+    user.must_change_password = False
+    session.add(user)
+    principal = principal_of(session=session, user=user)
+    audit.record(
+        session=session, action="password_changed", now=now, actor=principal, subject=user.username
+    )
+    return _next_step(session, user, address[:64], now)
+
+
+def _wrong_code(session: Session, user: User, address: str, now: datetime, step: str) -> SignIn:
+    """A wrong code counts like a wrong password in the throttle, and is audited."""
+    _remember(session, SIGN_IN_FAILED, user.username, address, now)
+    audit.record(
+        session=session,
+        action="second_factor_failed",
+        now=now,
+        actor=principal_of(session=session, user=user),
+        subject=user.username,
+        detail={"address": address},
+    )
+    return SignIn(None, None, WRONG_CODE, step=step, user_id=user.id or 0)
+
+
+def _code_step(
+    session: Session,
+    user_id: int,
+    address: str,
+    now: datetime,
+    step: str,
+    accepted: Callable[[User, Principal, bytes], SignIn | None],
+) -> SignIn:
+    """A step that takes a code: refused while the throttle makes this client wait; a code
+    `accepted` refuses counts as a failure."""
+    user, address = _pending_user(session, user_id), address[:64]
+    if user is None:
+        return SignIn(None, None, START_AGAIN)
+    refused = _throttled(session, user.username, address, now)
+    if refused is not None:
+        return replace(refused, step=step, user_id=user_id)
+    principal = principal_of(session=session, user=user)
+    result = accepted(user, principal, get_settings().key_encryption_key())
+    return result or _wrong_code(session, user, address, now, step)
+
+
+def give_code(*, session: Session, user_id: int, code: str, address: str, now: datetime) -> SignIn:
+    """The second step: the app's current code or one unused recovery code opens the session."""
+
+    def accepted(user: User, principal: Principal, kek: bytes) -> SignIn | None:
+        if second_factor.check(
+            session=session, user=user, actor=principal, code=code, kek=kek, now=now
+        ):
+            return _enter(session, user, address[:64], now)
+        return None
+
+    return _code_step(session, user_id, address, now, CODE, accepted)
+
+
+def confirm_enrolment(
+    *, session: Session, user_id: int, sealed: bytes, code: str, address: str, now: datetime
+) -> SignIn:
+    """The first code from the newly set-up app puts its secret (`sealed`, from the enrolment
+    step) in force; the recovery codes follow, and the session opens once the user says they
+    saved them."""
+
+    def accepted(user: User, principal: Principal, kek: bytes) -> SignIn | None:
+        codes = second_factor.confirm(
+            session=session, user=user, actor=principal, sealed=sealed, code=code, kek=kek, now=now
+        )
+        if codes is None:
+            return None
+        return SignIn(
+            None, None, None, step=SAVE_CODES, user_id=user_id, recovery_codes=tuple(codes)
+        )
+
+    return _code_step(session, user_id, address, now, ENROL, accepted)
+
+
+def codes_saved(*, session: Session, user_id: int, address: str, now: datetime) -> SignIn:
+    """The last step after enrolling: the session opens."""
+    user = _pending_user(session, user_id)
+    if user is None or not second_factor.enrolled(user):
+        return SignIn(None, None, START_AGAIN)
+    return _enter(session, user, address[:64], now)
+
+
+def _enter(session: Session, user: User, address: str, now: datetime) -> SignIn:
+    """Every step done: this client's failures are forgotten and the session opens."""
+    scopes = _scopes(user.username, address)
     session.exec(delete(AuthAttempt).where(AuthAttempt.kind == SIGN_IN_FAILED, *scopes[Scope.PAIR]))
     return _open_session(session, user, now, "login")
 
 
 def _open_session(session: Session, user: User, now: datetime, action: str) -> SignIn:
     token = secrets.token_urlsafe(32)
+    user.last_sign_in_at = now
+    session.add(user)
     session.add(
         LoginSession(
             token_hash=_token_hash(token),

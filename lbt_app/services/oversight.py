@@ -219,6 +219,10 @@ ACTION_NAMES: dict[str, str] = {
     "authority_created": N_("Authority added"),
     "authority_changed": N_("Authority changed"),
     "authority_deleted": N_("Authority deleted"),
+    "password_changed": N_("Password changed"),
+    "second_factor_enrolled": N_("Two-step sign-in turned on"),
+    "second_factor_failed": N_("Wrong sign-in code"),
+    "recovery_code_used": N_("Recovery code used"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -259,6 +263,10 @@ SENTENCES: dict[str, str] = {
     "authority_created": N_("{actor} added authority {subject}"),
     "authority_changed": N_("{actor} changed authority {subject}"),
     "authority_deleted": N_("{actor} deleted authority {subject}"),
+    "password_changed": N_("{actor} changed their one-time password"),
+    "second_factor_enrolled": N_("{actor} turned on two-step sign-in"),
+    "second_factor_failed": N_("{actor} gave a wrong sign-in code"),
+    "recovery_code_used": N_("{actor} signed in with a recovery code ({left} left)"),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -273,6 +281,7 @@ PAGES: dict[str, str] = {
     "admin_refusals_state": N_("the refusal list page"),
     "admin_keys_state": N_("the signing keys page"),
     "admin_agreements_state": N_("the agreement set-up page"),
+    "account_state": N_("the account page"),
 }
 OTHER_PAGE = N_("a page of another role")
 # What a refused caller lacked (the refusal's subject), in words.
@@ -283,6 +292,7 @@ PERMISSIONS: dict[str, str] = {
     Action.RECORD_CROSSING: N_("recording crossings"),
     Action.VIEW_WALLET: N_("the wallet"),
     Action.ADMINISTER: N_("the administration page"),
+    Action.OWN_ACCOUNT: N_("the account page"),
 }
 FIELD_LABELS: dict[str, str] = {
     "seq": N_("Event"),
@@ -338,6 +348,8 @@ FIELD_LABELS: dict[str, str] = {
     "permits": N_("Permits that stop verifying"),
     "status": N_("Status"),
     "agreement": N_("Agreement"),
+    "left": N_("Recovery codes left"),
+    "switched_off": N_("Account switched off"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")

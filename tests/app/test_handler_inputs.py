@@ -86,6 +86,7 @@ FORMS = st.dictionaries(
             "districts",
             "kind",
             "serves:UZ-FRG",
+            "password_again",
         ]
     ),
     st.one_of(st.sampled_from(AWKWARD), JSON),

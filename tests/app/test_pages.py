@@ -2,6 +2,7 @@
 
 import pytest
 
+from lbt_app.pages.account import account_page
 from lbt_app.pages.admin import admin_page
 from lbt_app.pages.admin_agreements import admin_agreements_page
 from lbt_app.pages.admin_keys import admin_keys_page
@@ -26,6 +27,8 @@ from lbt_app.pages.wallet import wallet_page
         admin_agreements_page,
         applications_page,
     ],
+    "build",
+    [login_page, officer_page, authority_page, wallet_page, admin_page, account_page],
 )
 def test_page_builds(build):
     component = build()
