@@ -26,9 +26,8 @@ from lbt_app.pages.wallet import wallet_page
         admin_keys_page,
         admin_agreements_page,
         applications_page,
+        account_page,
     ],
-    "build",
-    [login_page, officer_page, authority_page, wallet_page, admin_page, account_page],
 )
 def test_page_builds(build):
     component = build()
