@@ -219,6 +219,14 @@ PASSWORD_TOO_SHORT = N_("The password is too short: at least 8 characters.")
 PASSWORDS_DIFFER = N_("The two passwords differ.")
 
 
+def username_problem(username: str) -> str | None:
+    """What is wrong with a normalized new user name (a message id), at sign-up or when an
+    administrator opens an account."""
+    if not _USERNAME.fullmatch(username):
+        return N_("A user name of 3 to 64 letters and digits, or a phone number.")
+    return None
+
+
 def new_password_problem(password: str, again: str) -> str | None:
     """What is wrong with a new password and its repetition (a message id), the length first."""
     if len(password) < MIN_PASSWORD:
@@ -253,10 +261,8 @@ def sign_up(
         return SignIn(None, None, TOO_MANY_ACCOUNTS, wait)
     username = normalize_username(username)
     full_name = " ".join(full_name.split())[:200]
-    if not _USERNAME.fullmatch(username):
-        return SignIn(
-            None, None, N_("A user name of 3 to 64 letters and digits, or a phone number.")
-        )
+    if problem := username_problem(username):
+        return SignIn(None, None, problem)
     if len(password) < MIN_PASSWORD:
         return SignIn(None, None, PASSWORD_TOO_SHORT)
     if not full_name:

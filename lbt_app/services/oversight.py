@@ -202,6 +202,13 @@ ACTION_NAMES: dict[str, str] = {
     "residents_imported": N_("Residents imported"),
     "cards_printed": N_("Cards printed"),
     "audit_checked": N_("Audit chain checked"),
+    "user_created": N_("Account created"),
+    "user_changed": N_("Account changed"),
+    "user_deactivated": N_("Account deactivated"),
+    "user_reactivated": N_("Account reactivated"),
+    "password_reset": N_("Password reset"),
+    "second_factor_reset": N_("Second factor reset"),
+    "user_unlocked": N_("Sign-in unlocked"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -225,6 +232,13 @@ SENTENCES: dict[str, str] = {
     "residents_imported": N_("{actor} imported {imported} of {rows} rows of residents"),
     "cards_printed": N_("{actor} printed permit cards: {count}"),
     "audit_checked": N_("{actor} checked the audit chain: {result}"),
+    "user_created": N_("{actor} created the account {subject}"),
+    "user_changed": N_("{actor} changed the account {subject}"),
+    "user_deactivated": N_("{actor} deactivated the account {subject}"),
+    "user_reactivated": N_("{actor} reactivated the account {subject}"),
+    "password_reset": N_("{actor} reset the password of {subject}"),
+    "second_factor_reset": N_("{actor} reset the second factor of {subject}"),
+    "user_unlocked": N_("{actor} unlocked the sign-in of {subject}"),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -290,6 +304,11 @@ FIELD_LABELS: dict[str, str] = {
     "from_seq": N_("Started after event"),
     "legacy": N_("Old-format events"),
     "checkpoint": N_("Signed checkpoint"),
+    "before": N_("Before"),
+    "after": N_("After"),
+    "sessions_ended": N_("Sessions ended"),
+    "recovery_codes": N_("Recovery codes removed"),
+    "failures": N_("Failed sign-ins forgotten"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")
