@@ -62,6 +62,10 @@ FORMS = st.dictionaries(
             "status",
             "area",
             "expiring",
+            "full_name",
+            "role",
+            "authority",
+            "point",
         ]
     ),
     st.one_of(st.sampled_from(AWKWARD), JSON),
