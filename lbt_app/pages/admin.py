@@ -290,31 +290,29 @@ def _confirm() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title(title),
             rx.dialog.description(
-                rx.vstack(
-                    rx.text(c["name"], " (", c["username"], ")", weight="bold"),
-                    rx.text(
-                        rx.match(
-                            action,
-                            (
-                                "deactivate",
-                                T("They can no longer sign in, and their open pages stop working."),
-                            ),
-                            (
-                                "reset_password",
-                                T(
-                                    "Their password stops working and their open pages close; "
-                                    "you get a one-time password to give them."
-                                ),
-                            ),
-                            T(
-                                "They sign in with the password alone and set up a new second "
-                                "factor; their recovery codes stop working."
-                            ),
-                        ),
-                        size="2",
+                c["name"], " (", c["username"], ")", weight="bold", data_testid="confirm-who"
+            ),
+            rx.text(
+                rx.match(
+                    action,
+                    (
+                        "deactivate",
+                        T("They can no longer sign in, and their open pages stop working."),
                     ),
-                    spacing="2",
+                    (
+                        "reset_password",
+                        T(
+                            "Their password stops working and their open pages close; "
+                            "you get a one-time password to give them."
+                        ),
+                    ),
+                    T(
+                        "They sign in with the password alone and set up a new second "
+                        "factor; their recovery codes stop working."
+                    ),
                 ),
+                size="2",
+                margin_top="8px",
             ),
             rx.flex(
                 rx.button(
