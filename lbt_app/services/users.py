@@ -267,6 +267,12 @@ def _user(session: Session, user_id: int) -> User:
     return user
 
 
+def account(*, session: Session, principal: Principal | None, user_id: int) -> User:
+    """One account, as the form to change it starts from."""
+    require(principal, Action.ADMINISTER)
+    return _user(session, user_id)
+
+
 def _keep_an_admin(session: Session, principal: Principal, user: User) -> None:
     """Refuse a change that leaves the caller locked out or no administrator active.
 

@@ -10,7 +10,6 @@ import reflex as rx
 
 from lbt_app.core.access import ROLE_LABEL, Action, Principal, Role
 from lbt_app.db.engine import session_scope
-from lbt_app.db.models import User
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_moment
 from lbt_app.services import users
@@ -141,20 +140,20 @@ class AdminState(PagedList, AuditChainState):
 
     @handler(Action.ADMINISTER)
     def edit_user(self, principal: Principal, user_id: str):
-        row = next((r for r in self.rows if r["id"] == user_id), None)
-        if row is None:
+        if not any(r["id"] == user_id for r in self.rows):
             return rx.toast.error(self._t(users.NO_SUCH_USER))
-        with session_scope() as session:
-            user = session.get(User, int(user_id))
-            if user is None:
-                return rx.toast.error(self._t(users.NO_SUCH_USER))
-            self.editing, self.form_role, self.form_error = user.id or 0, str(user.role), ""
-            self.form = {
-                "username": user.username,
-                "full_name": user.full_name,
-                "authority": str(user.authority_id or ""),
-                "point": str(user.crossing_point_id or ""),
-            }
+        try:
+            with session_scope() as session:
+                user = users.account(session=session, principal=principal, user_id=int(user_id))
+        except UserError as error:
+            return rx.toast.error(self._t(str(error)))
+        self.editing, self.form_role, self.form_error = user.id or 0, str(user.role), ""
+        self.form = {
+            "username": user.username,
+            "full_name": user.full_name,
+            "authority": str(user.authority_id or ""),
+            "point": str(user.crossing_point_id or ""),
+        }
         self.form_open = True
         return None
 
