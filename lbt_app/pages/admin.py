@@ -150,6 +150,23 @@ def _user(u: rx.Var) -> rx.Component:
     )
 
 
+def _binding(label: rx.Var, name: str, choices: rx.Var) -> rx.Component:
+    """The authority or crossing point a role needs, chosen by name (the form sends its id)."""
+    return _labelled(
+        label,
+        rx.el.select(
+            rx.el.option("—", value=""),
+            rx.foreach(choices, lambda c: rx.el.option(c["label"], value=c["id"])),
+            name=name,
+            default_value=S.form[name],
+            id=f"user-{name}",
+            data_testid=f"form-{name}",
+            style=_SELECT,
+        ),
+        f"user-{name}",
+    )
+
+
 def _form() -> rx.Component:
     f = S.form
     return rx.dialog.root(
@@ -205,39 +222,11 @@ def _form() -> rx.Component:
                     ),
                     rx.cond(
                         S.form_role == "authority",
-                        _labelled(
-                            T("Issuing authority"),
-                            rx.el.select(
-                                rx.el.option("—", value=""),
-                                rx.foreach(
-                                    S.authorities, lambda a: rx.el.option(a["label"], value=a["id"])
-                                ),
-                                name="authority",
-                                default_value=f["authority"],
-                                id="user-authority",
-                                data_testid="form-authority",
-                                style=_SELECT,
-                            ),
-                            "user-authority",
-                        ),
+                        _binding(T("Issuing authority"), "authority", S.authorities),
                     ),
                     rx.cond(
                         S.form_role == "officer",
-                        _labelled(
-                            T("Crossing point"),
-                            rx.el.select(
-                                rx.el.option("—", value=""),
-                                rx.foreach(
-                                    S.points, lambda p: rx.el.option(p["label"], value=p["id"])
-                                ),
-                                name="point",
-                                default_value=f["point"],
-                                id="user-point",
-                                data_testid="form-point",
-                                style=_SELECT,
-                            ),
-                            "user-point",
-                        ),
+                        _binding(T("Crossing point"), "point", S.points),
                     ),
                     rx.cond(
                         S.editing == 0,

@@ -72,6 +72,20 @@ def _create(session, username="kamol", role="officer", **binding):
     )
 
 
+def _change(session, actor, user_id: int, role: str, **fields):
+    """Change an account as `actor`, keeping its name unless `full_name` is given."""
+    return users.change_user(
+        session=session,
+        principal=actor,
+        user_id=user_id,
+        full_name=fields.get("full_name") or session.get(User, user_id).full_name,
+        role=role,
+        authority_id=fields.get("authority_id"),
+        crossing_point_id=fields.get("crossing_point_id"),
+        now=NOW,
+    )
+
+
 def _second_admin(session) -> User:
     admin2, _ = _create(session, "admin2", "admin")
     session.commit()
@@ -185,29 +199,18 @@ def test_a_new_account_needs_a_name_and_an_administrator(session):
 def test_an_officer_moves_to_another_point_and_a_role_change_takes_its_binding(session):
     admin = principal(session, "admin")
     officer = _user(session, "officer1")
-    users.change_user(
-        session=session,
-        principal=admin,
-        user_id=officer.id,
-        full_name=officer.full_name,
-        role="officer",
-        authority_id=None,
-        crossing_point_id=_point(session, "PATAR"),
-        now=NOW,
-    )
+    _change(session, admin, officer.id, "officer", crossing_point_id=_point(session, "PATAR"))
     session.commit()
     assert _user(session, "officer1").crossing_point_id == _point(session, "PATAR")
     event = _last(session, "user_changed")
     assert event.detail == {"before": {"point": "FOTEHOBOD"}, "after": {"point": "PATAR"}}
-    users.change_user(
-        session=session,
-        principal=admin,
-        user_id=officer.id,
+    _change(
+        session,
+        admin,
+        officer.id,
+        "authority",
         full_name="Rustam Aliev",
-        role="authority",
         authority_id=_authority(session, "TJ-SGD-LBT"),
-        crossing_point_id=None,
-        now=NOW,
     )
     session.commit()
     moved = _user(session, "officer1")
@@ -217,32 +220,14 @@ def test_an_officer_moves_to_another_point_and_a_role_change_takes_its_binding(s
         "after": {"role": "authority", "authority": "TJ-SGD-LBT", "point": ""},
     }
     with pytest.raises(UserError) as refused:
-        users.change_user(
-            session=session,
-            principal=admin,
-            user_id=officer.id,
-            full_name="Rustam Aliev",
-            role="officer",
-            authority_id=None,
-            crossing_point_id=None,
-            now=NOW,
-        )
+        _change(session, admin, officer.id, "officer", full_name="Rustam Aliev")
     assert str(refused.value) == users.CHOOSE_POINT
 
 
 def test_a_residents_account_keeps_its_role(session):
     farhod = _user(session, "farhod")
     with pytest.raises(UserError) as refused:
-        users.change_user(
-            session=session,
-            principal=principal(session, "admin"),
-            user_id=farhod.id,
-            full_name=farhod.full_name,
-            role="admin",
-            authority_id=None,
-            crossing_point_id=None,
-            now=NOW,
-        )
+        _change(session, principal(session, "admin"), farhod.id, "admin")
     assert str(refused.value) == users.RESIDENT_ROLE
 
 
@@ -307,15 +292,8 @@ def test_an_administrator_cannot_lock_themselves_out(session):
         lambda: users.set_active(
             session=session, principal=admin, user_id=me.id, active=False, now=NOW
         ),
-        lambda: users.change_user(
-            session=session,
-            principal=admin,
-            user_id=me.id,
-            full_name=me.full_name,
-            role="officer",
-            authority_id=None,
-            crossing_point_id=_point(session, "PATAR"),
-            now=NOW,
+        lambda: _change(
+            session, admin, me.id, "officer", crossing_point_id=_point(session, "PATAR")
         ),
         lambda: users.reset_password(session=session, principal=admin, user_id=me.id, now=NOW),
     ]:
@@ -340,15 +318,13 @@ def test_the_last_active_administrator_is_never_deactivated_or_demoted(session):
     assert str(refused.value) == users.LAST_ADMIN
     session.rollback()
     with pytest.raises(UserError) as refused:
-        users.change_user(
-            session=session,
-            principal=first,
-            user_id=admin2.id,
+        _change(
+            session,
+            first,
+            admin2.id,
+            "authority",
             full_name="Second",
-            role="authority",
             authority_id=_authority(session, "TJ-SGD-LBT"),
-            crossing_point_id=None,
-            now=NOW,
         )
     assert str(refused.value) == users.LAST_ADMIN
     session.rollback()
@@ -359,15 +335,13 @@ def test_the_last_active_administrator_is_never_deactivated_or_demoted(session):
 
 def test_an_administrator_can_be_demoted_while_another_stays(session):
     admin2 = _second_admin(session)
-    users.change_user(
-        session=session,
-        principal=principal(session, "admin"),
-        user_id=admin2.id,
+    _change(
+        session,
+        principal(session, "admin"),
+        admin2.id,
+        "officer",
         full_name="Second",
-        role="officer",
-        authority_id=None,
         crossing_point_id=_point(session, "PATAR"),
-        now=NOW,
     )
     session.commit()
     assert _user(session, "admin2").role is Role.OFFICER

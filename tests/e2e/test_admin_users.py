@@ -36,12 +36,16 @@ def _looks_right(page, lang: str, shot) -> None:
     page.screenshot(path=str(shot), full_page=True)
 
 
-def test_an_admin_opens_an_officer_account_and_deactivates_it(page, app, tmp_path):
+def _admin_on_a_phone(page, app) -> None:
     page.set_viewport_size(PHONE_360)
     sign_in(page, app, "admin", "admin-demo-2026")
     page.wait_for_url("**/admin")
     hydrated(page)
     page.wait_for_selector("[data-testid=user-row][data-username=officer1]")
+
+
+def test_an_admin_opens_an_officer_account_and_deactivates_it(page, app, tmp_path):
+    _admin_on_a_phone(page, app)
     username = f"officer-{int(time.time() * 1000) % 10**8}"
 
     page.click("[data-testid=user-new]")
@@ -76,11 +80,7 @@ def test_an_admin_opens_an_officer_account_and_deactivates_it(page, app, tmp_pat
 
 
 def test_the_users_list_and_form_fit_and_speak_every_language(page, app, tmp_path):
-    page.set_viewport_size(PHONE_360)
-    sign_in(page, app, "admin", "admin-demo-2026")
-    page.wait_for_url("**/admin")
-    hydrated(page)
-    page.wait_for_selector("[data-testid=user-row][data-username=officer1]")
+    _admin_on_a_phone(page, app)
     for lang in LANGUAGES:
         page.select_option("[data-testid=language]", lang)
         page.wait_for_selector(f"text={t('New account', lang)}")
