@@ -368,17 +368,19 @@ def _open_session(session: Session, user: User, now: datetime, action: str) -> S
 
 # A user name, or a phone number (digits, an optional leading +).
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}|\+?[0-9]{7,15}")
-USERNAME_RULE = N_("A user name of 3 to 64 letters and digits, or a phone number.")
-
-
-def is_valid_username(username: str) -> bool:
-    """Whether a normalised user name (`normalize_username`) may be used for an account."""
-    return _USERNAME.fullmatch(username) is not None
 
 
 MIN_PASSWORD = 8
 PASSWORD_TOO_SHORT = N_("The password is too short: at least 8 characters.")
 PASSWORDS_DIFFER = N_("The two passwords differ.")
+
+
+def username_problem(username: str) -> str | None:
+    """What is wrong with a normalized new user name (a message id), at sign-up or when an
+    administrator opens an account."""
+    if not _USERNAME.fullmatch(username):
+        return N_("A user name of 3 to 64 letters and digits, or a phone number.")
+    return None
 
 
 def new_password_problem(password: str, again: str) -> str | None:
@@ -415,8 +417,8 @@ def sign_up(
         return SignIn(None, None, TOO_MANY_ACCOUNTS, wait)
     username = normalize_username(username)
     full_name = " ".join(full_name.split())[:200]
-    if not is_valid_username(username):
-        return SignIn(None, None, USERNAME_RULE)
+    if problem := username_problem(username):
+        return SignIn(None, None, problem)
     if len(password) < MIN_PASSWORD:
         return SignIn(None, None, PASSWORD_TOO_SHORT)
     if not full_name:

@@ -33,7 +33,7 @@ def first_administrator(
         )
     username = auth.normalize_username(username)
     full_name = " ".join(full_name.split())[:200]
-    if not auth.is_valid_username(username):
+    if auth.username_problem(username):
         raise InstallationError(
             "A user name of 3 to 64 letters and digits (or a phone number) is needed."
         )

@@ -223,6 +223,13 @@ ACTION_NAMES: dict[str, str] = {
     "second_factor_enrolled": N_("Two-step sign-in turned on"),
     "second_factor_failed": N_("Wrong sign-in code"),
     "recovery_code_used": N_("Recovery code used"),
+    "user_created": N_("Account created"),
+    "user_changed": N_("Account changed"),
+    "user_deactivated": N_("Account deactivated"),
+    "user_reactivated": N_("Account reactivated"),
+    "password_reset": N_("Password reset"),
+    "second_factor_reset": N_("Second factor reset"),
+    "user_unlocked": N_("Sign-in unlocked"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
@@ -267,6 +274,13 @@ SENTENCES: dict[str, str] = {
     "second_factor_enrolled": N_("{actor} turned on two-step sign-in"),
     "second_factor_failed": N_("{actor} gave a wrong sign-in code"),
     "recovery_code_used": N_("{actor} signed in with a recovery code ({left} left)"),
+    "user_created": N_("{actor} created the account {subject}"),
+    "user_changed": N_("{actor} changed the account {subject}"),
+    "user_deactivated": N_("{actor} deactivated the account {subject}"),
+    "user_reactivated": N_("{actor} reactivated the account {subject}"),
+    "password_reset": N_("{actor} reset the password of {subject}"),
+    "second_factor_reset": N_("{actor} reset the second factor of {subject}"),
+    "user_unlocked": N_("{actor} unlocked the sign-in of {subject}"),
 }
 UNKNOWN_SENTENCE = N_("{actor}: {action} {subject}")
 # The state (page) a refused handler belongs to, by its class name in the recorded handler.
@@ -350,6 +364,9 @@ FIELD_LABELS: dict[str, str] = {
     "agreement": N_("Agreement"),
     "left": N_("Recovery codes left"),
     "switched_off": N_("Account switched off"),
+    "sessions_ended": N_("Sessions ended"),
+    "recovery_codes": N_("Recovery codes removed"),
+    "failures": N_("Failed sign-ins forgotten"),
 }
 YES, NO = N_("yes"), N_("no")
 CHAIN_INTACT, CHAIN_BROKEN = N_("intact"), N_("broken at event {seq}")

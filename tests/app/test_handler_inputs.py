@@ -87,6 +87,8 @@ FORMS = st.dictionaries(
             "kind",
             "serves:UZ-FRG",
             "password_again",
+            "role",
+            "point",
         ]
     ),
     st.one_of(st.sampled_from(AWKWARD), JSON),
