@@ -52,7 +52,7 @@ POINTS = [  # code, name, the areas it serves
     ("KUSHTEGIRMON", "Kushtegirmon – Bekobod", ("UZ-FRG",)),
     ("PATAR", "Patar – Rishton", ("TJ-SGD",)),
 ]
-AUTHORITY = "TJ-SGD-LBT"
+AUTHORITY, AUTHORITY_NAME = "TJ-SGD-LBT", "Sughd Local Border Traffic Office"
 AGREEMENT = "Tajikistan–Uzbekistan local border traffic"
 
 
@@ -124,6 +124,10 @@ def _set_up_the_agreement(page) -> None:
     page.click("[data-testid=nav-admin-agreements]")
     page.wait_for_url("**/admin/agreements")
     hydrated(page)
+    # the page's load has run (it fills the zones and clears the forms): now type
+    page.wait_for_selector(
+        "[data-testid=agreement-timezone] option[value='Asia/Dushanbe']", state="attached"
+    )
     page.fill("[data-testid=agreement-code]", "TJ-UZ")
     page.fill("[data-testid=agreement-name]", AGREEMENT)
     page.select_option("[data-testid=agreement-country_a]", "TJK")
@@ -148,7 +152,7 @@ def _set_up_the_agreement(page) -> None:
         page.click("[data-testid=point-save]")
         page.wait_for_selector(f"[data-testid=point-row][data-code='{code}']")
     page.fill("[data-testid=authority-code]", AUTHORITY)
-    page.fill("[data-testid=authority-name]", "Sughd Local Border Traffic Office")
+    page.fill("[data-testid=authority-name]", AUTHORITY_NAME)
     page.fill("[data-testid=authority-name_native]", "Идораи ҳаракати маҳаллии сарҳадии Суғд")
     page.select_option("[data-testid=authority-country]", "TJK")
     page.select_option("[data-testid=authority-kind]", "issuing")
@@ -227,7 +231,9 @@ def test_from_an_empty_database_to_a_recorded_crossing(installation, phones, tmp
     admin.click("[data-testid=nav-admin-users]")
     admin.wait_for_url("**/admin")
     hydrated(admin)
-    staff_password = _new_account(admin, "madina.staff", "Madina Saidova", "authority", AUTHORITY)
+    staff_password = _new_account(
+        admin, "madina.staff", "Madina Saidova", "authority", AUTHORITY_NAME
+    )
     at_kushtegirmon = _new_account(admin, "kushtegirmon1", "Rustam Aliev", "officer", POINTS[1][1])
     at_patar = _new_account(admin, "patar1", "Bahrom Nazarov", "officer", POINTS[2][1])
 
