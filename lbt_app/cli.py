@@ -20,11 +20,12 @@ from lbt_app.db import migrate
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import BorderArea, CrossingPoint, Permit, PermitStatus, Resident
 from lbt_app.db.types import utcnow
-from lbt_app.services import audit, checks, demo, installation, keys
+from lbt_app.services import audit, checks, demo, installation, keys, users
 from lbt_app.services.checks import Check
 from lbt_app.services.installation import InstallationError
 from lbt_app.services.keys import KeyError_
 from lbt_app.services.permits import effective_status
+from lbt_app.services.users import UserError
 from lbt_app.settings import SettingsError, get_settings
 
 
@@ -112,6 +113,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         _out(f"Made the signing key-encryption key: {kek_file} (keep a copy apart from backups).")
     _out(f"Administrator {name} created. Sign in at {settings.public_url} and set up the")
     _out("two-step sign-in, then the agreement, its authorities and the users.")
+    return 0
+
+
+def cmd_rescue_admin(args: argparse.Namespace) -> int:
+    """For an installation whose administrator cannot sign in any more."""
+    with session_scope() as session:
+        password = users.rescue_administrator(session=session, username=args.username, now=utcnow())
+    _out(f"One-time password for {args.username}: {password}")
+    _out("They choose their own password and set up two-step sign-in again at sign-in.")
     return 0
 
 
@@ -340,6 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     p.set_defaults(func=cmd_init)
+    p = sub.add_parser(
+        "rescue-admin", help="a locked-out administrator: one-time password, second factor reset"
+    )
+    p.add_argument("username", metavar="USERNAME")
+    p.set_defaults(func=cmd_rescue_admin)
     p = sub.add_parser("permits", help="list permits")
     p.add_argument("--status", choices=[s.value for s in PermitStatus])
     p.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -387,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         get_settings().restrict_files()
         return args.func(args)
-    except (SettingsError, KeyError_, InstallationError) as error:
+    except (SettingsError, KeyError_, InstallationError, UserError) as error:
         _err(str(error))
         return 2
 

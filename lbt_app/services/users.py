@@ -410,11 +410,7 @@ def reset_second_factor(
     if user.id == principal.user_id:
         raise UserError(NOT_YOURSELF)
     before = user.totp_enabled_at is not None
-    user.totp_secret_sealed = None
-    user.totp_enabled_at = None
-    user.totp_last_step = None
-    session.add(user)
-    codes = session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    codes = _clear_second_factor(session, user)
     audit.record(
         session=session,
         action="second_factor_reset",
@@ -424,27 +420,71 @@ def reset_second_factor(
         detail={
             "before": {"second_factor": before},
             "after": {"second_factor": False},
-            "recovery_codes": codes.rowcount,
+            "recovery_codes": codes,
         },
     )
     return user
+
+
+def _clear_second_factor(session: Session, user: User) -> int:
+    """The user's authenticator secret and recovery codes are gone; how many codes were."""
+    user.totp_secret_sealed = None
+    user.totp_enabled_at = None
+    user.totp_last_step = None
+    session.add(user)
+    codes = session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    return codes.rowcount
+
+
+def _forget_failures(session: Session, username: str) -> int:
+    forgotten = session.exec(
+        delete(AuthAttempt).where(
+            AuthAttempt.kind == auth.SIGN_IN_FAILED, AuthAttempt.username == username
+        )
+    )
+    return forgotten.rowcount
 
 
 def unlock(*, session: Session, principal: Principal | None, user_id: int, now: datetime) -> User:
     """Forget the name's failed sign-ins: the throttle no longer makes it wait."""
     principal = require(principal, Action.ADMINISTER)
     user = _user(session, user_id)
-    forgotten = session.exec(
-        delete(AuthAttempt).where(
-            AuthAttempt.kind == auth.SIGN_IN_FAILED, AuthAttempt.username == user.username
-        )
-    )
+    forgotten = _forget_failures(session, user.username)
     audit.record(
         session=session,
         action="user_unlocked",
         now=now,
         actor=principal,
         subject=user.username,
-        detail={"failures": forgotten.rowcount},
+        detail={"failures": forgotten},
     )
     return user
+
+
+def rescue_administrator(*, session: Session, username: str, now: datetime) -> str:
+    """An administrator who lost the password, the phone and the recovery codes gets in again
+    (`lbt rescue-admin`, run by whoever holds the server): a one-time password (returned once),
+    no second factor until they set it up again at sign-in, sessions ended, throttle cleared.
+    Audited as done from the server's console. Hashes: not for the event loop."""
+    user = session.exec(select(User).where(User.username == auth.normalize_username(username)))
+    user = user.first()
+    if user is None or user.role is not Role.ADMIN:
+        raise UserError(N_("No administrator has this user name."))
+    password = one_time_password()
+    user.password_hash = auth.hash_password(password)
+    user.must_change_password = True
+    user.is_active = True
+    detail = {
+        "sessions_ended": _end_sessions(session, user, now),
+        "recovery_codes": _clear_second_factor(session, user),
+        "failures": _forget_failures(session, user.username),
+    }
+    audit.record(
+        session=session,
+        action="administrator_rescued",
+        now=now,
+        actor_name="lbt rescue-admin",
+        subject=user.username,
+        detail=detail,
+    )
+    return password

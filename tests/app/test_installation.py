@@ -146,3 +146,46 @@ def test_production_needs_the_key_encryption_key_given(tmp_path):
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "data" / "kek").exists()  # the given key is used, none is made
     assert "key-encryption key" not in done.stdout
+
+
+def test_a_locked_out_administrator_is_let_in_again_from_the_server(tmp_path):
+    """Password, phone and recovery codes lost: `lbt rescue-admin` gives a one-time password
+    and clears the second factor; nothing else, and only for an administrator."""
+    from sqlmodel import Session
+
+    from lbt_app.db.types import utcnow
+    from lbt_app.services import auth
+
+    url, data = f"sqlite:///{tmp_path / 'new.db'}", tmp_path / "data"
+    args = ["--username", "chief", "--full-name", "Dilnoza Rahimova"]
+    assert _init(url, data, *args, LBT_ADMIN_PASSWORD="long enough pw").returncode == 0
+    with engine_for(url).begin() as conn:
+        conn.execute(sa.text('UPDATE "user" SET totp_secret_sealed = :s'), {"s": b"sealed"})
+    environ = os.environ | {"LBT_DATABASE_URL": url, "LBT_DATA_DIR": str(data), "LBT_DEMO": "0"}
+
+    unknown = subprocess.run(
+        [LBT, "rescue-admin", "nobody"], env=environ, capture_output=True, text=True
+    )
+    assert unknown.returncode == 2 and "No administrator" in unknown.stderr
+    done = subprocess.run(
+        [LBT, "rescue-admin", "chief"], env=environ, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    password = done.stdout.split("One-time password for chief: ")[1].split()[0]
+    with Session(engine_for(url)) as session:
+        old = auth.sign_in(
+            session=session,
+            username="chief",
+            password="long enough pw",
+            address="10.0.0.9",
+            now=utcnow(),
+        )
+        new = auth.sign_in(
+            session=session, username="chief", password=password, address="10.0.0.9", now=utcnow()
+        )
+    assert old.step == "" and old.token is None and old.error is not None
+    assert (new.step, new.token) == (auth.NEW_PASSWORD, None)  # then the second factor again
+    with engine_for(url).connect() as conn:
+        assert conn.execute(sa.text('SELECT totp_secret_sealed FROM "user"')).scalar() is None
+        actions = conn.execute(sa.text("SELECT action FROM auditevent ORDER BY seq")).scalars()
+        assert "administrator_rescued" in list(actions)

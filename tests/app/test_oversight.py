@@ -276,6 +276,7 @@ def test_every_action_the_agreements_people_record_has_a_sentence_and_a_name():
         "wallet_rotated",
         "demo_loaded",
         "installation_initialised",
+        "administrator_rescued",
     }
     assert recorded - no_agreement_actor == set(oversight.SENTENCES) - {"permit_checked:"}
     assert set(oversight.ACTION_NAMES) == set(oversight.SENTENCES) - {"permit_checked:"}
