@@ -33,7 +33,27 @@ def _rows(app, query: str) -> list[tuple]:
         return [tuple(r) for r in conn.execute(sa.text(query)).all()]
 
 
-def test_the_admin_sets_up_an_agreement_on_a_phone(page, app, tmp_path):
+@pytest.fixture
+def set_up_and_removed(app):
+    """The agreement this test sets up is gone after it: the other tests share the demo app
+    (its border areas would show on the sign-up form, its authority on the keys page)."""
+    yield
+    agreement = "(SELECT id FROM agreement WHERE code = 'KG-TJ')"
+    points = f"(SELECT id FROM crossingpoint WHERE agreement_id = {agreement})"
+    authorities = f"(SELECT id FROM authority WHERE agreement_id = {agreement})"
+    with app.engine().begin() as conn:
+        for statement in (
+            f"DELETE FROM crossingpointarea WHERE crossing_point_id IN {points}",
+            f"DELETE FROM signingkey WHERE authority_id IN {authorities}",
+            f"DELETE FROM crossingpoint WHERE agreement_id = {agreement}",
+            f"DELETE FROM borderarea WHERE agreement_id = {agreement}",
+            f"DELETE FROM authority WHERE agreement_id = {agreement}",
+            "DELETE FROM agreement WHERE code = 'KG-TJ'",
+        ):
+            conn.execute(sa.text(statement))
+
+
+def test_the_admin_sets_up_an_agreement_on_a_phone(page, app, tmp_path, set_up_and_removed):
     page.set_viewport_size(PHONE_360)
     sign_in(page, app, "admin", "admin-demo-2026")
     page.wait_for_url("**/admin")
