@@ -26,22 +26,23 @@ depends_on: Union[str, Sequence[str], None] = None
 UTC = lbt_app.db.types.UTCDateTime(timezone=True)
 # Plain ADD / DROP COLUMN (SQLite 3.35+ does both in place): these tables are referenced by
 # others, and a batch copy of them would trip SQLite's foreign keys while the rows move.
-IN_PLACE = {
-    'agreement': [
-        sa.Column('min_validity_years', sa.Integer(), server_default='1', nullable=False),
-        sa.Column('card_languages', sa.String(length=16), server_default='', nullable=False),
-    ],
-    'crossingpoint': [
-        sa.Column('name_native', sa.String(length=200), server_default='', nullable=False),
-    ],
-    'user': [
-        sa.Column('last_sign_in_at', UTC, nullable=True),
-        sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column('totp_secret_sealed', sa.LargeBinary(), nullable=True),
-        sa.Column('totp_enabled_at', UTC, nullable=True),
-        sa.Column('totp_last_step', sa.Integer(), nullable=True),
-    ],
-}
+def _in_place() -> dict[str, list[sa.Column]]:
+    return {
+        'agreement': [
+            sa.Column('min_validity_years', sa.Integer(), server_default='1', nullable=False),
+            sa.Column('card_languages', sa.String(length=16), server_default='', nullable=False),
+        ],
+        'crossingpoint': [
+            sa.Column('name_native', sa.String(length=200), server_default='', nullable=False),
+        ],
+        'user': [
+            sa.Column('last_sign_in_at', UTC, nullable=True),
+            sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False),
+            sa.Column('totp_secret_sealed', sa.LargeBinary(), nullable=True),
+            sa.Column('totp_enabled_at', UTC, nullable=True),
+            sa.Column('totp_last_step', sa.Integer(), nullable=True),
+        ],
+    }
 
 
 def upgrade() -> None:
@@ -63,9 +64,9 @@ def upgrade() -> None:
     with op.batch_alter_table('recoverycode', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_recoverycode_user_id'), ['user_id'], unique=False)
 
-    for table, columns in IN_PLACE.items():
+    for table, columns in _in_place().items():
         for column in columns:
-            op.add_column(table, column.copy())
+            op.add_column(table, column)
 
     with op.batch_alter_table('refusalentry', schema=None) as batch_op:
         batch_op.add_column(sa.Column('full_name', sa.String(length=200), server_default='', nullable=False))
@@ -83,7 +84,7 @@ def downgrade() -> None:
         batch_op.drop_column('until')
         batch_op.drop_column('full_name')
 
-    for table, columns in IN_PLACE.items():
+    for table, columns in _in_place().items():
         for column in reversed(columns):
             op.drop_column(table, column.name)
 
