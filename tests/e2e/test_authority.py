@@ -3,16 +3,12 @@ and the officer's check of that permit afterwards."""
 
 from __future__ import annotations
 
-import io
-
 import pypdfium2 as pdfium
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 
 from lbt_app.core.imaging import decode_image
 from lbt_app.core.verdict import Code
-from lbt_app.services.applications import RULES
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.desk import AuthorityState
 from tests.e2e.conftest import (
@@ -27,15 +23,9 @@ from tests.e2e.conftest import (
     verdict_of,
     wait_until,
 )
-from tests.e2e.test_residents import new_resident, open_registry
+from tests.e2e.test_residents import apply_and_approve, new_resident, open_registry
 
 pytestmark = pytest.mark.browser
-
-
-def _proof() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (600, 400), (250, 250, 240)).save(out, "JPEG")
-    return out.getvalue()
 
 
 def _card_text(path) -> tuple[str, str]:
@@ -51,23 +41,7 @@ def test_resident_to_permit_to_card_to_revocation_and_the_officer_sees_it(
 ):
     open_registry(page, app)
     new_resident(page, "E2E20001", "Назарова", "Мадина", "NAZAROVA MADINA")
-    proof = {"name": "proof.jpg", "mimeType": "image/jpeg", "buffer": _proof()}
-    page.set_input_files("#application-proof input[type=file]", files=[proof])
-    page.wait_for_selector("[data-testid=application-proof-name]:has-text('proof.jpg')")
-    page.click("[data-testid=application-register]")
-    page.wait_for_selector("text=Application registered.")
-
-    page.click("[data-testid=nav-applications]")
-    page.wait_for_url("**/authority/applications")
-    row = page.locator("[data-testid=application-row][data-document=E2E20001]")
-    row.locator("[data-testid=application-review]").click()
-    page.wait_for_selector("[data-testid=application-review-panel]")
-    rules = page.locator("[data-testid=eligibility-rule]")
-    assert rules.count() == len(RULES)
-    assert all(rules.nth(i).get_attribute("data-ok") == "yes" for i in range(len(RULES)))
-    page.click("[data-testid=application-approve]")
-    page.wait_for_selector("text=Permit issued.")
-    assert page.locator("[data-testid=application-row][data-document=E2E20001]").count() == 0
+    apply_and_approve(page, "E2E20001")
 
     page.click("[data-testid=nav-desk]")
     page.wait_for_url("**/authority")

@@ -8,7 +8,6 @@ permit does not list gets INVALID."""
 from __future__ import annotations
 
 import base64
-import io
 import secrets
 import time
 from collections.abc import Iterator
@@ -17,7 +16,6 @@ import pytest
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
-from PIL import Image
 
 from tests.e2e.camera import qr_scene, write_y4m
 from tests.e2e.conftest import (
@@ -38,7 +36,7 @@ from tests.e2e.harness import (
     fake_camera_args,
     running_app,
 )
-from tests.e2e.test_residents import new_resident
+from tests.e2e.test_residents import apply_and_approve, new_resident
 
 pytestmark = pytest.mark.browser
 
@@ -177,32 +175,13 @@ def _new_account(page, username: str, full_name: str, role: str, binding: str = 
     return password
 
 
-def _proof() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (600, 800), (235, 235, 225)).save(out, "JPEG")
-    return out.getvalue()
-
-
 def _issue_a_permit(page) -> None:
     """The staff member registers a resident with an application and approves it."""
     page.click("[data-testid=nav-residents]")
     page.wait_for_url("**/authority/residents")
     hydrated(page)
     new_resident(page, "TJ4410021", "Назарова", "Мадина", "NAZAROVA MADINA")
-    proof = {"name": "proof.jpg", "mimeType": "image/jpeg", "buffer": _proof()}
-    page.set_input_files("#application-proof input[type=file]", files=[proof])
-    page.wait_for_selector("[data-testid=application-proof-name]:has-text('proof.jpg')")
-    page.click("[data-testid=application-register]")
-    page.wait_for_selector("text=Application registered.")
-    page.click("[data-testid=nav-applications]")
-    page.wait_for_url("**/authority/applications")
-    row = page.locator("[data-testid=application-row][data-document=TJ4410021]")
-    row.locator("[data-testid=application-review]").click()
-    page.wait_for_selector("[data-testid=application-review-panel]")
-    rules = page.locator("[data-testid=eligibility-rule]")
-    assert all(rules.nth(i).get_attribute("data-ok") == "yes" for i in range(rules.count()))
-    page.click("[data-testid=application-approve]")
-    page.wait_for_selector("text=Permit issued.")
+    apply_and_approve(page, "TJ4410021")
 
 
 def _officer_scans(phones, app: RunningApp, username: str, password: str, payload: str, tmp):

@@ -7,6 +7,7 @@ import io
 import pytest
 from PIL import Image
 
+from lbt_app.services.applications import RULES
 from lbt_app.services.residents import FIELDS
 from tests.e2e.conftest import hydrated, sign_in
 
@@ -54,6 +55,33 @@ def new_resident(page, document: str, surname: str, given: str, latin: str) -> N
     page.wait_for_selector("[role=dialog] img")
     page.click("[data-testid=resident-save]")
     page.wait_for_selector(f"[data-testid=file-latin]:has-text('{latin}')")
+
+
+def _proof() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (600, 400), (250, 250, 240)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def apply_and_approve(page, document: str) -> None:
+    """From the resident's open file: the application with its proof of residence, then, on
+    the applications page, its review with every eligibility rule met, and the approval."""
+    proof = {"name": "proof.jpg", "mimeType": "image/jpeg", "buffer": _proof()}
+    page.set_input_files("#application-proof input[type=file]", files=[proof])
+    page.wait_for_selector("[data-testid=application-proof-name]:has-text('proof.jpg')")
+    page.click("[data-testid=application-register]")
+    page.wait_for_selector("text=Application registered.")
+    page.click("[data-testid=nav-applications]")
+    page.wait_for_url("**/authority/applications")
+    row = page.locator(f"[data-testid=application-row][data-document={document}]")
+    row.locator("[data-testid=application-review]").click()
+    page.wait_for_selector("[data-testid=application-review-panel]")
+    rules = page.locator("[data-testid=eligibility-rule]")
+    assert rules.count() == len(RULES)
+    assert all(rules.nth(i).get_attribute("data-ok") == "yes" for i in range(len(RULES)))
+    page.click("[data-testid=application-approve]")
+    page.wait_for_selector("text=Permit issued.")
+    assert page.locator(f"[data-testid=application-row][data-document={document}]").count() == 0
 
 
 def test_a_new_resident_with_icao_latin_names_and_a_photo_is_found_by_native_name(page, app):
