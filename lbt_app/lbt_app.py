@@ -5,6 +5,7 @@ import logging
 import reflex as rx
 
 from lbt_app import routes
+from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
 from lbt_app.pages.account import account_page
@@ -60,7 +61,7 @@ PWA_HEAD = [
 app = rx.App(
     head_components=PWA_HEAD,
     backend_exception_handler=_backend_error,
-    api_transformer=SecurityHeaders,
+    api_transformer=[api, SecurityHeaders],  # endpoints beside the pages; headers on all
 )
 PAGES = [
     (login_page, routes.LOGIN, "LBT permits", LoginState.load),
