@@ -14,6 +14,7 @@ config = rx.Config(
     # Loopback unless told otherwise (behind a proxy on this host); only the app's own pages
     # may call it, over HTTP or the event websocket (Socket.IO checks the Origin too).
     backend_host=_settings.listen_host,
+    **({"api_url": _settings.api_url} if _settings.api_url else {}),
     cors_allowed_origins=list(_settings.allowed_origins),
     # Behind N reverse proxies the client address comes from X-Forwarded-For (sign-in throttle).
     trusted_proxy_hops=_settings.trusted_proxy_hops,

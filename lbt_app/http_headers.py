@@ -1,15 +1,18 @@
-"""The security headers of every HTTP answer the app gives (pages, assets, API, health).
+"""What every HTTP answer of the app gets: the security headers (pages, assets, API, health),
+and, when the public address is https://, a redirect there for a page asked over plain HTTP.
 
-The deployment's proxy (deploy/) sends the same; the app sends them itself so that it is safe
-when reached directly too. Reflex's pages need inline scripts (React Router's hydration data,
-the service worker registration) and `eval` (`rx.call_script`); the scanner compiles
-WebAssembly. Everything else is this origin only, and no other site may frame the app.
+The deployment's proxy (deploy/Caddyfile) sends the same headers; the app sends them itself
+so that it is safe when reached directly too. Reflex's pages need inline scripts (React
+Router's hydration data, the service worker registration) and `eval` (`rx.call_script`); the
+scanner compiles WebAssembly. Everything else is this origin only, and no other site may
+frame the app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 from lbt_app.settings import get_settings
 
@@ -52,17 +55,45 @@ def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     return [(name.encode(), value.encode()) for name, value in headers.items()]
 
 
+# Asked on the app's own port by the proxy's health checks and by monitoring, never by people.
+MACHINE_PATHS = frozenset({"/ping", "/api/health", "/metrics"})
+
+
+def _through_https(scope: Scope) -> bool:
+    """Whether the proxy in front received this request over HTTPS (it says so in a header)."""
+    return any(k == b"x-forwarded-proto" and v == b"https" for k, v in scope["headers"])
+
+
 class SecurityHeaders:
-    """ASGI middleware: the headers above on every HTTP response (websockets pass as they are)."""
+    """ASGI middleware: the headers above on every HTTP response (websockets pass as they are;
+    Socket.IO checks their Origin). Behind an https:// public address, a request that did not
+    come through the HTTPS proxy is redirected to that address: phones need a secure context
+    for the camera and the service worker, and passwords must not cross the network in clear."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.headers = security_headers(get_settings().public_url.startswith("https://"))
+        settings = get_settings()
+        https = settings.public_url.startswith("https://")
+        self.headers = security_headers(https)
         self.names = {name for name, _ in self.headers}
+        self.https_origin = settings.api_url if https else None
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.https_origin and scope["path"] not in MACHINE_PATHS and not _through_https(scope):
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = quote(scope["path"], safe="/%:@!$&'()*+,;=-._~")
+            location = self.https_origin + path + (f"?{query}" if query else "")
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 308,
+                    "headers": [(b"location", location.encode()), *self.headers],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
             return
 
         async def send_with_headers(message: Message) -> None:

@@ -24,12 +24,15 @@ class Settings:
     data_dir: Path
     database_url: str
     redis_url: str | None
-    kek_env: str | None
+    kek_env: str | None  # the key given from outside: LBT_KEK, or the file LBT_KEK_FILE names
     session_hours: int
     trusted_proxy_hops: int
     default_lang: str
     load_demo: bool
     public_url: str
+    # Where the browser opens the event websocket, built into the pages: the public address
+    # when one is set (behind the proxy), else None and Reflex uses the port it serves on.
+    api_url: str | None
     allowed_origins: tuple[str, ...]
     listen_host: str
     # "required": staff and administrators sign in with a code as well as a password.
@@ -83,6 +86,20 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _kek_from_file(value: str | None) -> str | None:
+    """The base64 key in the file LBT_KEK_FILE names (systemd's LoadCredential puts it in
+    $CREDENTIALS_DIRECTORY): kept out of the environment, which child processes inherit."""
+    if not value:
+        return None
+    path = Path(value)
+    try:
+        if path.stat().st_mode & 0o077:
+            raise SettingsError(f"{path} must be readable by its owner only (chmod 600).")
+        return path.read_text().strip() or None
+    except OSError as error:
+        raise SettingsError(f"LBT_KEK_FILE {path} cannot be read ({error.strerror}).") from None
+
+
 def _count(value: str | None, name: str) -> int:
     if not value:
         return 0
@@ -100,8 +117,9 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
     load_demo = _flag(environ.get("LBT_DEMO"), default=env == "development")
     if env == "production" and load_demo:
         raise SettingsError("Demo data (with its published passwords) is refused in production.")
-    if env == "production" and not environ.get("LBT_KEK"):
-        raise SettingsError("Production needs LBT_KEK (32 random bytes, base64).")
+    kek_env = environ.get("LBT_KEK") or _kek_from_file(environ.get("LBT_KEK_FILE"))
+    if env == "production" and not kek_env:
+        raise SettingsError("Production needs LBT_KEK or LBT_KEK_FILE (32 random bytes, base64).")
     # The demo's accounts have published passwords and no phones: no codes asked by default.
     second_factor = environ.get("LBT_SECOND_FACTOR") or ("off" if load_demo else "required")
     if second_factor not in SECOND_FACTOR_POLICIES:
@@ -118,12 +136,13 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         data_dir=data_dir,
         database_url=database_url,
         redis_url=environ.get("LBT_REDIS_URL") or None,
-        kek_env=environ.get("LBT_KEK") or None,
+        kek_env=kek_env,
         session_hours=int(environ.get("LBT_SESSION_HOURS", "12")),
         trusted_proxy_hops=_count(environ.get("LBT_TRUSTED_PROXY_HOPS"), "LBT_TRUSTED_PROXY_HOPS"),
         default_lang=environ.get("LBT_DEFAULT_LANG", "en"),
         load_demo=load_demo,
         public_url=public_url,
+        api_url=_origin(public_url) if environ.get("LBT_PUBLIC_URL") else None,
         # Browsers may call the app (CORS, the event websocket) only from these pages.
         allowed_origins=tuple(dict.fromkeys([_origin(public_url), *extra_origins])),
         listen_host=environ.get("LBT_LISTEN_HOST") or "127.0.0.1",

@@ -1,4 +1,5 @@
-"""Set up what the app needs beyond Python packages: zbar, Node.js >= 22.22, and Chromium.
+"""Set up what the app needs beyond Python packages: zbar, Node.js >= 22.22, and for the tests
+Chromium and the deployment's proxy (Caddy, with NSS's certutil to trust its certificates).
 
 Runs with the system Python before the virtualenv exists, so it uses the standard library only.
 Usage: python3 scripts/bootstrap.py [--browser]
@@ -39,17 +40,23 @@ def _privileged() -> list[str] | None:
 
 
 _apt_updated = False
+APT_ENV = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+
+def apt_update() -> None:
+    global _apt_updated
+    prefix = _privileged()
+    if not _apt_updated and prefix is not None and shutil.which("apt-get"):
+        subprocess.run([*prefix, "apt-get", "update", "-qq"], check=False, env=APT_ENV)
+        _apt_updated = True
 
 
 def apt_install(*packages: str) -> bool:
-    global _apt_updated
     prefix = _privileged()
     if prefix is None or not shutil.which("apt-get"):
         return False
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    if not _apt_updated:
-        subprocess.run([*prefix, "apt-get", "update", "-qq"], check=False, env=env)
-        _apt_updated = True
+    env = APT_ENV
+    apt_update()
     done = subprocess.run(
         [*prefix, "apt-get", "install", "-y", "-qq", *packages],
         env=env,
@@ -140,6 +147,34 @@ def ensure_chromium() -> None:
         )
 
 
+# The test set-up's own copies, unpacked from Debian's packages into .tools/debs: installing
+# the `caddy` package would also start a system-wide Caddy on ports 80 and 443.
+PROXY_TOOLS = {"caddy": "usr/bin/caddy", "libnss3-tools": "usr/bin/certutil"}
+
+
+def ensure_proxy_tools() -> None:
+    debs = TOOLS / "debs"
+    if all((debs / path).is_file() for path in PROXY_TOOLS.values()):
+        return
+    say("unpacking Debian's caddy and certutil into .tools/debs for the deployment test ...")
+    apt_update()
+    with tempfile.TemporaryDirectory() as tmp:
+        got = subprocess.run(
+            ["apt-get", "download", "-qq", *PROXY_TOOLS],
+            cwd=tmp,
+            env=APT_ENV,
+            check=False,
+            stderr=subprocess.DEVNULL,  # "download is performed unsandboxed as root"
+        )
+        for deb in Path(tmp).glob("*.deb") if got.returncode == 0 else ():
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(debs)], check=True)
+    if not all((debs / path).is_file() for path in PROXY_TOOLS.values()):
+        sys.exit(
+            "[setup] Could not fetch Debian's caddy and libnss3-tools packages "
+            "(apt-get download caddy libnss3-tools)."
+        )
+
+
 def main() -> None:
     ensure_zbar()
     node_bin = ensure_node()
@@ -147,6 +182,7 @@ def main() -> None:
     (TOOLS / "node-bin").write_text(str(node_bin) if node_bin else "")
     if "--browser" in sys.argv:
         ensure_chromium()
+        ensure_proxy_tools()
 
 
 if __name__ == "__main__":

@@ -29,15 +29,16 @@ from tests.e2e.harness import (
 PG_URL = os.environ.get("LBT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("LBT_TEST_REDIS_URL", "")
 MODES = ["embedded"] + (["scaled"] if PG_URL and REDIS_URL else [])
+OWN_APPS = ("test_installation.py", "test_deployment.py")
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items) -> None:
-    """A real installation's own app (test_installation.py) runs before the demo app of any
-    mode starts: both would build the one frontend, each for its own port."""
-    first = [i for i in items if i.path.name == "test_installation.py"]
+    """The apps of their own (a real installation, the deployment behind Caddy) run before the
+    demo app of any mode starts: each builds the one frontend, for its own address."""
+    first = [i for i in items if i.path.name in OWN_APPS]
     if first:
-        rest = [i for i in items if i.path.name != "test_installation.py"]
+        rest = [i for i in items if i.path.name not in OWN_APPS]
         at = next((n for n, i in enumerate(rest) if "tests/e2e/" in str(i.path)), len(rest))
         items[:] = rest[:at] + first + rest[at:]
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,7 +59,7 @@ class RunningApp:
         return engine_for(self.database_url)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -70,15 +71,26 @@ def _node_path() -> str:
     return f"{extra}:{os.environ['PATH']}" if extra else os.environ["PATH"]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # behind an https:// public address the app redirects there: it is up
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AppFailed(f"app exited early:\n{log.read_text()[-4000:]}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            with _opener.open(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
+        except urllib.error.HTTPError as answer:
+            if answer.code == 308:
+                return
         except OSError:
             pass
         time.sleep(1)
@@ -125,7 +137,7 @@ def running_app(
     """The app in production mode on a free port with a fresh database (the demo data unless
     told otherwise); stopped and wiped after."""
     tmp = Path(tempfile.mkdtemp(prefix=f"lbt-e2e-{mode}-"))
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PATH": _node_path(),
