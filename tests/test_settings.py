@@ -61,6 +61,28 @@ def test_kek_from_environment_must_be_32_bytes(tmp_path):
         load_settings({"LBT_KEK": base64.b64encode(b"short").decode()}).key_encryption_key()
 
 
+def test_kek_from_a_credential_file_as_systemd_hands_it_over(tmp_path):
+    import base64
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    path = tmp_path / "kek"
+    path.write_text(key + "\n")
+    path.chmod(0o400)
+    production = {"LBT_ENV": "production", "LBT_DATA_DIR": str(tmp_path), "LBT_KEK_FILE": str(path)}
+    assert load_settings(production).key_encryption_key() == bytes(range(32))
+    path.chmod(0o640)
+    with pytest.raises(SettingsError, match="chmod 600"):
+        load_settings(production)
+    with pytest.raises(SettingsError, match="cannot be read"):
+        load_settings({**production, "LBT_KEK_FILE": str(tmp_path / "missing")})
+
+
+def test_the_pages_open_their_websocket_at_the_public_address(tmp_path):
+    assert load_settings({"LBT_DATA_DIR": str(tmp_path)}).api_url is None  # Reflex's own port
+    public = load_settings({"LBT_PUBLIC_URL": "https://lbt.example.tj:8443/"})
+    assert public.api_url == "https://lbt.example.tj:8443"
+
+
 def test_only_the_public_address_may_call_the_app(tmp_path):
     local = load_settings({"LBT_DATA_DIR": str(tmp_path)})
     assert local.allowed_origins == ("http://localhost:3000", "http://127.0.0.1:3000")
