@@ -268,3 +268,10 @@ def test_the_service_report_opens_no_secret(installation):
     settings = load_settings(installation | {"LBT_KEK": _kek()})  # a wrong one: unused here
     assert [f.name for f in health.service_report(settings)] == ["database", "migrations"]
     assert all(f.ok for f in health.service_report(settings))
+
+
+def test_other_commands_say_the_database_cannot_be_reached_without_a_traceback(tmp_path):
+    done = _run("permits", LBT_DATABASE_URL=CLOSED_PORT_PG, LBT_DATA_DIR=str(tmp_path))
+    assert done.returncode == 2
+    assert "the database cannot be reached" in done.stderr and "lbt doctor" in done.stderr
+    assert "hunter2-secret" not in done.stderr
