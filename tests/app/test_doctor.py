@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -226,6 +227,20 @@ def test_redis_unreachable(installation):
     )
     assert status == 1 and _failed(lines) == {"redis"}
     assert "LBT_REDIS_URL" in lines["redis"] and "hunter2-secret" not in lines["redis"]
+
+
+def test_servers_that_never_answer_are_given_up_on_in_seconds(installation):
+    """Redis and PostgreSQL that take the connection and say nothing: no hanging doctor."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        env = installation | {
+            "LBT_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            "LBT_DATABASE_URL": f"postgresql+psycopg://lbt@127.0.0.1:{port}/lbt",
+        }
+        status, lines = _doctor(**env)  # _run gives up after 60 s
+    assert status == 1 and {"database", "redis"} <= _failed(lines)
 
 
 def test_plain_http_public_url_fails_in_production_only(installation):

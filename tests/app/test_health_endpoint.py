@@ -5,7 +5,9 @@ database's address or any secret, and the checks off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
+import time
 from importlib.metadata import version
 
 import httpx
@@ -80,6 +82,21 @@ def test_a_stopped_database_answers_503_with_the_reason(use, tmp_path, stopped):
     }
     for hidden in (SECRET, "127.0.0.1", str(tmp_path), "postgresql"):
         assert hidden not in answer.text
+
+
+def test_a_database_that_never_answers_is_given_up_on_in_seconds(use):
+    """A server that takes the connection and then says nothing (hung, or a dropped route)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        use(LBT_DATABASE_URL=f"postgresql+psycopg://lbt@127.0.0.1:{port}/lbt")
+        started = time.monotonic()
+        answer = _get()
+        waited = time.monotonic() - started
+    assert answer.status_code == 503
+    assert "cannot be opened" in answer.json()["checks"]["database"]["message"]
+    assert waited < 15
 
 
 def test_a_schema_behind_answers_503(use, tmp_path):
