@@ -52,14 +52,13 @@ def test_a_healthy_database_answers_200_with_the_version(db_url):
     answer = _get()
     assert answer.status_code == 200
     assert answer.headers["cache-control"] == "no-store"
-    assert answer.json() == {
-        "status": "ok",
-        "version": version("lbt-app"),
-        "checks": {
-            "database": {"ok": True, "message": answer.json()["checks"]["database"]["message"]},
-            "migrations": {"ok": True, "message": answer.json()["checks"]["migrations"]["message"]},
-        },
+    body = answer.json()
+    assert (body["status"], body["version"]) == ("ok", version("lbt-app"))
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True,
+        "migrations": True,
     }
+    assert "at head" in body["checks"]["migrations"]["message"]
 
 
 @pytest.mark.parametrize("stopped", ["sqlite", "postgresql"])
