@@ -90,11 +90,14 @@ def cmd_doctor(_args: argparse.Namespace) -> int:
     """Whether this installation is fit to serve: one line per check, exit 1 on any failure."""
     try:
         settings = get_settings()
-    except (SettingsError, ValueError) as error:
-        _out(f"FAIL  settings     {error} Fix the environment, then run `lbt doctor` again.")
-        return 1
-    findings = [health.Finding("settings", True, f"LBT_ENV={settings.env}")]
-    findings += health.full_report(settings)
+    except (SettingsError, ValueError) as error:  # nothing else can be checked without them
+        todo = "Fix the environment, then run `lbt doctor` again."
+        findings = [health.Finding("settings", False, f"{error} {todo}")]
+    else:
+        findings = [
+            health.Finding("settings", True, f"LBT_ENV={settings.env}"),
+            *health.full_report(settings),
+        ]
     for finding in findings:
         detail = f" [{finding.detail}]" if finding.detail else ""
         _out(f"{'ok' if finding.ok else 'FAIL':<4}  {finding.name:<12} {finding.message}{detail}")
