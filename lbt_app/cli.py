@@ -11,16 +11,17 @@ import stat
 import sys
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 
 from lbt_app.core.imaging import PHOTO, decode_image
 from lbt_app.core.qr import qr_matrix_info, render_png, render_svg
 from lbt_app.core.verdict import Code, Outcome, Verdict
 from lbt_app.db import migrate
-from lbt_app.db.engine import session_scope
+from lbt_app.db.engine import engine_for, session_scope
 from lbt_app.db.models import BorderArea, CrossingPoint, Permit, PermitStatus, Resident
 from lbt_app.db.types import utcnow
-from lbt_app.services import audit, checks, demo, installation, keys, users
+from lbt_app.services import audit, checks, demo, health, installation, keys, users
 from lbt_app.services.checks import Check
 from lbt_app.services.installation import InstallationError
 from lbt_app.services.keys import KeyError_
@@ -60,6 +61,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for login in demo.LOGINS:
         _out(f"  {login.username:<10} {login.password:<20} {login.role.value:<10} {login.note}")
     return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    """An installation after an upgrade of the app: back up first, restart the app after."""
+    url = get_settings().database_url
+    with engine_for(url).connect() as connection:
+        before = migrate.schema_state(connection)
+    if before.at_head:
+        _out(f"Database schema already at {before.head}: nothing to do.")
+        return 0
+    if before.behind is None:
+        _err(
+            f"the database is at {before.current}, which this version of the app does not know "
+            "(migrated by a newer version?): nothing changed"
+        )
+        return 2
+    migrate.upgrade(url)
+    plural = "s" if before.behind != 1 else ""
+    _out(
+        f"Database schema migrated from {before.current or 'empty'} to {before.head} "
+        f"({before.behind} migration{plural}). Restart the app."
+    )
+    return 0
+
+
+def cmd_doctor(_args: argparse.Namespace) -> int:
+    """Whether this installation is fit to serve: one line per check, exit 1 on any failure."""
+    try:
+        settings = get_settings()
+    except (SettingsError, ValueError) as error:  # nothing else can be checked without them
+        todo = "Fix the environment, then run `lbt doctor` again."
+        findings = [health.Finding("settings", False, f"{error} {todo}")]
+    else:
+        findings = [
+            health.Finding("settings", True, f"LBT_ENV={settings.env}"),
+            *health.full_report(settings),
+        ]
+    for finding in findings:
+        detail = f" [{finding.detail}]" if finding.detail else ""
+        _out(f"{'ok' if finding.ok else 'FAIL':<4}  {finding.name:<12} {finding.message}{detail}")
+    return 0 if all(finding.ok for finding in findings) else 1
 
 
 def _ask(prompt: str, given: str | None) -> str:
@@ -343,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="create or migrate the database and load the demo data once")
     p.add_argument("--reset", action="store_true", help="drop everything first")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser(
+        "migrate", help="bring the database to this version's schema (back up first, restart after)"
+    )
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("doctor", help="check this installation's configuration, line by line")
+    p.set_defaults(func=cmd_doctor, reads_settings_itself=True)
     p = sub.add_parser("init", help="set up an empty database: schema and first administrator")
     p.add_argument("--username", help="the first administrator's user name")
     p.add_argument("--full-name", help="their full name")
@@ -399,11 +447,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `lbt permits | head` ends quietly
     args = build_parser().parse_args(argv)
+    if getattr(args, "reads_settings_itself", False):  # and reports bad settings itself
+        return args.func(args)
     try:
         get_settings().restrict_files()
         return args.func(args)
     except (SettingsError, KeyError_, InstallationError, UserError) as error:
         _err(str(error))
+        return 2
+    except sa.exc.OperationalError as error:
+        _err(f"the database cannot be reached: {health.said(error, get_settings().database_url)}")
+        _err("check LBT_DATABASE_URL; `lbt doctor` checks the whole configuration")
         return 2
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import secrets
 from dataclasses import dataclass
@@ -42,15 +43,23 @@ class Settings:
     def is_development(self) -> bool:
         return self.env == "development"
 
-    def key_encryption_key(self) -> bytes:
-        """The 32-byte key that encrypts signing keys at rest (env secret or 0600 file)."""
+    def key_encryption_key(self, *, make: bool = True) -> bytes:
+        """The 32-byte key that encrypts signing keys at rest (env secret or 0600 file, made
+        here in development when missing unless `make` is false)."""
         if self.kek_env:
-            kek = base64.b64decode(self.kek_env, validate=True)
+            try:
+                kek = base64.b64decode(self.kek_env, validate=True)
+            except binascii.Error:
+                kek = b""
             if len(kek) != 32:
                 raise SettingsError("LBT_KEK must be 32 bytes, base64-encoded.")
             return kek
         path = self.data_dir / "kek"
         if not path.exists():
+            if not make:
+                raise SettingsError(
+                    f"No key-encryption key: LBT_KEK is not set and {path} is missing."
+                )
             self.data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from lbt_app.settings import get_settings
@@ -31,6 +33,41 @@ def engine_for(url: str) -> sa.Engine:
 
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+PROBE_TIMEOUT_S = 3
+
+
+@cache
+def probe_engine(url: str) -> sa.Engine:
+    """An engine for health checks: it gives up after a few seconds (connecting, and each
+    statement) instead of waiting on a stopped server, and never creates a SQLite file."""
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database or ":memory:"
+
+        def open_existing() -> sqlite3.Connection:
+            if database == ":memory:":
+                return sqlite3.connect(database, check_same_thread=False)
+            uri = f"{Path(database).resolve().as_uri()}?mode=rw"
+            return sqlite3.connect(uri, uri=True, timeout=PROBE_TIMEOUT_S, check_same_thread=False)
+
+        return sa.create_engine("sqlite://", creator=open_existing, poolclass=NullPool)
+    engine = sa.create_engine(
+        url,
+        connect_args={"connect_timeout": PROBE_TIMEOUT_S},
+        pool_pre_ping=True,
+        pool_size=1,
+        max_overflow=2,
+        pool_timeout=PROBE_TIMEOUT_S,
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _statement_timeout(dbapi_connection, _record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {PROBE_TIMEOUT_S * 1000}")
+        dbapi_connection.commit()
+
+    return engine
 
 
 def get_engine() -> sa.Engine:

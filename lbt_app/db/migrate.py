@@ -1,23 +1,64 @@
-"""Bring a database to the newest schema with the committed Alembic migrations."""
+"""Bring a database to the newest schema with the committed Alembic migrations, and say how far
+a database is from it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
+import sqlalchemy as sa
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 
 from alembic import command
 from lbt_app.db.engine import engine_for
 from lbt_app.settings import PROJECT_ROOT
 
 
+def _config() -> Config:
+    return Config(str(PROJECT_ROOT / "alembic.ini"))
+
+
+@cache
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this version's migrations."""
+
+    current: str | None  # None: no schema at all (an empty database)
+    head: str
+    behind: int | None  # migrations still to apply; None: `current` is unknown to this version
+
+    @property
+    def at_head(self) -> bool:
+        return self.current == self.head
+
+
+def schema_state(connection: sa.Connection) -> SchemaState:
+    scripts = _scripts()
+    head = scripts.get_current_head() or ""
+    current = MigrationContext.configure(connection).get_current_revision()
+    try:
+        behind = len(list(scripts.iterate_revisions(head, current)))
+    except RevisionError:  # written by a newer version of the app (or by hand)
+        behind = None
+    return SchemaState(current=current, head=head, behind=behind)
+
+
 def upgrade(url: str) -> None:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = _config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 def downgrade_all(url: str) -> None:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = _config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")

@@ -19,6 +19,7 @@ from lbt_app.db.models import (
     Agreement,
     Application,
     ApplicationStatus,
+    AuditEvent,
     Authority,
     BorderArea,
     Crossing,
@@ -35,6 +36,7 @@ from lbt_app.services.auth import hash_password
 from lbt_app.services.issuing import IssueRequest, issue_permit
 
 AGREEMENT_CODE = "TJ-UZ"
+LOADED = "demo_loaded"  # the audit action `load` ends with
 
 
 @dataclass(frozen=True)
@@ -230,6 +232,16 @@ def is_loaded(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Agreement)).one() > 0
 
 
+def is_present(session: Session) -> bool:
+    """Whether the demo (its agreement, with the logins whose passwords are published) is in
+    this database — not merely some agreement, as in any real installation."""
+    loaded = select(AuditEvent.id).where(
+        AuditEvent.action == LOADED, AuditEvent.subject == AGREEMENT_CODE
+    )
+    found = select(Agreement.id).where(Agreement.code == AGREEMENT_CODE, loaded.exists())
+    return session.exec(found).first() is not None
+
+
 def load(*, session: Session, kek: bytes, now: datetime) -> None:
     """Create the demo records in the caller's transaction."""
     today = now.date()
@@ -392,7 +404,7 @@ def load(*, session: Session, kek: bytes, now: datetime) -> None:
             session.add(permit)
         _history(session, permit, r, points, now)
     audit.record(
-        session=session, action="demo_loaded", now=now, actor_name="system", subject=AGREEMENT_CODE
+        session=session, action=LOADED, now=now, actor_name="system", subject=AGREEMENT_CODE
     )
 
 

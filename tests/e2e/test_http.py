@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import stat
 import urllib.request
@@ -51,6 +52,16 @@ def test_every_answer_carries_the_security_headers(app):
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
         assert "camera=(self)" in headers["permissions-policy"]
+
+
+def test_the_health_check_answers_beside_the_pages(app):
+    with urllib.request.urlopen(app.url + "/api/health", timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["content-type"] == "application/json"
+        body = json.load(response)
+    assert body["status"] == "ok" and body["version"]
+    assert body["checks"]["database"]["ok"] and body["checks"]["migrations"]["ok"]
+    assert ("redis" in body["checks"]) == ("LBT_REDIS_URL" in app.env)
 
 
 def test_only_the_apps_own_origin_is_answered(app):
