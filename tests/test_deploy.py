@@ -94,3 +94,39 @@ def test_systemd_units_are_valid():
         if line.strip() and "/opt/lbt/" not in line and "is not executable" not in line
     ]
     assert problems == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="deploy/lbt-run is run by root (runuser)")
+def test_lbt_run_runs_a_command_with_the_service_settings_and_key(tmp_path):
+    import base64
+    import secrets
+
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "kek").write_text(base64.b64encode(secrets.token_bytes(32)).decode() + "\n")
+    (etc / "kek").chmod(0o600)
+    (etc / "lbt.env").write_text(
+        "# as deploy/systemd/lbt.env.example, on a throw-away SQLite file\n"
+        f"LBT_DATABASE_URL=sqlite:///{tmp_path / 'lbt.db'}\n"
+        "LBT_PUBLIC_URL=https://lbt.example.tj\n"
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "LBT_ETC": str(etc),
+        "LBT_HOME": str(PROJECT_ROOT),
+        "LBT_USER": "root",
+        "LBT_DATA_DIR": str(tmp_path / "data"),
+    }
+    run = [str(DEPLOY / "lbt-run")]
+    init = subprocess.run(
+        [*run, "init", "--username", "chief", "--full-name", "Chief", "--password-stdin"],
+        input="a-long-own-password-2026\n",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert init.returncode == 0, init.stderr
+    doctor = subprocess.run([*run, "doctor"], env=env, capture_output=True, text=True)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert "FAIL" not in doctor.stdout and "production" not in doctor.stderr
+    assert not (tmp_path / "data" / "kek").exists()  # the key came from etc/kek, none was made
