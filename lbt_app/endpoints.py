@@ -7,6 +7,10 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-ROUTES: list[Route] = []
+from lbt_app import metrics
+
+ROUTES: list[Route] = [
+    Route("/metrics", metrics.page, methods=["GET"]),
+]
 
 api = Starlette(routes=ROUTES)
