@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 import psutil
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.conftest import hydrated, sign_in, sign_in_as_officer, wait_until
+from tests.e2e.conftest import hydrated, metrics_of, sign_in, sign_in_as_officer, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -97,22 +96,9 @@ def test_the_database_keys_and_session_states_are_owner_only(page, app):
     assert _loose(Path(app.env["LBT_DATA_DIR"])) == []
 
 
-def _metrics(app) -> dict[tuple[str, frozenset], float]:
-    request = urllib.request.Request(app.url + "/metrics")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
-        assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-        text = response.read().decode()
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
 def test_the_metrics_add_up_every_worker_of_this_run(page, app):
     sign_in_as_officer(page, app)  # a tab connected to whichever worker, an event handled
-    metrics = _metrics(app)
+    metrics = metrics_of(app)
     assert metrics[("lbt_sockets_connected", frozenset())] >= 1
     assert metrics[("lbt_event_seconds_count", frozenset({("handler", "LoginState.sign_in")}))]
     assert not any("officer1" in str(key) for key in metrics)
