@@ -1,11 +1,16 @@
 """Reflex configuration: every value comes from the typed settings object."""
 
+import sys
+
 import reflex as rx
 
+from lbt_app import logs
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
 _settings.restrict_files()  # every Reflex process reads this first
+_settings.start_metrics(sys.argv)  # before anything imports prometheus_client
+logs.configure(_settings)
 
 config = rx.Config(
     app_name="lbt_app",

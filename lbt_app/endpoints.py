@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from lbt_app import metrics
 from lbt_app.services import health
 from lbt_app.settings import get_settings
 
@@ -27,6 +28,9 @@ async def health_status(_request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
 
-ROUTES: list[Route] = [Route("/api/health", health_status, methods=["GET"])]
+ROUTES: list[Route] = [
+    Route("/api/health", health_status, methods=["GET"]),
+    Route("/metrics", metrics.page, methods=["GET"]),
+]
 
 api = Starlette(routes=ROUTES)

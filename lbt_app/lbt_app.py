@@ -8,6 +8,7 @@ from lbt_app import routes
 from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
+from lbt_app.metrics import CountSockets
 from lbt_app.pages.account import account_page
 from lbt_app.pages.admin import admin_page
 from lbt_app.pages.admin_agreements import admin_agreements_page
@@ -61,7 +62,8 @@ PWA_HEAD = [
 app = rx.App(
     head_components=PWA_HEAD,
     backend_exception_handler=_backend_error,
-    api_transformer=[api, SecurityHeaders],  # endpoints beside the pages; headers on all
+    # Endpoints beside the pages; headers on all; the browser tabs connected counted.
+    api_transformer=[api, SecurityHeaders, CountSockets],
 )
 PAGES = [
     (login_page, routes.LOGIN, "LBT permits", LoginState.load),

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +15,10 @@ from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECOND_FACTOR_POLICIES = ("required", "off")
+# prometheus_client's multiprocess mode: it reads this variable when it is first imported.
+METRICS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# The files it writes there, one per metric kind and process: a start removes only these.
+_METRICS_FILE = re.compile(r"(counter|gauge_[a-z]+|histogram|summary)_\d+\.db")
 
 
 class SettingsError(RuntimeError):
@@ -36,6 +42,8 @@ class Settings:
     api_url: str | None
     allowed_origins: tuple[str, ...]
     listen_host: str
+    # The app's processes count into files here (one per process); /metrics adds them up.
+    metrics_dir: Path
     # "required": staff and administrators sign in with a code as well as a password.
     second_factor: str = "required"
 
@@ -80,6 +88,24 @@ class Settings:
             for path in folder.rglob("*"):
                 if not path.is_symlink():
                     path.chmod(0o700 if path.is_dir() else 0o600)
+
+    def start_metrics(self, argv: Sequence[str]) -> None:
+        """`reflex run` starts with no counts left from an earlier run, and hands the folder
+        down to the workers it starts (through the environment, so they leave it alone).
+        Other commands (`reflex db`, `lbt`) count in memory and never touch a server's files."""
+        if METRICS_DIR_ENV in os.environ or not _is_reflex_run(argv):
+            return
+        self.metrics_dir.mkdir(parents=True, exist_ok=True)
+        for path in self.metrics_dir.iterdir():
+            if _METRICS_FILE.fullmatch(path.name):
+                path.unlink()
+        os.environ[METRICS_DIR_ENV] = str(self.metrics_dir)
+
+
+def _is_reflex_run(argv: Sequence[str]) -> bool:
+    program = Path(argv[0]) if argv else Path()
+    reflex = program.name == "reflex" or program.parent.name == "reflex"  # or `python -m reflex`
+    return reflex and len(argv) > 1 and argv[1] == "run"
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -155,6 +181,7 @@ def load_settings(environ: dict[str, str] | os._Environ[str] = os.environ) -> Se
         # Browsers may call the app (CORS, the event websocket) only from these pages.
         allowed_origins=tuple(dict.fromkeys([_origin(public_url), *extra_origins])),
         listen_host=environ.get("LBT_LISTEN_HOST") or "127.0.0.1",
+        metrics_dir=Path(environ.get("LBT_METRICS_DIR") or data_dir / "metrics").resolve(),
         second_factor=second_factor,
     )
 

@@ -16,6 +16,7 @@ _TMP = Path(tempfile.mkdtemp(prefix="lbt-tests-"))
 os.environ["LBT_DATA_DIR"] = str(_TMP / "data")
 os.environ["LBT_DATABASE_URL"] = f"sqlite:///{_TMP / 'default.db'}"
 os.environ.pop("LBT_REDIS_URL", None)
+os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)  # metrics in memory, never a server's files
 os.environ.setdefault("LBT_ENV", "development")
 
 import pytest  # noqa: E402

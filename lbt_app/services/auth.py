@@ -27,6 +27,7 @@ from lbt_app.db.models import (
     User,
 )
 from lbt_app.i18n import N_
+from lbt_app.metrics import SIGN_IN_FAILURES
 from lbt_app.services import audit, second_factor, wallet
 from lbt_app.settings import get_settings
 
@@ -180,6 +181,7 @@ def _throttled(session: Session, username: str, address: str, now: datetime) -> 
     wait, scope = throttle.sign_in_wait(tallies, now)
     if not wait or scope is None:
         return None
+    SIGN_IN_FAILURES.labels(reason="throttled").inc()
     if _first_refusal(session, SIGN_IN_FAILED, since, scopes[scope]):
         audit.record(
             session=session,
@@ -209,11 +211,13 @@ def sign_in(
         verify_password(password, _dummy_hash())
     if user is None or not verify_password(password, user.password_hash):
         _remember(session, SIGN_IN_FAILED, username, address, now)
-        refusal, detail = WRONG_PASSWORD, {"address": address}
+        refusal, detail, reason = WRONG_PASSWORD, {"address": address}, "wrong_password"
     elif not user.is_active:  # only the holder of the right password learns this
         refusal, detail = SWITCHED_OFF, {"address": address, "switched_off": True}
+        reason = "switched_off"
     else:
         return _next_step(session, user, address, now)
+    SIGN_IN_FAILURES.labels(reason=reason).inc()
     audit.record(
         session=session,
         action="login_failed",
@@ -269,6 +273,7 @@ def change_password(
 def _wrong_code(session: Session, user: User, address: str, now: datetime, step: str) -> SignIn:
     """A wrong code counts like a wrong password in the throttle, and is audited."""
     _remember(session, SIGN_IN_FAILED, user.username, address, now)
+    SIGN_IN_FAILURES.labels(reason="wrong_code").inc()
     audit.record(
         session=session,
         action="second_factor_failed",

@@ -37,6 +37,7 @@ from lbt_app.db.models import (
     Resident,
 )
 from lbt_app.i18n import N_
+from lbt_app.metrics import CROSSINGS, SCANS
 from lbt_app.services import audit, keys, wallet
 from lbt_app.services.stays import PastCrossing, stay_of
 from lbt_app.settings import get_settings
@@ -268,6 +269,7 @@ def record_check(
 
     `number` names the subject when the text has none (a typed number not registered)."""
     claims = check.verdict.claims
+    SCANS.labels(outcome=str(check.verdict.outcome), source=str(source) if source else "cli").inc()
     audit.record(
         session=session,
         action="permit_checked",
@@ -429,6 +431,7 @@ def record_crossing(
     )
     session.add(crossing)
     session.flush()
+    CROSSINGS.labels(direction=str(direction)).inc()
     audit.record(
         session=session,
         action="crossing_recorded",

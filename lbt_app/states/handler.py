@@ -6,7 +6,8 @@ A client can send any event with any payload over the websocket, so every handle
   "This request was not understood." and changes nothing);
 - with an action, the caller's permission for it, looked up on the server from the session
   token (a refusal is audited and answered with a toast); the handler receives the caller as
-  its first argument after `self`, and Reflex sees only the arguments the client sends.
+  its first argument after `self`, and Reflex sees only the arguments the client sends;
+- its time in the metrics (`lbt_event_seconds`) and one log line (lbt_app/logs.py).
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import time
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import reflex as rx
 
 from lbt_app.core.access import Action
+from lbt_app.logs import NOT_UNDERSTOOD, OK, REFUSED, Handled
+from lbt_app.metrics import EVENT_SECONDS
 
 
 def handler(
@@ -30,6 +35,7 @@ def handler(
     """`navigation`: a page's on_load, whose refusal sends the caller to their own page."""
 
     def decorate(fn: Callable) -> Callable:
+        name = fn.__qualname__  # e.g. "OfficerState.scanned": the metrics' and the logs' label
         hints = typing.get_type_hints(fn)
         params = list(inspect.signature(fn).parameters.values())
         sent = params[2:] if action else params[1:]  # without self (and the caller)
@@ -53,29 +59,45 @@ def handler(
         if inspect.iscoroutinefunction(fn):
 
             async def run(self, *args, **kwargs):
-                values = accepted(args, kwargs)
-                if values is None:
-                    return self._not_understood()
-                if action is None:
-                    return await fn(self, *values)
-                async with self:  # a background handler may touch its state only inside
-                    principal = self._permit(action)
-                    if principal is None:
-                        return self._turn_away() if navigation else self._refused()
-                return await fn(self, principal, *values)
+                with _observed(name) as handled:
+                    values = accepted(args, kwargs)
+                    if values is None:
+                        handled.outcome = NOT_UNDERSTOOD
+                        return self._not_understood()
+                    if action is None:
+                        result = await fn(self, *values)
+                        handled.outcome = OK
+                        return result
+                    async with self:  # a background handler may touch its state only inside
+                        principal = self._permit(action)
+                        if principal is None:
+                            handled.outcome = REFUSED
+                            return self._turn_away() if navigation else self._refused()
+                    handled.user_id = principal.user_id
+                    result = await fn(self, principal, *values)
+                    handled.outcome = OK
+                    return result
 
         else:
 
             def run(self, *args, **kwargs):
-                values = accepted(args, kwargs)
-                if values is None:
-                    return self._not_understood()
-                if action is None:
-                    return fn(self, *values)
-                principal = self._permit(action)
-                if principal is None:
-                    return self._turn_away() if navigation else self._refused()
-                return fn(self, principal, *values)
+                with _observed(name) as handled:
+                    values = accepted(args, kwargs)
+                    if values is None:
+                        handled.outcome = NOT_UNDERSTOOD
+                        return self._not_understood()
+                    if action is None:
+                        result = fn(self, *values)
+                        handled.outcome = OK
+                        return result
+                    principal = self._permit(action)
+                    if principal is None:
+                        handled.outcome = REFUSED
+                        return self._turn_away() if navigation else self._refused()
+                    handled.user_id = principal.user_id
+                    result = fn(self, principal, *values)
+                    handled.outcome = OK
+                    return result
 
         functools.update_wrapper(run, fn)
         del run.__wrapped__  # Reflex reads the signature below, not the body's
@@ -85,6 +107,18 @@ def handler(
         return rx.event(run, background=True) if background else rx.event(run)
 
     return decorate
+
+
+@contextmanager
+def _observed(name: str) -> Iterator[Handled]:
+    """Every event, whatever its outcome (an exception is an "error"): timed, and one log line."""
+    handled, started = Handled(name), time.perf_counter()
+    try:
+        yield handled
+    finally:
+        seconds = time.perf_counter() - started
+        EVENT_SECONDS.labels(handler=name).observe(seconds)
+        handled.log(seconds)
 
 
 def _fits(value: object, hint: Any) -> bool:

@@ -10,11 +10,13 @@ import json
 import os
 import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.harness import (
     CHROMIUM,
@@ -261,3 +263,17 @@ def choose_language(page, app: RunningApp, lang: str) -> None:
     hydrated(page)
     page.select_option("[data-testid=language]", lang)
     page.wait_for_function("(lang) => localStorage.getItem('lbt_lang') === lang", arg=lang)
+
+
+def metrics_of(app: RunningApp) -> dict[tuple[str, frozenset], float]:
+    """The running app's /metrics: each sample's value by its name and labels."""
+    request = urllib.request.Request(app.url + "/metrics")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["content-type"].startswith("text/plain; version=")
+        text = response.read().decode()
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }

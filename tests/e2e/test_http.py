@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
-from tests.e2e.conftest import hydrated, sign_in, wait_until
+from tests.e2e.conftest import hydrated, metrics_of, sign_in, sign_in_as_officer, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -105,3 +105,14 @@ def test_the_database_keys_and_session_states_are_owner_only(page, app):
         assert wait_until(page, lambda: list(states.glob("*.pkl")))  # written after 2 s
         assert _loose(states) == []
     assert _loose(Path(app.env["LBT_DATA_DIR"])) == []
+
+
+def test_the_metrics_add_up_every_worker_of_this_run(page, app):
+    sign_in_as_officer(page, app)  # a tab connected to whichever worker, an event handled
+    metrics = metrics_of(app)
+    assert metrics[("lbt_sockets_connected", frozenset())] >= 1
+    assert metrics[("lbt_event_seconds_count", frozenset({("handler", "LoginState.sign_in")}))]
+    assert not any("officer1" in str(key) for key in metrics)
+    # `reflex run` counts in files, one per worker process, in the data folder (mode 0600)
+    folder = Path(app.env["LBT_DATA_DIR"]) / "metrics"
+    assert list(folder.glob("histogram_*.db")) and _loose(folder) == []

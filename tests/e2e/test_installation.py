@@ -8,6 +8,7 @@ permit does not list gets INVALID."""
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from tests.e2e.conftest import (
     REDIS_URL,
     _phone_page,
     hydrated,
+    metrics_of,
     sign_in,
     verdict_of,
 )
@@ -248,3 +250,22 @@ def test_from_an_empty_database_to_a_recorded_crossing(installation, phones, tmp
     # nothing of the demo anywhere: only what the administrator and the staff made
     assert _rows(app, "SELECT code FROM agreement") == [("TJ-UZ",)]
     assert _rows(app, "SELECT count(*) FROM resident") == [(1,)]
+    _what_the_operators_see(app, number, payload, (ADMIN_PASSWORD, staff_password))
+
+
+def _what_the_operators_see(app: RunningApp, number: str, payload: str, passwords) -> None:
+    """The metrics count the two scans and the crossing, over every worker; the production
+    log is JSON lines that name users by id only and quote nothing they typed or scanned."""
+    metrics = metrics_of(app)
+    for outcome, count in (("VALID", 1), ("INVALID", 1)):
+        labels = frozenset({("outcome", outcome), ("source", "camera")})
+        assert metrics[("lbt_scans_total", labels)] == count
+    assert metrics[("lbt_crossings_recorded_total", frozenset({("direction", "entry")}))] == 1
+    log = app.log.read_text()
+    names = (ADMIN, "madina.staff")
+    for secret in (*passwords, "madina-own-password-2026", number, payload[:24], *names):
+        assert secret not in log
+    lines = [json.loads(line) for line in log.splitlines() if '"lbt_app.events"' in line]
+    scans = [line for line in lines if line["handler"] == "OfficerState.scanned"]
+    assert scans and all(isinstance(line["user_id"], int) for line in scans)
+    assert {line["outcome"] for line in lines} <= {"ok", "refused", "not understood"}
