@@ -1,0 +1,303 @@
+"""`lbt backup` and `lbt restore`, as real subprocesses: a round trip on SQLite and PostgreSQL
+(backup → wipe → restore: the audit chain intact, the same permits VALID, every table's rows
+equal, the photos byte for byte), refusals (a non-empty target, another backend, a newer
+schema, an existing file), bad files, and no key-encryption key in any backup."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy.pool import NullPool
+
+from alembic import command
+from lbt_app.settings import PROJECT_ROOT
+from tests.conftest import PG_URL
+
+LBT = str(Path(sys.executable).parent / "lbt")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+SCHEMA = "lbt_backup"
+
+
+@dataclass(frozen=True)
+class Installation:
+    backend: str
+    url: str
+    data: Path
+
+    def lbt(self, *args: str, url: str | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k not in {"LBT_KEK", "LBT_REDIS_URL"}}
+        env |= {"LBT_DATABASE_URL": url or self.url, "LBT_DATA_DIR": str(self.data)}
+        return subprocess.run([LBT, *args], env=env, capture_output=True, text=True, timeout=120)
+
+    def wipe(self) -> None:
+        if self.backend == "sqlite":
+            path = Path(sa.engine.make_url(self.url).database)
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
+        else:
+            _fresh_schema()
+
+    def engine(self) -> sa.Engine:
+        return sa.create_engine(self.url, poolclass=NullPool)
+
+
+def _fresh_schema() -> None:
+    engine = sa.create_engine(PG_URL, poolclass=NullPool)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
+    engine.dispose()
+
+
+def _url(backend: str, folder: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{folder / 'lbt.db'}"
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{SCHEMA}"
+
+
+@pytest.fixture(params=BACKENDS)
+def empty(request, tmp_path) -> Iterator[Installation]:
+    """An empty database (a new file, or a new schema of its own) with its data folder."""
+    if request.param == "postgresql":
+        _fresh_schema()
+    (tmp_path / "db").mkdir()
+    yield Installation(request.param, _url(request.param, tmp_path / "db"), tmp_path / "data")
+    if request.param == "postgresql":
+        engine = sa.create_engine(PG_URL, poolclass=NullPool)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture
+def demo(empty: Installation) -> Installation:
+    """The demo data, with a signed audit checkpoint (so every kind of row is there)."""
+    for args in (("demo",), ("audit", "checkpoint")):
+        done = empty.lbt(*args)
+        assert done.returncode == 0, done.stderr
+    return empty
+
+
+def counts(inst: Installation) -> dict[str, int]:
+    if inst.backend == "sqlite" and not Path(sa.engine.make_url(inst.url).database).exists():
+        return {}  # never made: opening it here would make an empty file
+    engine = inst.engine()
+    with engine.connect() as conn:
+        names = sorted(sa.inspect(conn).get_table_names())
+        found = {
+            name: conn.execute(sa.select(sa.func.count()).select_from(sa.table(name))).scalar_one()
+            for name in names
+        }
+    engine.dispose()
+    return found
+
+
+def query(inst: Installation, sql: str) -> list[tuple]:
+    engine = inst.engine()
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.execute(sa.text(sql))]
+    engine.dispose()
+    return rows
+
+
+def manifest_of(path: Path) -> dict:
+    with tarfile.open(path) as tar:
+        return json.loads(tar.extractfile("manifest.json").read())
+
+
+def refused(done: subprocess.CompletedProcess, words: str) -> None:
+    """Exit 2 and one clear line, no traceback."""
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("lbt: "), done.stderr
+    assert words in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_backup_wipe_restore_gives_back_the_same_installation(demo, tmp_path):
+    listed = demo.lbt("permits", "--json", "--status", "active").stdout.splitlines()
+    active = [demo.lbt("qr", json.loads(row)["number"], "--text").stdout.strip() for row in listed]
+    before = counts(demo)
+    photos = sorted(query(demo, "SELECT sha256 FROM document"))
+    file = tmp_path / "backups" / "lbt.backup"
+    file.parent.mkdir()
+
+    done = demo.lbt("backup", str(file))
+    assert done.returncode == 0, done.stderr
+    assert f"Backup written: {file}" in done.stdout
+    assert file.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in file.parent.iterdir()] == [file.name]  # no temporary file left
+    manifest = manifest_of(file)
+    assert manifest["backend"] == demo.backend and manifest["format_version"] == 1
+    assert manifest["tables"] == before  # the rows of every table, alembic_version included
+    assert (
+        manifest["alembic_revision"] == query(demo, "SELECT version_num FROM alembic_version")[0][0]
+    )
+
+    demo.wipe()
+    assert counts(demo) == {}
+    done = demo.lbt("restore", str(file))
+    assert done.returncode == 0, done.stderr
+    assert "as the backup recorded" in done.stdout
+
+    assert counts(demo) == before
+    # Photos and proofs of residence are rows of `document`: back byte for byte.
+    restored = query(demo, "SELECT sha256, data FROM document")
+    assert sorted((sha,) for sha, _ in restored) == photos and len(photos) >= 9
+    assert all(hashlib.sha256(bytes(data)).hexdigest() == sha for sha, data in restored)
+    done = demo.lbt("audit", "verify")
+    assert done.returncode == 0 and "audit chain intact" in done.stdout, done.stdout
+    done = demo.lbt("verify", "--json", *active)
+    verdicts = [json.loads(line)["verdict"] for line in done.stdout.splitlines()]
+    assert done.returncode == 0 and verdicts == ["VALID"] * len(active) and len(active) >= 3
+
+
+def test_restore_migrates_an_older_backup_to_head(empty, tmp_path):
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    script = ScriptDirectory.from_config(config)
+    head = script.get_current_head()
+    older = script.get_revision(head).down_revision
+    engine = empty.engine()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, older)
+    engine.dispose()
+    file = tmp_path / "old.backup"
+    assert empty.lbt("backup", str(file)).returncode == 0
+    assert manifest_of(file)["alembic_revision"] == older
+
+    empty.wipe()
+    done = empty.lbt("restore", str(file))
+    assert done.returncode == 0, done.stderr
+    assert query(empty, "SELECT version_num FROM alembic_version") == [(head,)]
+
+
+def test_restore_refuses_a_database_that_is_not_empty(demo, tmp_path):
+    file = tmp_path / "lbt.backup"
+    assert demo.lbt("backup", str(file)).returncode == 0
+    demo.lbt("verify", query(demo, "SELECT payload FROM permit LIMIT 1")[0][0])  # one row more
+    before = counts(demo)
+    refused(demo.lbt("restore", str(file)), "restore writes only into an empty database")
+    assert counts(demo) == before
+
+
+def _rewritten(source: Path, target: Path, **changes) -> Path:
+    """The backup with its manifest changed, its database copy as it was."""
+    with tarfile.open(source) as tar, tarfile.open(target, "w") as out:
+        for member in tar.getmembers():
+            data = tar.extractfile(member).read()
+            if member.name == "manifest.json":
+                data = json.dumps(json.loads(data) | changes).encode()
+                member.size = len(data)
+            out.addfile(member, io.BytesIO(data))
+    return target
+
+
+def test_restore_refuses_another_backend_or_a_newer_schema(demo, tmp_path):
+    file = tmp_path / "lbt.backup"
+    assert demo.lbt("backup", str(file)).returncode == 0
+    demo.wipe()
+    other = "postgresql" if demo.backend == "sqlite" else "sqlite"
+    refused(
+        demo.lbt("restore", str(_rewritten(file, tmp_path / "other", backend=other))),
+        "Restore it into",
+    )
+    newer = _rewritten(file, tmp_path / "newer", alembic_revision="f00dfeedcafe")
+    refused(demo.lbt("restore", str(newer)), "newer than this version of the app knows")
+    refused(
+        demo.lbt("restore", str(_rewritten(file, tmp_path / "format", format_version=2))),
+        "made by a newer version of the app",
+    )
+    assert counts(demo) == {}  # nothing was written
+
+
+def test_bad_backup_files_are_refused_with_one_line_and_nothing_written(demo, tmp_path):
+    file = tmp_path / "lbt.backup"
+    assert demo.lbt("backup", str(file)).returncode == 0
+    data = file.read_bytes()
+    with tarfile.open(file) as tar:
+        copy = tar.getmembers()[-1]
+        end = copy.offset_data + copy.size  # past it only the archive's zero padding
+    (tmp_path / "new").mkdir()
+    target = Installation(demo.backend, _url(demo.backend, tmp_path / "new"), demo.data)
+    if demo.backend == "postgresql":
+        demo.wipe()
+        target = demo
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty").write_bytes(b"")
+    (bad / "text").write_text("not a backup at all\n")
+    for cut in (100, 700, 2000, len(data) // 2, end - 1):
+        (bad / f"cut-{cut}").write_bytes(data[:cut])
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    (bad / "flipped").write_bytes(bytes(flipped))
+    with tarfile.open(bad / "no-manifest", "w") as tar:
+        tar.add(__file__, arcname="database.sqlite")
+    (bad / "bad-json").write_bytes(
+        data.replace(b'"format": "lbt-backup"', b'"format": "lbt-bakup"')
+    )
+
+    for path in sorted(bad.iterdir()):
+        done = target.lbt("restore", str(path))
+        assert done.returncode == 2, (path.name, done.stderr)
+        assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+        assert any(
+            words in done.stderr for words in ("is not an LBT backup", "is damaged or truncated")
+        ), (path.name, done.stderr)
+        assert counts(target) == {}, path.name
+    refused(target.lbt("restore", str(tmp_path / "missing")), "There is no backup file")
+    assert list((tmp_path / "new").iterdir()) == []
+
+
+def test_backup_refuses_an_existing_file_and_a_database_without_schema(demo, tmp_path):
+    file = tmp_path / "lbt.backup"
+    file.write_text("keep me")
+    refused(demo.lbt("backup", str(file)), "never overwrites a file")
+    assert file.read_text() == "keep me"
+    refused(demo.lbt("backup", str(tmp_path / "no" / "such" / "folder")), "There is no folder")
+    demo.wipe()
+    if demo.backend == "sqlite":
+        refused(demo.lbt("backup", str(tmp_path / "a")), "There is no database")
+    else:
+        refused(demo.lbt("backup", str(tmp_path / "a")), "no schema yet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "db", "lbt.backup"]
+    assert list((tmp_path / "db").iterdir()) == []
+
+
+def test_a_backup_never_holds_the_key_encryption_key(demo, tmp_path):
+    kek = (demo.data / "kek").read_bytes()
+    assert len(kek) == 32
+    file = tmp_path / "lbt.backup"
+    assert demo.lbt("backup", str(file)).returncode == 0
+    forms = [kek, base64.b64encode(kek), kek.hex().encode(), base64.urlsafe_b64encode(kek)]
+    contents = [file.read_bytes()]
+    with tarfile.open(file) as tar:
+        contents += [tar.extractfile(m).read() for m in tar.getmembers()]
+    if demo.backend == "postgresql":  # the dump's tables are compressed: read them as SQL
+        dump = tmp_path / "database.pgdump"
+        dump.write_bytes(contents[-1])
+        sql = subprocess.run(
+            ["pg_restore", "--file=-", str(dump)], capture_output=True, check=True
+        ).stdout
+        assert b"COPY" in sql and b"signingkey" in sql
+        contents.append(sql)
+    for content in contents:
+        for form in forms:
+            assert form not in content
+    # What is in it is sealed under the KEK: the signing keys are there, encrypted.
+    assert manifest_of(file)["tables"]["signingkey"] >= 1
