@@ -15,6 +15,7 @@ import sys
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 from alembic import command
+from lbt_app.services import backup
 from lbt_app.settings import PROJECT_ROOT
 from tests.conftest import PG_URL
 
@@ -305,3 +307,35 @@ def test_a_backup_never_holds_the_key_encryption_key(made, tmp_path):
             assert form not in content
     # What is in it is sealed under the KEK: the signing keys are there, encrypted.
     assert manifest_of(made.file)["tables"]["signingkey"] >= 1
+
+
+def test_pg_dump_gets_the_password_from_the_environment_only(made, empty, tmp_path, monkeypatch):
+    """The URL's password reaches pg_dump and pg_restore as PGPASSWORD, never as an argument
+    (every user of the machine can read a process's arguments)."""
+    if made.backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    password = "s3cret-Pa55"
+    parsed = sa.engine.make_url(empty.url)
+    url = parsed.set(password=password).render_as_string(hide_password=False)
+    calls = []
+    real_run = subprocess.run
+
+    def spy(argv, **kwargs):
+        calls.append((argv, kwargs.get("env") or {}))
+        return real_run(argv, **kwargs)
+
+    monkeypatch.setattr(backup.subprocess, "run", spy)
+    backup.restore(url=url, source=made.file)  # this server trusts local connections
+    backup.create(url=url, target=tmp_path / "again.backup", now=datetime.now(UTC))
+    assert {Path(argv[0]).name for argv, _ in calls} == {"pg_dump", "pg_restore"}
+    for argv, env in calls:
+        assert not any(password in arg for arg in argv), argv
+        assert env.get("PGPASSWORD") == password
+    assert any(f'--schema="{SCHEMA}"' in arg for argv, _ in calls for arg in argv)
+
+
+def test_the_schema_is_the_first_of_the_urls_search_path():
+    base = "postgresql+psycopg://u@h/db"
+    assert backup._schema(base) == "public"
+    assert backup._schema(base + "?options=-csearch_path%3Dlbt_x") == "lbt_x"
+    assert backup._schema(base + "?options=-c%20search_path%3D%22%24user%22,lbt_y") == "lbt_y"
