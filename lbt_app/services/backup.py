@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
+from typing import get_origin, get_type_hints
 
 import sqlalchemy as sa
 
@@ -36,6 +37,8 @@ FORMAT = "lbt-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 MEMBERS = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
+_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+_NOT_EMPTY = "restore writes only into an empty database (a new file, or a new database or schema)"
 _CHUNK = 1 << 20
 _SEARCH_PATH = re.compile(r"-c\s*search_path\s*=\s*(\S+)")
 # Restored into the schema that exists (or is made) already: the dump's own CREATE SCHEMA goes.
@@ -65,6 +68,10 @@ class Manifest:
     def to_json(self) -> bytes:
         fields = {"format": FORMAT, **self.__dict__, "database": MEMBERS[self.backend]}
         return json.dumps(fields, indent=2, sort_keys=True).encode()
+
+
+# What a manifest read from a file must hold: each field, of its type.
+_KINDS = {name: get_origin(kind) or kind for name, kind in get_type_hints(Manifest).items()}
 
 
 @dataclass(frozen=True)
@@ -321,12 +328,6 @@ def _publish(archive: Path, target: Path) -> None:
 # ---------------------------------------------------------------- restore
 
 
-def read_manifest(source: Path) -> Manifest:
-    """The manifest of the backup file `source`; BackupError if it is none."""
-    with _open_archive(source) as tar:
-        return _manifest(tar, source)
-
-
 def _open_archive(source: Path) -> tarfile.TarFile:
     if not source.is_file():
         raise BackupError(f"There is no backup file {source}.")
@@ -359,11 +360,14 @@ def _manifest(tar: tarfile.TarFile, source: Path) -> Manifest:
             f"{source} was made by a newer version of the app (backup format {version})."
         )
     fields.pop("database", None)
-    try:
-        manifest = Manifest(**fields)
-    except TypeError:
-        raise not_a_backup from None
-    if manifest.backend not in MEMBERS or not isinstance(manifest.tables, dict):
+    if set(fields) != set(_KINDS) or any(
+        not isinstance(fields[name], kind) for name, kind in _KINDS.items()
+    ):
+        raise not_a_backup
+    manifest = Manifest(**fields)
+    if manifest.backend not in MEMBERS or not all(
+        isinstance(rows, int) for rows in manifest.tables.values()
+    ):
         raise not_a_backup
     return manifest
 
@@ -408,10 +412,6 @@ def _check_fits(manifest: Manifest, url: str) -> None:
             f"{_schema(url)!r}. Restore it into a database whose search_path is "
             f"{manifest.schema!r}."
         )
-
-
-_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-_NOT_EMPTY = "restore writes only into an empty database (a new file, or a new database or schema)"
 
 
 def _require_empty_sqlite(path: Path) -> None:
