@@ -80,7 +80,7 @@ class Made:
     file: Path
     data: Path  # the installation's data folder: its KEK
     tables: dict[str, int]
-    photos: list[tuple[str]]
+    photos: list[tuple[str, str]]  # (kind, sha256) of each photo and proof of residence
     texts: list[str]  # the payloads of the permits that verified VALID
 
 
@@ -106,7 +106,8 @@ def made(request, tmp_path_factory) -> Iterator[Made]:
     done = source.lbt("verify", "--json", *texts)
     assert done.returncode == 0 and len(texts) >= 3, done.stdout
     tables = counts(source)
-    photos = sorted(query(source, "SELECT sha256 FROM document"))
+    photos = sorted(query(source, "SELECT kind, sha256 FROM document"))
+    assert {kind for kind, _ in photos} == {"photo", "proof_of_residence"}
     file = folder / "backups" / "lbt.backup"
     done = source.lbt("backup", str(file))
     assert done.returncode == 0, done.stderr
@@ -180,9 +181,9 @@ def test_backup_wipe_restore_gives_back_the_same_installation(made, empty):
     revision = query(empty, "SELECT version_num FROM alembic_version")[0][0]
     assert manifest["alembic_revision"] == revision
     # Photos and proofs of residence are rows of `document`: back byte for byte.
-    restored = query(empty, "SELECT sha256, data FROM document")
-    assert sorted((sha,) for sha, _ in restored) == made.photos and len(made.photos) >= 9
-    assert all(hashlib.sha256(bytes(data)).hexdigest() == sha for sha, data in restored)
+    restored = query(empty, "SELECT kind, sha256, data FROM document")
+    assert sorted((kind, sha) for kind, sha, _ in restored) == made.photos
+    assert all(hashlib.sha256(bytes(data)).hexdigest() == sha for _, sha, data in restored)
     done = empty.lbt("audit", "verify")
     assert done.returncode == 0 and "audit chain intact" in done.stdout, done.stdout
     done = empty.lbt("verify", "--json", *made.texts)
