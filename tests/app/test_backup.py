@@ -347,3 +347,11 @@ def test_the_schema_is_the_first_of_the_urls_search_path():
     assert backup._schema(base) == "public"
     assert backup._schema(base + "?options=-csearch_path%3Dlbt_x") == "lbt_x"
     assert backup._schema(base + "?options=-c%20search_path%3D%22%24user%22,lbt_y") == "lbt_y"
+
+
+def test_a_restore_without_its_kek_cannot_vouch_for_the_audit_log(made, empty, tmp_path):
+    """Why the KEK must be kept apart from the backups, and found again for a restore."""
+    stranger = Installation(empty.backend, empty.url, tmp_path / "another-data")
+    assert stranger.lbt("restore", str(made.file)).returncode == 0
+    done = stranger.lbt("audit", "verify")
+    assert done.returncode == 1 and "checkpoint signature does not verify" in done.stdout
