@@ -10,7 +10,9 @@ import subprocess
 import sys
 import tarfile
 import threading
+import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ LBT = str(Path(sys.executable).parent / "lbt")
 
 
 @pytest.fixture(scope="module")
-def serving() -> RunningApp:
+def serving() -> Iterator[RunningApp]:
     try:
         with running_app("embedded") as running:
             yield running
@@ -70,6 +72,13 @@ def _keep_checking(app: RunningApp, texts: list[str], stop: threading.Event, don
         done.append(check.verdict.outcome)
 
 
+def _wait_for_writes(done: list, count: int, writer: threading.Thread) -> None:
+    deadline = time.monotonic() + 60
+    while len(done) < count:
+        assert writer.is_alive() and time.monotonic() < deadline, f"{len(done)} writes only"
+        time.sleep(0.05)
+
+
 def test_backup_while_the_app_serves_and_writes_restores_whole(serving, tmp_path, monkeypatch):
     from lbt_app.settings import get_settings
 
@@ -85,16 +94,14 @@ def test_backup_while_the_app_serves_and_writes_restores_whole(serving, tmp_path
     writer = threading.Thread(target=_keep_checking, args=(serving, texts, stop, done))
     writer.start()
     try:
-        while len(done) < 20:  # the writes are under way
-            stop.wait(0.05)
+        _wait_for_writes(done, 20, writer)  # the writes are under way
         assert _serves(serving)
         written_before = len(done)
         file = tmp_path / "lbt.backup"
         made = _lbt(serving, "backup", str(file))
         written_during = len(done) - written_before
         assert made.returncode == 0, made.stderr
-        while len(done) < written_before + written_during + 20:  # and they go on after it
-            stop.wait(0.05)
+        _wait_for_writes(done, written_before + written_during + 20, writer)  # and go on
         assert _serves(serving)
     finally:
         stop.set()
