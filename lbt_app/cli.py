@@ -403,8 +403,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
         f"{sum(done.tables.values())} rows in {len(done.tables)} tables, as the backup recorded."
     )
     _out("Database migrated to this version's schema.")
-    _out("The app needs the key-encryption key (LBT_KEK or data/kek) of the installation that")
-    _out("made the backup: without it no signing key and no second-factor secret can be opened.")
+    _out("The app needs the key-encryption key (LBT_KEK, LBT_KEK_FILE or data/kek) of the")
+    _out("installation that made the backup: `lbt doctor` checks that it opens the signing keys.")
     return 0
 
 

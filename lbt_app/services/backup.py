@@ -223,36 +223,28 @@ def _copy_postgresql(url: str, copy: Path) -> tuple[dict[str, int], str, str]:
     pg_dump = _tool("pg_dump")
     schema = _schema(url)
     conninfo, env = _libpq(url)
-    try:
-        with engine_for(url).connect() as conn:
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
-                counts = _sa_counts(conn)
-                _require_schema(counts)
-                revision = ",".join(
-                    conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
-                )
-                quoted = '"' + schema.replace('"', '""') + '"'
-                _run(
-                    [
-                        pg_dump,
-                        "--format=custom",
-                        f"--schema={quoted}",
-                        f"--snapshot={snapshot}",
-                        f"--file={copy}",
-                        f"--dbname={conninfo}",
-                    ],
-                    env,
-                )
-    except sa.exc.OperationalError as error:
-        raise BackupError(f"The database cannot be reached: {_first_line(error)}") from None
+    with engine_for(url).connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one()
+            counts = _sa_counts(conn)
+            _require_schema(counts)
+            revision = ",".join(
+                conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+            )
+            quoted = '"' + schema.replace('"', '""') + '"'
+            _run(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    f"--schema={quoted}",
+                    f"--snapshot={snapshot}",
+                    f"--file={copy}",
+                    f"--dbname={conninfo}",
+                ],
+                env,
+            )
     return counts, revision, schema
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(getattr(error, "orig", None) or error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def create(*, url: str, target: Path, now: datetime) -> Manifest:
@@ -464,23 +456,18 @@ def _restore_postgresql(copy: Path, manifest: Manifest, url: str) -> dict[str, i
     schema = manifest.schema
     conninfo, env = _libpq(url)
     engine = engine_for(url)
-    try:
-        with engine.begin() as conn:
-            tables = conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p')"
-                ),
-                {"schema": schema},
-            ).scalar_one()
-            if tables:
-                raise BackupError(
-                    f"The schema {schema!r} already has {tables} tables: {_NOT_EMPTY}."
-                )
-            quoted = '"' + schema.replace('"', '""') + '"'
-            conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
-    except sa.exc.OperationalError as error:
-        raise BackupError(f"The database cannot be reached: {_first_line(error)}") from None
+    with engine.begin() as conn:
+        tables = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p')"
+            ),
+            {"schema": schema},
+        ).scalar_one()
+        if tables:
+            raise BackupError(f"The schema {schema!r} already has {tables} tables: {_NOT_EMPTY}.")
+        quoted = '"' + schema.replace('"', '""') + '"'
+        conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
     listing = copy.with_suffix(".list")
     entries = _run([pg_restore, "--list", str(copy)], env).splitlines()
     listing.write_text(
