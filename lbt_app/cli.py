@@ -21,7 +21,8 @@ from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for, session_scope
 from lbt_app.db.models import BorderArea, CrossingPoint, Permit, PermitStatus, Resident
 from lbt_app.db.types import utcnow
-from lbt_app.services import audit, checks, demo, health, installation, keys, users
+from lbt_app.services import audit, backup, checks, demo, health, installation, keys, users
+from lbt_app.services.backup import BackupError
 from lbt_app.services.checks import Check
 from lbt_app.services.installation import InstallationError
 from lbt_app.services.keys import KeyError_
@@ -379,6 +380,34 @@ def cmd_audit_checkpoint(_args: argparse.Namespace) -> int:
     return status
 
 
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    target = Path(args.file)
+    made = backup.create(url=get_settings().database_url, target=target, now=utcnow())
+    _out(
+        f"Backup written: {target} ({_size(target.stat().st_size)}; {made.backend}, schema "
+        f"revision {made.alembic_revision}, {made.rows} rows in {len(made.tables)} tables)."
+    )
+    _out("It holds the signing keys sealed, not the key-encryption key: keep that apart.")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    done = backup.restore(url=get_settings().database_url, source=Path(args.file))
+    made = done.manifest
+    _out(
+        f"Restored {args.file} (made {made.created_at} by version {made.app_version}): "
+        f"{sum(done.tables.values())} rows in {len(done.tables)} tables, as the backup recorded."
+    )
+    _out("Database migrated to this version's schema.")
+    _out("The app needs the key-encryption key (LBT_KEK, LBT_KEK_FILE or data/kek) of the")
+    _out("installation that made the backup: `lbt doctor` checks that it opens the signing keys.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lbt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -441,6 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_audit_verify)
     a = asub.add_parser("checkpoint", help="check from the last checkpoint, then sign the head")
     a.set_defaults(func=cmd_audit_checkpoint)
+    p = sub.add_parser("backup", help="write a backup of the database to a new FILE (0600)")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore a backup FILE into an empty database, migrated")
+    p.add_argument("file", metavar="FILE")
+    p.set_defaults(func=cmd_restore)
     return parser
 
 
@@ -452,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         get_settings().restrict_files()
         return args.func(args)
-    except (SettingsError, KeyError_, InstallationError, UserError) as error:
+    except (SettingsError, KeyError_, InstallationError, UserError, BackupError) as error:
         _err(str(error))
         return 2
     except sa.exc.OperationalError as error:

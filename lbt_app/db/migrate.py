@@ -40,14 +40,20 @@ class SchemaState:
 
 
 def schema_state(connection: sa.Connection) -> SchemaState:
-    scripts = _scripts()
-    head = scripts.get_current_head() or ""
     current = MigrationContext.configure(connection).get_current_revision()
+    head = _scripts().get_current_head() or ""
+    return SchemaState(current=current, head=head, behind=steps_behind(current))
+
+
+def steps_behind(current: str | None) -> int | None:
+    """The migrations from `current` to this version's head; None: this version does not know
+    `current` (written by a newer version of the app, or by hand)."""
+    scripts = _scripts()
     try:
-        behind = len(list(scripts.iterate_revisions(head, current)))
-    except RevisionError:  # written by a newer version of the app (or by hand)
-        behind = None
-    return SchemaState(current=current, head=head, behind=behind)
+        steps = scripts.iterate_revisions(scripts.get_current_head() or "", current or None)
+        return len(list(steps))
+    except RevisionError:
+        return None
 
 
 def upgrade(url: str) -> None:
