@@ -213,6 +213,10 @@ def test_the_officer_scans_valid_over_https_through_caddy(phone, deployment):
     phone.wait_for_selector("[data-testid=scanner]")
     assert verdict_of(phone) == ("VALID", "valid", "camera")
     assert phone.locator("[data-testid=holder-photo]").count() == 1
+    # monitoring reads it on the app's own port, summed over both workers
+    with urllib.request.urlopen(deployment.app.url + "/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    assert 'lbt_scans_total{outcome="VALID",source="camera"} 1.0' in text
 
 
 def test_caddy_sends_the_apps_security_headers_on_every_answer(deployment):
