@@ -32,7 +32,7 @@ from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.session import PAGE_LOADS
+from lbt_app.states.session import PAGE_LOADS, StateRecovery
 from lbt_app.states.wallet import WalletState
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ app = rx.App(
     backend_exception_handler=_backend_error,
     api_transformer=[api, SecurityHeaders],  # endpoints beside the pages; headers on all
 )
+app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
 PAGES = [
     (login_page, routes.LOGIN, "LBT permits", LoginState.load),
     (signup_page, routes.SIGNUP, "Sign up", LoginState.load),
