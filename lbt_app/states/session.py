@@ -117,8 +117,8 @@ class SessionState(rx.State):
 
     def _hold(self, event: rx.event.Event) -> StateUpdate:
         """Keep an event until the browser says what it stored; ask it, once (or again when
-        no answer came). An event too large to keep (an upload, a pile of camera frames) is
-        dropped: it would have been refused."""
+        no answer came). What cannot be kept is dropped: an upload (its files are gone with
+        the request), more than a few camera frames."""
         try:
             size = len(json.dumps(event.payload))
         except (TypeError, ValueError):
