@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -29,6 +30,7 @@ NO_PERSISTENCE = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not PG_URL, reason="the scaled app needs LBT_TEST_DATABASE_URL"),
+    pytest.mark.skipif(not Path(REDIS_SERVER).exists(), reason="needs redis-server"),
 ]
 
 
