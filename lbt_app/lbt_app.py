@@ -33,7 +33,7 @@ from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.session import PAGE_LOADS
+from lbt_app.states.session import PAGE_LOADS, StateRecovery
 from lbt_app.states.wallet import WalletState
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ app = rx.App(
     # Endpoints beside the pages; headers on all; the browser tabs connected counted.
     api_transformer=[api, SecurityHeaders, CountSockets],
 )
+app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
 PAGES = [
     (login_page, routes.LOGIN, "LBT permits", LoginState.load),
     (signup_page, routes.SIGNUP, "Sign up", LoginState.load),

@@ -134,28 +134,35 @@ class LoginState(SessionState):
             self._enrol_sealed = b""
         return None
 
-    @handler()
+    # The password steps run in the background: the tab's state (and its lock in Redis) is held
+    # only to read and write it, never while the password work waits for a thread.
+    @handler(background=True)
     async def sign_in(self, form: dict):
-        self._forget_pending()
+        async with self:
+            self._forget_pending()
+            address = _address(self)
         result = await asyncio.to_thread(
             _sign_in,
             str(form.get("username", ""))[:64],
             str(form.get("password", ""))[:256],
-            _address(self),
+            address,
         )
-        return self._follow(result)
+        async with self:
+            return self._follow(result)
 
     async def _later_step(self, step: str, service: Callable[..., auth.SignIn], **arguments):
         """A step after the password, only for the user this tab is signing in, at that step."""
-        user_id = self._pending(step)
+        async with self:
+            user_id, address = self._pending(step), _address(self)
         if user_id is None:
             return None
         result = await asyncio.to_thread(
-            _step, service, user_id=user_id, address=_address(self), **arguments
+            _step, service, user_id=user_id, address=address, **arguments
         )
-        return self._follow(result)
+        async with self:
+            return self._follow(result)
 
-    @handler()
+    @handler(background=True)
     async def new_password(self, form: dict):
         """The one-time password is replaced (hashing off the event loop)."""
         return await self._later_step(
@@ -165,21 +172,23 @@ class LoginState(SessionState):
             again=str(form.get("password_again", ""))[:256],
         )
 
-    @handler()
+    @handler(background=True)
     async def confirm_enrolment(self, form: dict):
         """The first code of the newly set-up app."""
+        async with self:
+            sealed = self._enrol_sealed
         return await self._later_step(
             auth.ENROL,
             auth.confirm_enrolment,
-            sealed=self._enrol_sealed,
+            sealed=sealed,
             code=str(form.get("code", ""))[:32],
         )
 
-    @handler()
+    @handler(background=True)
     async def codes_saved(self):
         return await self._later_step(auth.SAVE_CODES, auth.codes_saved)
 
-    @handler()
+    @handler(background=True)
     async def give_code(self, form: dict):
         """The app's current code, or a recovery code."""
         return await self._later_step(
@@ -201,19 +210,22 @@ class LoginState(SessionState):
 class SignUpState(SessionState):
     error: str = ""  # translated
 
-    @handler()
+    @handler(background=True)
     async def sign_up(self, form: dict):
         """A resident opens an account and lands in the wallet, where they apply."""
         password = str(form.get("password", ""))[:256]
         problem = auth.new_password_problem(password, str(form.get("password_again", ""))[:256])
-        if problem is not None:
-            self.error = self._t(problem)
-            return None
+        async with self:
+            if problem is not None:
+                self.error = self._t(problem)
+                return None
+            address = _address(self)
         result = await asyncio.to_thread(
             _sign_up,
             str(form.get("username", ""))[:64],
             password,
             str(form.get("full_name", ""))[:200],
-            _address(self),
+            address,
         )
-        return rx.redirect(routes.WALLET) if _entered(self, result) else None
+        async with self:
+            return rx.redirect(routes.WALLET) if _entered(self, result) else None

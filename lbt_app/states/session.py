@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 
 import reflex as rx
+from reflex.state import OnLoadInternalState, StateUpdate
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, AccessDenied, Action, Principal, require
@@ -30,15 +32,27 @@ PAGE_LOADS: dict[str, rx.event.EventHandler] = {}
 # Protected events from callers who are not signed in, per client address and worker process:
 # a page sends a few on load; a script sending thousands is answered without any work.
 ANONYMOUS_EVENTS = TokenBuckets(rate=2, burst=30)
+# What the browser keeps (localStorage), by name: the session token and the language.
+TOKEN_KEY, LANG_KEY = "lbt_session", "lbt_lang"
+# A tab whose server state was lost: its events wait (at most these many, this much JSON) while
+# the browser is asked for what it stored; unanswered this long, it is asked again.
+MAX_HELD_EVENTS = 20
+MAX_HELD_CHARS = 2_000_000
+ASK_AGAIN_SECONDS = 10
 
 
 class SessionState(rx.State):
     # Only an opaque random token lives in the browser; the server maps it to a user.
-    token: str = rx.LocalStorage("", name="lbt_session")
-    lang_choice: str = rx.LocalStorage("", name="lbt_lang")
+    token: str = rx.LocalStorage("", name=TOKEN_KEY)
+    lang_choice: str = rx.LocalStorage("", name=LANG_KEY)
     user_name: str = ""
     user_role: str = ""
     _refusal: str = ""
+    # Whether this server state has what the browser stored (a new state gets it with the tab's
+    # hydrate; one that was lost while the tab stayed open must ask: `StateRecovery`).
+    _stored_known: bool = False
+    _asked_at: float = 0.0  # when the browser was asked (wall clock: any worker may answer)
+    _held: list[tuple[str, dict]] = []  # the events that came meanwhile: name, payload
 
     @rx.var
     def lang(self) -> str:
@@ -101,6 +115,40 @@ class SessionState(rx.State):
             rx.toast.warning(self._t("That page is not for your role.")),
         ]
 
+    def _hold(self, event: rx.event.Event) -> StateUpdate:
+        """Keep an event until the browser says what it stored; ask it, once (or again when
+        no answer came). What cannot be kept is dropped: an upload (its files are gone with
+        the request), more than a few camera frames."""
+        try:
+            size = len(json.dumps(event.payload))
+        except (TypeError, ValueError):
+            size = MAX_HELD_CHARS + 1
+        held_size = sum(len(json.dumps(payload)) for _, payload in self._held)
+        if len(self._held) < MAX_HELD_EVENTS and held_size + size <= MAX_HELD_CHARS:
+            self._held = [*self._held, (event.name, event.payload)]
+        now = time.time()
+        if self._asked_at and now - self._asked_at < ASK_AGAIN_SECONDS:
+            return StateUpdate()
+        self._asked_at = now
+        ask = rx.call_script(READ_STORED, callback=SessionState.resume)
+        return StateUpdate(events=rx.event.Event.from_event_type(ask))
+
+    @handler()
+    def resume(self, stored: dict):
+        """What the browser stored, sent because this tab's server state was lost (Redis
+        restarted, the state expired): the page loads again, signed in if the session is still
+        open on the server, and the events held meanwhile run in order."""
+        if not self._asked_at:
+            return None  # not asked: nothing to resume
+        token, lang = stored.get("token"), stored.get("lang")
+        self.token = token[:200] if isinstance(token, str) else ""
+        self.lang_choice = lang[:16] if isinstance(lang, str) else ""
+        held, self._held, self._asked_at, self._stored_known = self._held, [], 0.0, True
+        events = [rx.event.Event(name=n, payload=p) for n, p in held if n != PAGE_LOADED]
+        # A navigation was held: its page is the one loading now, and then it is ready.
+        ready = [OnLoadInternalState.set_is_hydrated(True)] if len(events) < len(held) else []
+        return [*self._page_load(), *events, *ready]
+
     @handler()
     def file_rejected(self, codes: str):
         """The browser refused a file before sending it: say why (too large, wrong kind)."""
@@ -114,7 +162,12 @@ class SessionState(rx.State):
         if lang not in LANGUAGES:
             return None
         self.lang_choice = lang
-        return PAGE_LOADS.get(self.router.page.path if self.router else "")
+        return self._page_load()
+
+    def _page_load(self) -> list[rx.event.EventHandler]:
+        """The on_load of the page the tab shows, to run again."""
+        load = PAGE_LOADS.get(self.router.url.path if self.router else "")
+        return [load] if load else []
 
     @handler()
     async def sign_out(self):
@@ -132,8 +185,35 @@ class SessionState(rx.State):
         for state in _descendants(SessionState):
             await self.get_state(state)  # into the tree, so that the reset below reaches it
         self.reset()
-        self.lang_choice = lang
+        self.lang_choice, self._stored_known = lang, True
         return [rx.call_script(FORGET_IN_BROWSER), rx.redirect(routes.LOGIN)]
+
+
+PAGE_LOADED = f"{OnLoadInternalState.get_full_name()}.on_load_internal"
+HYDRATED = f"{rx.State.get_full_name()}.hydrate_and_load"  # a tab (re)connects: storage comes
+RESUMED = f"{SessionState.get_full_name()}.resume"
+# Run in the browser when the server lost the tab's state: what the tab stored, for `resume`.
+READ_STORED = f"""({{
+  token: localStorage.getItem({TOKEN_KEY!r}) ?? "",
+  lang: localStorage.getItem({LANG_KEY!r}) ?? "",
+}})"""
+
+
+class StateRecovery(rx.Middleware):
+    """A tab whose server state was lost (Redis restarted, the state expired) while the tab
+    stayed open re-establishes itself: its events wait while the browser is asked for what it
+    stored, then the page loads again and they run. The session comes back only from the
+    token the browser holds, looked up on the server; an ended or expired one stays ended."""
+
+    async def preprocess(self, app, state, event):
+        if event.name == RESUMED:
+            return None
+        session = await state.get_state(SessionState)
+        if event.name == HYDRATED:
+            if not session._stored_known or session._held or session._asked_at:
+                session._stored_known, session._held, session._asked_at = True, [], 0.0
+            return None
+        return None if session._stored_known else session._hold(event)
 
 
 def _descendants(cls: type[rx.State]) -> list[type[rx.State]]:
@@ -145,17 +225,17 @@ def _descendants(cls: type[rx.State]) -> list[type[rx.State]]:
 
 # Run in the browser at sign-out: nothing of the user stays for the next one on this device.
 # The service worker's own cache (assets/sw.js) holds only static files and is kept.
-FORGET_IN_BROWSER = """(async () => {
-  const lang = localStorage.getItem("lbt_lang");
+FORGET_IN_BROWSER = f"""(async () => {{
+  const lang = localStorage.getItem({LANG_KEY!r});
   localStorage.clear();
   sessionStorage.clear();
-  if (lang !== null) localStorage.setItem("lbt_lang", lang);
-  if (window.caches) {
-    for (const name of await caches.keys()) {
+  if (lang !== null) localStorage.setItem({LANG_KEY!r}, lang);
+  if (window.caches) {{
+    for (const name of await caches.keys()) {{
       if (!name.startsWith("lbt-offline-")) await caches.delete(name);
-    }
-  }
-})()"""
+    }}
+  }}
+}})()"""
 
 
 def bring_into_view(elem_id: str) -> rx.event.EventSpec:

@@ -308,12 +308,16 @@ def test_sign_out_ends_the_server_session(db_url):
     assert _redirect_path(AuthorityState.load.fn(state)) == "/"
 
 
+# Not personal: the language, and that the server state knows what the browser stored.
+KEPT_AT_SIGN_OUT = {"lang_choice", "_stored_known"}
+
+
 def _defaults(state) -> dict:
     cls = type(state)
     return {
         name: f.default_value()
         for name, f in cls.__fields__.items()
-        if f._owner is cls and name != "lang_choice"
+        if f._owner is cls and name not in KEPT_AT_SIGN_OUT
     }
 
 

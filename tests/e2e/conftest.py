@@ -31,7 +31,12 @@ from tests.e2e.harness import (
 PG_URL = os.environ.get("LBT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("LBT_TEST_REDIS_URL", "")
 MODES = ["embedded"] + (["scaled"] if PG_URL and REDIS_URL else [])
-OWN_APPS = ("test_installation.py", "test_deployment.py", "test_backup_while_serving.py")
+OWN_APPS = (
+    "test_installation.py",
+    "test_deployment.py",
+    "test_backup_while_serving.py",
+    "test_state_recovery.py",
+)
 
 
 @pytest.hookimpl(trylast=True)
