@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, case, col, select
 
 from lbt_app.core.access import AccessDenied, Principal, Role
 from lbt_app.db.models import (
@@ -50,6 +50,17 @@ def effective_status(permit: Permit, today: date) -> PermitStatus:
     if permit.status is PermitStatus.ACTIVE and permit.valid_until < today:
         return PermitStatus.EXPIRED
     return PermitStatus(permit.status)
+
+
+def effective_status_sql(today: date):
+    """`effective_status` as an SQL expression, for counting in the database."""
+    return case(
+        (
+            (col(Permit.status) == PermitStatus.ACTIVE) & (col(Permit.valid_until) < today),
+            PermitStatus.EXPIRED.value,
+        ),
+        else_=col(Permit.status),
+    )
 
 
 def _scoped(principal: Principal):
