@@ -365,7 +365,8 @@ class Crossing(SQLModel, table=True):
     manual: bool = False
 
     __table_args__ = (
-        sa.Index("ix_crossing_permit_at", "permit_id", "at"),
+        # A holder's history, and each permit's last crossing read from the index alone.
+        sa.Index("ix_crossing_permit_at_direction", "permit_id", "at", "direction"),
         sa.Index("ix_crossing_at_point", "at", "crossing_point_id"),  # crossings per day
         sa.CheckConstraint("direction IN ('entry', 'exit')", name="ck_crossing_direction"),
     )

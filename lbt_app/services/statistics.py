@@ -137,8 +137,9 @@ def _crossings_per_day(
 def _inside(session: Session, authorities, now: datetime):
     """Holders inside now, one row each: those whose last crossing (of all their permits of
     the agreement, as of `now`) is an entry — what `stay_status` calls inside, found through
-    each permit's last crossing (index on crossing permit_id, at), with the time their stay
-    began (the first entry after their last exit)."""
+    each permit's last crossing (index on crossing permit_id, at, direction), with the time
+    their stay began (the first entry after their last exit). A holder whose two permits' last
+    crossings are entries at the same instant has two rows."""
     last = (  # a permit's last crossing; an exit wins a tie (core/stay.py reads entry first)
         select(Crossing.direction)
         .where(Crossing.permit_id == Permit.id, col(Crossing.at) <= now)
@@ -154,7 +155,8 @@ def _inside(session: Session, authorities, now: datetime):
     entered = (
         select(Permit.resident_id.label("resident_id"), last_at.label("at"))
         .where(col(Permit.authority_id).in_(authorities), last == Direction.ENTRY.value)
-        .subquery("entered")
+        .cte("entered")
+        .prefix_with("MATERIALIZED")  # each permit's last crossing looked up once
     )
     other = aliased(Permit)
     later = (  # a crossing of another of the holder's permits after that entry
@@ -171,7 +173,7 @@ def _inside(session: Session, authorities, now: datetime):
         )
         .exists()
     )
-    holders = select(entered.c.resident_id).where(~later).distinct().subquery("inside")
+    holders = select(entered.c.resident_id).where(~later).subquery("inside")
     exit_, exit_permit = aliased(Crossing), aliased(Permit)
     last_exit = (
         select(func.max(exit_.at))
@@ -217,11 +219,11 @@ def _stays(
         maybe = true()
     inside, candidates = session.exec(
         select(
-            func.count(),
+            func.count(holders.c.resident_id.distinct()),
             func.aggregate_strings(case((maybe, cast(holders.c.resident_id, String))), ","),
         ).select_from(holders)
     ).one()
-    resident_ids = [int(r) for r in (candidates or "").split(",") if r]
+    resident_ids = {int(r) for r in (candidates or "").split(",") if r}
     if not resident_ids:
         return [], inside
     rows = session.exec(
@@ -234,12 +236,15 @@ def _stays(
     for resident_id, permit_id, max_stay_days, at, direction in rows:
         passages[resident_id].append(Passage(at, Direction(direction)))
         limits[resident_id] = max(limits.get(resident_id, (0, 0)), (permit_id, max_stay_days))
+    residents = {
+        r.id: r for r in session.exec(select(Resident).where(col(Resident.id).in_(resident_ids)))
+    }
     attention = []
     for resident_id, history in passages.items():
         status = stay_status(history, stay_rules(agreement, limits[resident_id][1]), now)
         if not status.inside or not (status.near_limit or status.over_limit):
             continue
-        resident = session.get(Resident, resident_id)
+        resident = residents.get(resident_id)
         attention.append(
             Holder(
                 name=f"{resident.surname_latin} {resident.given_names_latin}" if resident else "",
