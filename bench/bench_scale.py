@@ -471,7 +471,7 @@ def explain(engine, ops, names: list[str]) -> None:
         statements: list[tuple[str, object]] = []
 
         def grab(conn, cursor, statement, parameters, context, executemany, found=statements):
-            if statement.lstrip().upper().startswith("SELECT"):
+            if statement.lstrip().upper().startswith(("SELECT", "WITH")):
                 found.append((statement, parameters))
 
         sa.event.listen(engine, "before_cursor_execute", grab)
