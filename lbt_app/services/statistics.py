@@ -30,6 +30,7 @@ from lbt_app.services.permits import effective_status_sql
 from lbt_app.services.stays import stay_rules
 
 CHART_DAYS = 30
+_BEFORE_ALL = datetime(1, 1, 2, tzinfo=UTC)  # "no exit yet": earlier than any crossing
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def _inside(session: Session, authorities, now: datetime):
             col(other.authority_id).in_(authorities),
             Crossing.direction == Direction.ENTRY.value,
             col(Crossing.at) <= now,
-            or_(last_exit.is_(None), col(Crossing.at) > last_exit),
+            col(Crossing.at) > func.coalesce(last_exit, _BEFORE_ALL),
         )
         .correlate(holders)
         .scalar_subquery()
