@@ -102,7 +102,9 @@ def list_permits(
             col(Permit.valid_until) >= today,
             col(Permit.valid_until) <= today + timedelta(days=expiring_days),
         )
-    rows = session.exec(query.order_by(col(Permit.issued_at).desc()).limit(limit))
+    rows = session.exec(
+        query.order_by(col(Permit.issued_at).desc(), col(Permit.id).desc()).limit(limit)
+    )
     return [
         PermitRow(
             number=permit.number,
