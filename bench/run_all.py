@@ -12,6 +12,7 @@ import bench_decode
 import bench_demo_qr
 import bench_import
 import bench_qr
+import bench_scale
 import bench_scan
 import bench_sign
 import bench_signin
@@ -31,5 +32,7 @@ if __name__ == "__main__":
     bench_signin.print_figures(bench_signin.bench_signin())
     print("\n== audit chain check ==")
     bench_audit.main([])
+    print("\n== the app at 10k permits (PostgreSQL; 100k and 1M: bench_scale.py --sizes) ==")
+    bench_scale.main(["--sizes", "10k"])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())

@@ -336,7 +336,14 @@ class Permit(SQLModel, table=True):
     issued_at: datetime = _ts()
     issued_by_id: int | None = Field(default=None, foreign_key="user.id")
 
-    __table_args__ = (sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),)
+    __table_args__ = (
+        sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),
+        # The dashboard's counts by effective status read this index only, not the rows.
+        sa.Index(
+            "ix_permit_authority_status", "authority_id", "status", "valid_until", "max_stay_days"
+        ),
+        sa.Index("ix_permit_issued_at", "issued_at"),  # the desk's list, newest first
+    )
 
 
 class PermitCrossingPoint(SQLModel, table=True):
@@ -358,7 +365,9 @@ class Crossing(SQLModel, table=True):
     manual: bool = False
 
     __table_args__ = (
-        sa.Index("ix_crossing_permit_at", "permit_id", "at"),
+        # A holder's history, and each permit's last crossing read from the index alone.
+        sa.Index("ix_crossing_permit_at_direction", "permit_id", "at", "direction"),
+        sa.Index("ix_crossing_at_point", "at", "crossing_point_id"),  # crossings per day
         sa.CheckConstraint("direction IN ('entry', 'exit')", name="ck_crossing_direction"),
     )
 
@@ -377,6 +386,11 @@ class AuditEvent(SQLModel, table=True):
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
     hash_version: int = Field(default=HASH_VERSION, description="1: before actor_id was hashed")
+
+    __table_args__ = (
+        sa.Index("ix_auditevent_actor_at", "actor_id", "at"),  # an officer's shift
+        sa.Index("ix_auditevent_at", "at"),
+    )
 
 
 class AuditCheckpoint(SQLModel, table=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, case, col, select
 
 from lbt_app.core.access import AccessDenied, Principal, Role
 from lbt_app.db.models import (
@@ -52,6 +52,17 @@ def effective_status(permit: Permit, today: date) -> PermitStatus:
     return PermitStatus(permit.status)
 
 
+def effective_status_sql(today: date):
+    """`effective_status` as an SQL expression, for counting in the database."""
+    return case(
+        (
+            (col(Permit.status) == PermitStatus.ACTIVE) & (col(Permit.valid_until) < today),
+            PermitStatus.EXPIRED.value,
+        ),
+        else_=col(Permit.status),
+    )
+
+
 def _scoped(principal: Principal):
     query = (
         select(Permit, Resident, BorderArea)
@@ -91,7 +102,9 @@ def list_permits(
             col(Permit.valid_until) >= today,
             col(Permit.valid_until) <= today + timedelta(days=expiring_days),
         )
-    rows = session.exec(query.order_by(col(Permit.issued_at).desc()).limit(limit))
+    rows = session.exec(
+        query.order_by(col(Permit.issued_at).desc(), col(Permit.id).desc()).limit(limit)
+    )
     return [
         PermitRow(
             number=permit.number,

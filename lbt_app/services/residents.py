@@ -320,11 +320,16 @@ def search_residents(
     *, session: Session, principal: Principal | None, query: str = "", page: int = 1
 ) -> tuple[list[ResidentRow], int]:
     """One page of the registry (newest first) matching `query` in either script or the
-    document number; also the number of matches."""
+    document number; also the number of matches. A query that is a whole document number
+    (with a digit: names have none) finds that number through its index."""
     principal = _staff(principal)
     where = [col(Resident.authority_id).in_(_agreement_authorities(principal))]
-    for word in " ".join(query.split())[:100].casefold().split():
-        where.append(col(Resident.search_text).contains(word, autoescape=True))
+    number = normal_document_number(query)
+    if valid_document_number(number) and any(c.isdigit() for c in number):
+        where.append(Resident.document_number == number)
+    else:
+        for word in " ".join(query.split())[:100].casefold().split():
+            where.append(col(Resident.search_text).contains(word, autoescape=True))
     total = session.exec(select(func.count()).select_from(Resident).where(*where)).one()
     page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
     rows = session.exec(

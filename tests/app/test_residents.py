@@ -184,6 +184,9 @@ def test_search_by_document_number_and_paging(session):
         session=session, principal=staff, query=any_resident.document_number.lower()
     )
     assert [r.id for r in rows] == [any_resident.id]
+    spaced = f"{any_resident.document_number[:3]} {any_resident.document_number[3:].lower()}"
+    rows, total = residents.search_residents(session=session, principal=staff, query=spaced)
+    assert [r.id for r in rows] == [any_resident.id] and total == 1
     header = ",".join(residents.FIELDS)
     lines = [f"Т{i},А,,,1990-01-01,M,TJK,P{i:07d},Addr,TJ-SGD,2000-01-01" for i in range(45)]
     residents.import_csv(
