@@ -321,16 +321,20 @@ def search_residents(
 ) -> tuple[list[ResidentRow], int]:
     """One page of the registry (newest first) matching `query` in either script or the
     document number; also the number of matches. A query that is a whole document number
-    (with a digit: names have none) finds that number through its index."""
+    (with a digit: names have none) finds that number through its index; when no number is
+    exactly that, it is looked for as part of one (the last digits someone remembers)."""
     principal = _staff(principal)
-    where = [col(Resident.authority_id).in_(_agreement_authorities(principal))]
+    scope = col(Resident.authority_id).in_(_agreement_authorities(principal))
     number = normal_document_number(query)
+    where = [scope, Resident.document_number == number]
+    total = 0
     if valid_document_number(number) and any(c.isdigit() for c in number):
-        where.append(Resident.document_number == number)
-    else:
+        total = session.exec(select(func.count()).select_from(Resident).where(*where)).one()
+    if not total:
+        where = [scope]
         for word in " ".join(query.split())[:100].casefold().split():
             where.append(col(Resident.search_text).contains(word, autoescape=True))
-    total = session.exec(select(func.count()).select_from(Resident).where(*where)).one()
+        total = session.exec(select(func.count()).select_from(Resident).where(*where)).one()
     page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
     rows = session.exec(
         select(Resident, BorderArea.code)
