@@ -336,7 +336,11 @@ class Permit(SQLModel, table=True):
     issued_at: datetime = _ts()
     issued_by_id: int | None = Field(default=None, foreign_key="user.id")
 
-    __table_args__ = (sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),)
+    __table_args__ = (
+        sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),
+        # One permit per application, whatever the concurrency (renewals have none).
+        sa.Index("uq_permit_application", "application_id", unique=True),
+    )
 
 
 class PermitCrossingPoint(SQLModel, table=True):
@@ -356,9 +360,13 @@ class Crossing(SQLModel, table=True):
     verdict: str = Field(max_length=8)
     code: str = Field(max_length=32)
     manual: bool = False
+    # The officer's check this passage was recorded from (its `permit_checked` audit event):
+    # one crossing per check. None for crossings recorded before checks were linked.
+    check_id: int | None = Field(default=None, foreign_key="auditevent.id")
 
     __table_args__ = (
         sa.Index("ix_crossing_permit_at", "permit_id", "at"),
+        sa.Index("uq_crossing_check", "check_id", unique=True),
         sa.CheckConstraint("direction IN ('entry', 'exit')", name="ck_crossing_direction"),
     )
 

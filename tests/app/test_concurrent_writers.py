@@ -1,0 +1,303 @@
+"""Two writers at the same moment, for real: threads with their own sessions on both backends,
+processes on one SQLite file. One permit per application, one crossing per passage, and an
+audit log that loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlmodel import Session, func, select
+
+from lbt_app.core.stay import Direction
+from lbt_app.db import migrate
+from lbt_app.db.engine import engine_for, session_scope
+from lbt_app.db.models import Application, ApplicationStatus, AuditEvent, Crossing, Permit
+from lbt_app.services import applications, audit, checks
+from lbt_app.services.checks import CrossingError
+from lbt_app.services.issuing import IssueError
+from lbt_app.settings import PROJECT_ROOT, get_settings
+from lbt_app.states import applications as applications_state
+from lbt_app.states.applications import ApplicationsState
+from tests.app.factories import permit_of, principal
+from tests.app.test_audit_chain_state import _Proxy
+from tests.app.test_states import _client, _sub
+from tests.conftest import NOW
+
+
+def _at_once(*work: Callable[[], object]) -> list[object]:
+    """Run each callable in its own thread, all released together; what each returned or
+    raised, in order."""
+    start = threading.Barrier(len(work))
+    results: list[object] = [None] * len(work)
+
+    def run(i: int) -> None:
+        start.wait(timeout=30)
+        try:
+            results[i] = work[i]()
+        except Exception as error:  # noqa: BLE001 - the test looks at what each one got
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _pending_id(session: Session) -> int:
+    staff = principal(session, "staff")
+    (pending,) = applications.queue(session=session, principal=staff, today=NOW.date())
+    return pending.application.id or 0
+
+
+def _permits_of(session: Session, application_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(Permit).where(Permit.application_id == application_id)
+    ).one()
+
+
+def _decisions_meet(monkeypatch, parties: int = 2) -> None:
+    """Each decider has read the application as still submitted before any of them decides:
+    the moment two staff press Approve together."""
+    meet = threading.Barrier(parties)
+    real = applications.own_application
+
+    def own_application(*args, **kwargs):
+        found = real(*args, **kwargs)
+        meet.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(applications, "own_application", own_application)
+
+
+def test_two_staff_approving_together_issue_one_permit(db_url, session, monkeypatch):
+    application_id = _pending_id(session)
+    staff = principal(session, "staff")
+    _decisions_meet(monkeypatch)
+
+    def approve():
+        with session_scope() as own:
+            return applications.approve(
+                session=own,
+                principal=staff,
+                application_id=application_id,
+                years=2,
+                points=["FOTEHOBOD"],
+                kek=get_settings().key_encryption_key(),
+                now=NOW,
+            )
+
+    results = _at_once(approve, approve)
+    issued = [r for r in results if isinstance(r, Permit)]
+    refused = [r for r in results if isinstance(r, IssueError)]
+    assert len(issued) == 1 and len(refused) == 1, results
+    assert str(refused[0]) == "This application has already been decided."
+    assert _permits_of(session, application_id) == 1
+    assert session.get(Application, application_id).status is ApplicationStatus.APPROVED
+    assert audit.verify_chain(session=session).ok
+
+
+def test_approve_and_reject_together_decide_once(db_url, session, monkeypatch):
+    application_id = _pending_id(session)
+    staff = principal(session, "staff")
+    _decisions_meet(monkeypatch)
+
+    def approve():
+        with session_scope() as own:
+            applications.approve(
+                session=own,
+                principal=staff,
+                application_id=application_id,
+                years=2,
+                points=["FOTEHOBOD"],
+                kek=get_settings().key_encryption_key(),
+                now=NOW,
+            )
+        return ApplicationStatus.APPROVED
+
+    def reject():
+        with session_scope() as own:
+            applications.reject(
+                session=own,
+                principal=staff,
+                application_id=application_id,
+                reason="No proof of address",
+                now=NOW,
+            )
+        return ApplicationStatus.REJECTED
+
+    results = _at_once(approve, reject)
+    decided = [r for r in results if isinstance(r, ApplicationStatus)]
+    refused = [r for r in results if isinstance(r, IssueError)]
+    assert len(decided) == 1 and len(refused) == 1, results
+    assert str(refused[0]) == "This application has already been decided."
+    assert session.get(Application, application_id).status is decided[0]
+    assert _permits_of(session, application_id) == (decided[0] is ApplicationStatus.APPROVED)
+
+
+def test_approve_selected_in_two_tabs_together_issues_one_permit(db_url, session, monkeypatch):
+    """The bulk path ("Approve selected") of two staff pages, ticking the same application."""
+    application_id = _pending_id(session)
+    _decisions_meet(monkeypatch)
+    pages = []
+    for _ in range(2):
+        page = _sub(_client("staff"), ApplicationsState)
+        ApplicationsState.load.fn(page)
+        ApplicationsState.toggle_pick.fn(page, str(application_id))
+        pages.append(page)
+    # The page hands each approval to a worker thread; here the two pages run in two threads.
+    monkeypatch.setattr(applications_state.asyncio, "to_thread", _in_this_thread)
+
+    def bulk(page):
+        return lambda: asyncio.run(ApplicationsState.approve_picked.fn(_Proxy(page)))
+
+    assert _at_once(bulk(pages[0]), bulk(pages[1])) == [None, None]
+    summaries = sorted(page.bulk_summary for page in pages)
+    assert summaries == [
+        "Permits issued: 0. Not issued: 1.",
+        "Permits issued: 1. Not issued: 0.",
+    ]
+    assert _permits_of(session, application_id) == 1
+
+
+async def _in_this_thread(function, *args):
+    return function(*args)
+
+
+def _check_and_record(officer: str, number: str, direction: Direction, checked_at, at, meet):
+    """An officer scans the permit, waits for the colleague to have scanned too, then records."""
+
+    def work():
+        with session_scope() as own:
+            who = principal(own, officer)
+            permit = own.exec(select(Permit).where(Permit.number == number)).one()
+            check = checks.verify_scan(
+                session=own, principal=who, text=permit.payload, now=checked_at
+            )
+        assert direction in check.recordable, check.verdict
+        meet.wait(timeout=30)
+        with session_scope() as own:
+            return checks.record_crossing(
+                session=own,
+                principal=principal(own, officer),
+                text=permit.payload,
+                direction=direction,
+                check_id=check.check_id,
+                now=at,
+            )
+
+    return work
+
+
+def test_two_officers_recording_the_same_passage_record_it_once(db_url, session):
+    """Five passages in a row (entry, exit, entry...), each recorded by two officers at once."""
+    number = permit_of(session, "RAHIMOV").number
+    directions = [Direction.ENTRY, Direction.EXIT] * 2 + [Direction.ENTRY]
+    for i, direction in enumerate(directions):
+        checked_at = NOW + timedelta(hours=i)
+        at = checked_at + timedelta(seconds=20)
+        meet = threading.Barrier(2)
+        results = _at_once(
+            _check_and_record("officer1", number, direction, checked_at, at, meet),
+            _check_and_record("officer2", number, direction, checked_at, at, meet),
+        )
+        recorded = [r for r in results if isinstance(r, Crossing)]
+        refused = [r for r in results if isinstance(r, CrossingError)]
+        assert len(recorded) == 1 and len(refused) == 1, (direction, results)
+        assert str(refused[0]) == "Already recorded."
+    session.expire_all()
+    crossings = session.exec(
+        select(Crossing)
+        .join(Permit, Permit.id == Crossing.permit_id)
+        .where(Permit.number == number, Crossing.at > NOW)
+        .order_by(Crossing.at)
+    ).all()
+    assert [c.direction for c in crossings] == [str(d) for d in directions]
+    assert audit.verify_chain(session=session).ok
+
+
+def test_one_check_records_one_crossing_even_sent_twice_at_once(db_url, session):
+    """A double tap, or the same event handled by two workers: the check is the key."""
+    officer = principal(session, "officer1")
+    permit = permit_of(session, "RAHIMOV")
+    check = checks.verify_scan(session=session, principal=officer, text=permit.payload, now=NOW)
+    session.commit()
+
+    def record():
+        with session_scope() as own:
+            return checks.record_crossing(
+                session=own,
+                principal=officer,
+                text=permit.payload,
+                direction=Direction.ENTRY,
+                check_id=check.check_id,
+                now=NOW,
+            )
+
+    results = _at_once(record, record)
+    assert sum(isinstance(r, Crossing) for r in results) == 1, results
+    assert [str(r) for r in results if isinstance(r, CrossingError)] == ["Already recorded."]
+    session.expire_all()
+    assert session.exec(select(func.count()).where(Crossing.check_id == check.check_id)).one() == 1
+
+
+APPEND = """
+import sys, time
+from lbt_app.db.engine import session_scope
+from lbt_app.db.types import utcnow
+from lbt_app.services import audit
+
+start, name, count = float(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+while time.time() < start:
+    time.sleep(0.001)
+for i in range(count):
+    with session_scope() as session:
+        audit.record(
+            session=session, action="permit_checked", now=utcnow(), actor_name=name, subject=str(i)
+        )
+"""
+
+
+def test_two_processes_appending_to_one_sqlite_audit_log_lose_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'embedded.db'}"
+    migrate.upgrade(url)
+    env = {**os.environ, "LBT_DATABASE_URL": url}
+    start = time.time() + 3  # both processes imported and waiting
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPEND, str(start), name, "200"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("worker-a", "worker-b")
+    ]
+    outputs = [writer.communicate(timeout=300) for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], outputs
+    assert all(err == "" for _, err in outputs), outputs
+    with Session(engine_for(url)) as session:
+        actors = session.exec(select(AuditEvent.actor).order_by(AuditEvent.seq)).all()
+        check = audit.verify_chain(session=session)
+    assert sorted(actors) == ["worker-a"] * 200 + ["worker-b"] * 200
+    assert check.ok and check.events == 400
+    assert set(actors[:200]) == {"worker-a", "worker-b"}  # they did write at the same time
+    lbt = subprocess.run(
+        [sys.executable, "-m", "lbt_app.cli", "audit", "verify"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lbt.returncode == 0 and "Traceback" not in lbt.stderr, lbt.stderr
