@@ -5,21 +5,28 @@ audit log that loses nothing."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, func, select
 
+from alembic import command
 from lbt_app.core.stay import Direction
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for, session_scope
 from lbt_app.db.models import Application, ApplicationStatus, AuditEvent, Crossing, Permit
-from lbt_app.services import applications, audit, checks
+from lbt_app.services import applications, audit, checks, demo
 from lbt_app.services.checks import CrossingError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import PROJECT_ROOT, get_settings
@@ -28,7 +35,7 @@ from lbt_app.states.applications import ApplicationsState
 from tests.app.factories import permit_of, principal
 from tests.app.test_audit_chain_state import _Proxy
 from tests.app.test_states import _client, _sub
-from tests.conftest import NOW
+from tests.conftest import BACKENDS, NOW, PG_URL
 
 
 def _at_once(*work: Callable[[], object]) -> list[object]:
@@ -301,3 +308,65 @@ def test_two_processes_appending_to_one_sqlite_audit_log_lose_nothing(tmp_path):
         check=False,
     )
     assert lbt.returncode == 0 and "Traceback" not in lbt.stderr, lbt.stderr
+
+
+PERMIT_COLUMNS = (
+    "resident_id, authority_id, application_id, border_area_id, valid_from, valid_until,"
+    " max_stay_days, status, status_reason, kid, payload, photo_hash, issued_at, issued_by_id"
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request, tmp_path) -> Iterator[str]:
+    """An empty database of its own: a SQLite file, or a throw-away PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with engine_for(PG_URL).begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS lbt_upgrade CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA lbt_upgrade"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3Dlbt_upgrade"
+    with engine_for(PG_URL).begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA lbt_upgrade CASCADE"))
+
+
+def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):
+    """The later permit stays as issued, no longer names the application, and is named in a
+    warning; down and up again."""
+    url = empty_url
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        demo.load(session=session, kek=bytes(32), now=NOW)
+        session.commit()
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "ed630585f8c6")
+        first, application_id = connection.execute(
+            sa.text("SELECT id, application_id FROM permit WHERE application_id IS NOT NULL")
+        ).first()
+        connection.execute(
+            sa.text(
+                f"INSERT INTO permit (number, {PERMIT_COLUMNS}) SELECT 'SPARE-1', {PERMIT_COLUMNS}"
+                " FROM permit WHERE id = :id"
+            ),
+            {"id": first},
+        )
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        migrate.upgrade(url)
+    assert "permit SPARE-1 was a second permit for application" in caplog.text
+    with Session(engine_for(url)) as session:
+        linked = session.exec(
+            select(Permit.number).where(Permit.application_id == application_id)
+        ).all()
+        spare = session.exec(select(Permit).where(Permit.number == "SPARE-1")).one()
+    assert linked != ["SPARE-1"] and len(linked) == 1
+    assert spare.application_id is None and spare.status == "active"
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "ed630585f8c6")
+    migrate.upgrade(url)
+    with engine_for(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
