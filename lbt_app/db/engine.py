@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from lbt_app.settings import get_settings
 
@@ -52,7 +52,7 @@ def session_scope() -> Iterator[Session]:
 def write_lock(session: Session) -> None:
     """On SQLite, take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy
     timeout): until this transaction ends no other connection writes, so what it reads from
-    here on is current. Elsewhere nothing: PostgreSQL locks what it must row by row.
+    here on is current. Elsewhere nothing: PostgreSQL callers lock what they need.
 
     SQLite's driver begins a transaction only at the first write, and a read before that
     could be outdated by the time this transaction writes; once it has begun, it holds the
@@ -65,14 +65,15 @@ def write_lock(session: Session) -> None:
         driver.execute("BEGIN IMMEDIATE")
 
 
-def lock_row(session: Session, table: type[SQLModel], row_id: int) -> None:
-    """Hold one row until this transaction ends, so that writers deciding something about
-    it go one at a time and each reads what the previous one wrote: PostgreSQL locks the row
-    (FOR NO KEY UPDATE: rows referring to it may still be added); SQLite, whose write lock
-    covers the whole file, takes that lock. Take row locks before appending to the audit log
-    (its lock comes last), so two transactions never wait for each other."""
-    if session.get_bind().dialect.name == "sqlite":
+def one_at_a_time(session: Session, topic: int, key: int) -> None:
+    """Until this transaction ends, no other transaction passes this point for the same
+    (`topic`, `key`), and each reads what the one before it wrote. PostgreSQL: an advisory
+    lock on the pair, so rows stay free for writers of other things; SQLite: the write lock,
+    which covers the whole file (`write_lock`). Take it before appending to the audit log,
+    whose lock comes last, so two transactions never wait for each other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:topic, :key)"), {"topic": topic, "key": key}
+        )
+    else:
         write_lock(session)
-        return
-    key = sa.inspect(table).primary_key[0]
-    session.execute(sa.select(key).where(key == row_id).with_for_update(key_share=True))

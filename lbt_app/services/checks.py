@@ -24,7 +24,7 @@ from lbt_app.core.stay import (
 from lbt_app.core.stay import proposed_direction as propose
 from lbt_app.core.verdict import Code, Outcome, Verdict
 from lbt_app.core.verify import verify
-from lbt_app.db.engine import lock_row
+from lbt_app.db.engine import one_at_a_time
 from lbt_app.db.models import (
     Agreement,
     AuditEvent,
@@ -50,6 +50,7 @@ class CrossingError(ValueError):
 # The passage was recorded after this officer's check (by a colleague, or by this same check).
 ALREADY_RECORDED = N_("Already recorded.")
 CHECKED = "permit_checked"
+_PASSAGES = 0x0C205517  # lock topic: one holder's passages are recorded one at a time
 
 
 class Source(StrEnum):
@@ -411,14 +412,14 @@ def record_crossing(
     (the officer decides a little later than the 30-second step).
 
     One passage, one crossing, whatever the concurrency: the holder's crossings are written
-    one transaction at a time (`lock_row` on the resident), and a crossing of the holder
+    one transaction at a time (`one_at_a_time` per holder), and a crossing of the holder
     recorded after the check (two officers at once, or the same check sent twice) makes this
     one ALREADY_RECORDED. The database keeps one crossing per check (`uq_crossing_check`).
     """
     direction = Direction(direction)
     _require_officer(principal)
     checked, permit = _checked_permit(session, principal, check_id)
-    lock_row(session, Resident, permit.resident_id)
+    one_at_a_time(session, _PASSAGES, permit.resident_id)
     if _recorded_since(session, permit.resident_id, checked):
         raise CrossingError(ALREADY_RECORDED)
     # The re-check is part of this record (its code is kept), not a scan of its own.
