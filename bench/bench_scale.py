@@ -361,6 +361,7 @@ def _operations(ctx: Context) -> dict[str, Callable[[object], object]]:
             principal=ctx.officer,
             text=ctx.check_text,
             direction=direction,
+            check_id=check.check_id,
             now=now,
             source=Source.CAMERA,
         )

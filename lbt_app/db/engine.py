@@ -84,3 +84,33 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def write_lock(session: Session) -> None:
+    """On SQLite, take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy
+    timeout): until this transaction ends no other connection writes, so what it reads from
+    here on is current. Elsewhere nothing: PostgreSQL callers lock what they need.
+
+    SQLite's driver begins a transaction only at the first write, and a read before that
+    could be outdated by the time this transaction writes; once it has begun, it holds the
+    lock already. Reads elsewhere stay outside any lock: a long report never blocks writers."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.flush()  # pending rows begin the transaction (and take the lock) themselves
+    driver = session.connection().connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        driver.execute("BEGIN IMMEDIATE")
+
+
+def one_at_a_time(session: Session, topic: int, key: int) -> None:
+    """Until this transaction ends, no other transaction passes this point for the same
+    (`topic`, `key`), and each reads what the one before it wrote. PostgreSQL: an advisory
+    lock on the pair, so rows stay free for writers of other things; SQLite: the write lock,
+    which covers the whole file (`write_lock`). Take it before appending to the audit log,
+    whose lock comes last, so two transactions never wait for each other."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:topic, :key)"), {"topic": topic, "key": key}
+        )
+    else:
+        write_lock(session)

@@ -343,6 +343,8 @@ class Permit(SQLModel, table=True):
             "ix_permit_authority_status", "authority_id", "status", "valid_until", "max_stay_days"
         ),
         sa.Index("ix_permit_issued_at", "issued_at"),  # the desk's list, newest first
+        # One permit per application, whatever the concurrency (renewals have none).
+        sa.Index("uq_permit_application", "application_id", unique=True),
     )
 
 
@@ -363,11 +365,15 @@ class Crossing(SQLModel, table=True):
     verdict: str = Field(max_length=8)
     code: str = Field(max_length=32)
     manual: bool = False
+    # The officer's check this passage was recorded from (its `permit_checked` audit event):
+    # one crossing per check. None for crossings recorded before checks were linked.
+    check_id: int | None = Field(default=None, foreign_key="auditevent.id")
 
     __table_args__ = (
         # A holder's history, and each permit's last crossing read from the index alone.
         sa.Index("ix_crossing_permit_at_direction", "permit_id", "at", "direction"),
         sa.Index("ix_crossing_at_point", "at", "crossing_point_id"),  # crossings per day
+        sa.Index("uq_crossing_check", "check_id", unique=True),  # one crossing per check
         sa.CheckConstraint("direction IN ('entry', 'exit')", name="ck_crossing_direction"),
     )
 

@@ -39,7 +39,14 @@ from lbt_app.db.models import (
 )
 from lbt_app.i18n import N_
 from lbt_app.services import audit, refusals
-from lbt_app.services.issuing import IssueError, IssueRequest, issue_permit, years_after
+from lbt_app.services.issuing import (
+    ALREADY_DECIDED,
+    IssueError,
+    IssueRequest,
+    decide,
+    issue_permit,
+    years_after,
+)
 from lbt_app.services.residents import (
     check_record,
     columns,
@@ -383,12 +390,12 @@ def approve(
     now: datetime,
     area: str = "",
 ) -> Permit:
-    """Issue the permit an eligible application asks for; the application is then approved."""
+    """Issue the permit an eligible application asks for, which approves it (`decide`)."""
     principal = require(principal, Action.MANAGE_PERMITS)
     pending = own_application(session, principal, application_id)
     application, resident = pending.application, pending.resident
     if application.status is not ApplicationStatus.SUBMITTED:
-        raise ApplicationError(N_("This application has already been decided."))
+        raise ApplicationError(ALREADY_DECIDED)
     today = now.astimezone(principal.zone).date()
     if not all(eligibility(session, principal, resident, today).values()):
         raise ApplicationError(N_("The applicant is not eligible."))
@@ -412,9 +419,6 @@ def approve(
             application_id=application.id,
         ),
     )
-    application.status = ApplicationStatus.APPROVED
-    application.decided_at, application.decided_by_id = now, principal.user_id
-    session.add(application)
     resident.self_declared = False  # confirmed: its document number is now unique
     session.add(resident)
     audit.record(
@@ -444,10 +448,15 @@ def reject(
     pending = own_application(session, principal, application_id)
     application = pending.application
     if application.status is not ApplicationStatus.SUBMITTED:
-        raise ApplicationError(N_("This application has already been decided."))
-    application.status, application.reason = ApplicationStatus.REJECTED, reason
-    application.decided_at, application.decided_by_id = now, principal.user_id
-    session.add(application)
+        raise ApplicationError(ALREADY_DECIDED)
+    decide(
+        session=session,
+        application_id=application.id or 0,
+        status=ApplicationStatus.REJECTED,
+        now=now,
+        actor=principal,
+        reason=reason,
+    )
     audit.record(
         session=session,
         action="application_rejected",

@@ -31,6 +31,7 @@ from lbt_app.core.audit_chain import (
     event_hash,
     sign_checkpoint,
 )
+from lbt_app.db.engine import write_lock
 from lbt_app.db.models import AuditCheckpoint, AuditEvent
 from lbt_app.settings import get_settings
 
@@ -46,8 +47,12 @@ _PG_AUDIT_LOCK = 0x1B7A0D17  # advisory lock key that serialises appends across 
 
 
 def _lock(session: Session) -> None:
+    """Appends go one at a time across workers and processes, until this transaction ends:
+    each reads the newest event only once no other append can slip in before it."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    else:
+        write_lock(session)
 
 
 def event_fields(event: AuditEvent) -> EventFields:

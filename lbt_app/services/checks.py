@@ -6,7 +6,7 @@ One place decides a verdict: the officer page, the API and the CLI all call `ver
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from lbt_app.core.stay import (
 from lbt_app.core.stay import proposed_direction as propose
 from lbt_app.core.verdict import Code, Outcome, Verdict
 from lbt_app.core.verify import verify
+from lbt_app.db.engine import one_at_a_time
 from lbt_app.db.models import (
     Agreement,
     AuditEvent,
@@ -45,6 +46,12 @@ from lbt_app.settings import get_settings
 
 class CrossingError(ValueError):
     """A crossing that may not be recorded; the message is a message id."""
+
+
+# The passage was recorded after this officer's check (by a colleague, or by this same check).
+ALREADY_RECORDED = N_("Already recorded.")
+CHECKED = "permit_checked"
+_PASSAGES = 0x0C205517  # lock topic: one holder's passages are recorded one at a time
 
 
 class Source(StrEnum):
@@ -101,6 +108,8 @@ class Check:
     # Names for the codes in the permit, from its agreement (people read names, not codes).
     area_name: str = ""
     point_names: Mapping[str, str] = field(default_factory=dict)
+    # The audit event that recorded this check (0: not recorded): what a crossing is recorded from.
+    check_id: int = 0
 
     def point_name(self, code: str) -> str:
         return self.point_names.get(code, code)
@@ -227,8 +236,8 @@ def verify_scan(
         live=source is not Source.MANUAL,
         agreement_id=principal.agreement_id,
     )
-    record_check(session=session, check=check, now=now, actor=principal, source=source)
-    return check
+    event = record_check(session=session, check=check, now=now, actor=principal, source=source)
+    return replace(check, check_id=event.id or 0)
 
 
 @dataclass(frozen=True)
@@ -264,15 +273,15 @@ def record_check(
     actor_name: str = "",
     source: Source | None = None,
     number: str = "",
-) -> None:
+) -> AuditEvent:
     """Every verification leaves one audit event, whoever asked (officer page or CLI).
 
     `number` names the subject when the text has none (a typed number not registered)."""
     claims = check.verdict.claims
     SCANS.labels(outcome=str(check.verdict.outcome), source=str(source) if source else "cli").inc()
-    audit.record(
+    return audit.record(
         session=session,
-        action="permit_checked",
+        action=CHECKED,
         now=now,
         actor=actor,
         actor_name=actor_name,
@@ -366,7 +375,7 @@ def verify_number(
         check = Check(
             verdict=Verdict.of(Code.NOT_REGISTERED), point_code=_point_code(session, principal)
         )
-        record_check(
+        event = record_check(
             session=session,
             check=check,
             now=now,
@@ -374,7 +383,7 @@ def verify_number(
             source=Source.MANUAL,
             number=number,
         )
-        return check
+        return replace(check, check_id=event.id or 0)
     return verify_scan(
         session=session,
         principal=principal,
@@ -391,19 +400,30 @@ def record_crossing(
     principal: Principal,
     text: str,
     direction: Direction,
+    check_id: int,
     now: datetime,
     source: Source = Source.CAMERA,
     live: bool = True,
 ) -> Crossing:
-    """Record one passage; the server re-checks the permit and never takes a client's verdict.
+    """Record one passage from the officer's check `check_id` (`Check.check_id`); the server
+    re-checks the permit and never takes a client's verdict.
 
     What may be recorded is decided once, in `_why_not_recorded` (an overstay or a withdrawn
     permit must leave; its code is kept). `live` False
     skips the live-code rule for a text whose code the server already found fresh at the scan
     (the officer decides a little later than the 30-second step).
+
+    One passage, one crossing, whatever the concurrency: the holder's crossings are written
+    one transaction at a time (`one_at_a_time` per holder), and a crossing of the holder
+    recorded after the check (two officers at once, or the same check sent twice) makes this
+    one ALREADY_RECORDED. The database keeps one crossing per check (`uq_crossing_check`).
     """
     direction = Direction(direction)
     _require_officer(principal)
+    checked, permit = _checked_permit(session, principal, check_id)
+    one_at_a_time(session, _PASSAGES, permit.resident_id)
+    if _recorded_since(session, permit.resident_id, checked):
+        raise CrossingError(ALREADY_RECORDED)
     # The re-check is part of this record (its code is kept), not a scan of its own.
     check = assess(
         session=session,
@@ -414,7 +434,7 @@ def record_crossing(
         live=live and source is not Source.MANUAL,
         agreement_id=principal.agreement_id,
     )
-    if check.permit is None or check.stay is None:
+    if check.permit is None or check.permit.id != permit.id or check.stay is None:
         raise CrossingError(N_("This permit cannot be recorded."))
     problem = _why_not_recorded(direction, check.verdict, check.stay)
     if problem is not None:
@@ -428,6 +448,7 @@ def record_crossing(
         verdict=str(check.verdict.outcome),
         code=str(check.verdict.code),
         manual=source is Source.MANUAL,
+        check_id=check_id,
     )
     session.add(crossing)
     session.flush()
@@ -446,6 +467,34 @@ def record_crossing(
         },
     )
     return crossing
+
+
+def _checked_permit(
+    session: Session, principal: Principal, check_id: int
+) -> tuple[AuditEvent, Permit]:
+    """This officer's check and the registered permit it was of."""
+    checked = session.get(AuditEvent, check_id)
+    if checked is not None and checked.action == CHECKED and checked.actor_id == principal.user_id:
+        permit = session.exec(select(Permit).where(Permit.number == checked.subject)).first()
+        if permit is not None:
+            return checked, permit
+    raise CrossingError(N_("This permit cannot be recorded."))
+
+
+def _recorded_since(session: Session, resident_id: int, checked: AuditEvent) -> bool:
+    """A crossing of the holder was recorded from this check, or after it was made."""
+    return (
+        session.exec(
+            select(Crossing.id)
+            .join(Permit, col(Permit.id) == Crossing.permit_id)
+            .where(
+                Permit.resident_id == resident_id,
+                (col(Crossing.check_id) == checked.id) | (col(Crossing.at) > checked.at),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _decision(

@@ -18,7 +18,6 @@ from lbt_app.core.access import Role
 from lbt_app.db.models import (
     Agreement,
     Application,
-    ApplicationStatus,
     AuditEvent,
     Authority,
     BorderArea,
@@ -368,8 +367,6 @@ def load(*, session: Session, kek: bytes, now: datetime) -> None:
         session.flush()
         if r.permit == "pending":
             continue
-        application.status, application.decided_at = ApplicationStatus.APPROVED, submitted
-        application.decided_by_id = staff.id
         start = (
             today - timedelta(days=365 * 4 + 30)
             if r.permit == "expired"
@@ -394,6 +391,8 @@ def load(*, session: Session, kek: bytes, now: datetime) -> None:
                 application_id=application.id,
             ),
         )
+        application.decided_at, application.decided_by_id = submitted, staff.id
+        session.add(application)
         if r.permit in {"suspended", "revoked"}:
             permit.status = PermitStatus(r.permit)
             permit.status_reason = (

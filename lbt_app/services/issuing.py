@@ -6,12 +6,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from lbt_app.core.access import Principal
 from lbt_app.core.payload import PermitClaims, photo_hash, sign
 from lbt_app.db.models import (
     Agreement,
+    Application,
+    ApplicationStatus,
     Authority,
     BorderArea,
     CrossingPoint,
@@ -29,6 +32,9 @@ from lbt_app.services.permits import own_permit
 
 class IssueError(ValueError):
     """A permit that may not be issued; the message is a message id."""
+
+
+ALREADY_DECIDED = N_("This application has already been decided.")
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,36 @@ def years_after(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def decide(
+    *,
+    session: Session,
+    application_id: int,
+    status: ApplicationStatus,
+    now: datetime,
+    actor: Principal | None,
+    reason: str = "",
+) -> None:
+    """Decide a submitted application once, whoever decides it at the same moment: the row
+    changes only while it is still submitted, a condition the database checks again under the
+    row's write lock, so the transaction that comes second finds nothing to change and is told
+    ALREADY_DECIDED. Call it after every check that may refuse, right before the writes."""
+    decided = session.execute(
+        sa.update(Application)
+        .where(
+            col(Application.id) == application_id,
+            col(Application.status) == ApplicationStatus.SUBMITTED,
+        )
+        .values(
+            status=status,
+            reason=reason,
+            decided_at=now,
+            decided_by_id=actor.user_id if actor else None,
+        )
+    )
+    if decided.rowcount != 1:
+        raise IssueError(ALREADY_DECIDED)
+
+
 def issue_permit(
     *,
     session: Session,
@@ -97,7 +133,9 @@ def issue_permit(
     now: datetime,
     actor: Principal | None = None,
 ) -> Permit:
-    """Create, sign and record one permit; the caller's transaction holds it all or nothing."""
+    """Create, sign and record one permit; the caller's transaction holds it all or nothing.
+
+    A permit for an application approves it (`decide`): one permit per application."""
     agreement = session.get(Agreement, authority.agreement_id)
     resident = session.get(Resident, request.resident_id)
     if agreement is None or resident is None:
@@ -130,6 +168,14 @@ def issue_permit(
         raise IssueError(N_("The validity is shorter than the agreement allows."))
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     key = keys.signing_key(session=session, authority_id=authority.id or 0, kek=kek)
+    if request.application_id is not None:
+        decide(
+            session=session,
+            application_id=request.application_id,
+            status=ApplicationStatus.APPROVED,
+            now=now,
+            actor=actor,
+        )
     permit = Permit(
         number=uuid.uuid4().hex[:24],
         resident_id=resident.id or 0,

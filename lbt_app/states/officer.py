@@ -74,6 +74,7 @@ class OfficerState(SessionState):
     shift_items: list[dict[str, str]] = []
     _text: str = ""
     _source: str = ""
+    _check_id: int = 0  # the check on screen: what a crossing is recorded from
     _last_read: str = ""
     _last_read_at: float = 0.0
 
@@ -211,7 +212,7 @@ class OfficerState(SessionState):
     def _present(self, check: Check, text: str, source: Source, principal: Principal) -> None:
         self._clear()
         verdict = check.verdict
-        self._text, self._source = text, str(source)
+        self._text, self._source, self._check_id = text, str(source), check.check_id
         self.source = str(source)
         self.outcome, self.code = str(verdict.outcome), str(verdict.code)
         self.tone = self.outcome
@@ -261,6 +262,7 @@ class OfficerState(SessionState):
         self.reported = self.can_enter = self.can_exit = False
         self.holder, self.stay, self.recent = {}, {}, []
         self._text = self._source = ""
+        self._check_id = 0
 
     def _acted(self, decision: str) -> None:
         """After a decision nothing more is recorded on this verdict; the same permit may be
@@ -280,6 +282,7 @@ class OfficerState(SessionState):
                     principal=principal,
                     text=self._text,
                     direction=Direction(direction),
+                    check_id=self._check_id,
                     now=utcnow(),
                     source=Source(self._source),
                     # the code was fresh at the scan (server-side text); a static copy stays one

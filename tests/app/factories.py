@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from lbt_app.core.access import Principal, Role
 from lbt_app.db.models import Agreement, CrossingPoint, Permit, Resident, User
+from lbt_app.services import checks
 from lbt_app.services.auth import principal_of
 
 
 def principal(session: Session, username: str) -> Principal:
     user = session.exec(select(User).where(User.username == username)).one()
     return principal_of(session=session, user=user)
+
+
+def checked(session: Session, officer: Principal, text: str, now: datetime) -> int:
+    """The id of `officer`'s check of `text` at `now`: what a crossing is recorded from."""
+    return checks.verify_scan(session=session, principal=officer, text=text, now=now).check_id
 
 
 def permit_of(session: Session, surname_latin: str) -> Permit:

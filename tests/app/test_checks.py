@@ -13,7 +13,7 @@ from lbt_app.core.verdict import Code, Outcome
 from lbt_app.db.models import AuditEvent, Crossing, Document, Resident
 from lbt_app.services import checks
 from lbt_app.services.checks import CrossingError
-from tests.app.factories import permit_of, principal, stranger_officer
+from tests.app.factories import checked, permit_of, principal, stranger_officer
 from tests.conftest import NOW
 
 
@@ -41,7 +41,12 @@ def test_recording_an_entry_then_scanning_for_entry_says_already_inside(session)
     officer = principal(session, "officer1")
     permit = permit_of(session, "RAHIMOV")
     checks.record_crossing(
-        session=session, principal=officer, text=permit.payload, direction=Direction.ENTRY, now=NOW
+        session=session,
+        principal=officer,
+        text=permit.payload,
+        direction=Direction.ENTRY,
+        check_id=checked(session, officer, permit.payload, NOW),
+        now=NOW,
     )
     again = checks.verify_scan(
         session=session,
@@ -99,6 +104,7 @@ def test_an_overstay_is_invalid_but_the_exit_is_still_recorded(session):
         principal=principal(session, "officer1"),
         text=permit_of(session, "NAZAROVA").payload,
         direction=Direction.EXIT,
+        check_id=check.check_id,
         now=later,
     )
     assert crossing.code == "stay_limit_exceeded" and crossing.direction == "exit"
@@ -112,6 +118,7 @@ def test_entry_needs_a_valid_verdict_and_exit_needs_the_holder_inside(session):
             principal=officer,
             text=permit_of(session, "GHAFUROVA").payload,
             direction=Direction.ENTRY,
+            check_id=checked(session, officer, permit_of(session, "GHAFUROVA").payload, NOW),
             now=NOW,
         )
     with pytest.raises(CrossingError):
@@ -120,6 +127,7 @@ def test_entry_needs_a_valid_verdict_and_exit_needs_the_holder_inside(session):
             principal=officer,
             text=permit_of(session, "YUSUPOVA").payload,
             direction=Direction.EXIT,
+            check_id=checked(session, officer, permit_of(session, "YUSUPOVA").payload, NOW),
             now=NOW,
         )
     with pytest.raises(CrossingError):
@@ -128,6 +136,7 @@ def test_entry_needs_a_valid_verdict_and_exit_needs_the_holder_inside(session):
             principal=officer,
             text="LBT1:garbage",
             direction=Direction.ENTRY,
+            check_id=checked(session, officer, "LBT1:garbage", NOW),
             now=NOW,
         )
     assert len(session.exec(select(Crossing)).all()) == 3  # only the demo history
@@ -146,6 +155,7 @@ def test_only_officers_check_and_record(session, username):
             principal=principal(session, username),
             text=permit.payload,
             direction=Direction.ENTRY,
+            check_id=0,
             now=NOW,
         )
 
@@ -295,9 +305,14 @@ def test_the_shift_counts_this_officers_work_of_the_local_day_only(session):
         session=session, principal=officer, text=rahimov, now=NOW - timedelta(hours=14, minutes=30)
     )
     start = NOW - timedelta(hours=13, minutes=59)  # 00:01 local time
-    checks.verify_scan(session=session, principal=officer, text=rahimov, now=start)
+    check_id = checked(session, officer, rahimov, start)
     checks.record_crossing(
-        session=session, principal=officer, text=rahimov, direction=Direction.ENTRY, now=NOW
+        session=session,
+        principal=officer,
+        text=rahimov,
+        direction=Direction.ENTRY,
+        check_id=check_id,
+        now=NOW,
     )  # a crossing, not another scan
     revoked = permit_of(session, "GHAFUROVA").payload
     checks.verify_scan(session=session, principal=officer, text=revoked, now=NOW)
@@ -355,6 +370,7 @@ def test_an_officer_of_another_agreement_cannot_record_our_holders_exit(session)
             principal=stranger,
             text=permit_of(session, "NAZAROVA").payload,  # recorded inside
             direction=Direction.EXIT,
+            check_id=checked(session, stranger, permit_of(session, "NAZAROVA").payload, NOW),
             now=NOW,
         )
     assert len(session.exec(select(Crossing)).all()) == before
@@ -367,6 +383,7 @@ def test_no_exit_is_recorded_at_a_point_the_permit_does_not_allow(session):
         principal=principal(session, "officer1"),
         text=text,
         direction=Direction.ENTRY,
+        check_id=checked(session, principal(session, "officer1"), text, NOW),
         now=NOW,
     )
     with pytest.raises(CrossingError, match="Exit cannot be recorded"):
@@ -375,6 +392,9 @@ def test_no_exit_is_recorded_at_a_point_the_permit_does_not_allow(session):
             principal=principal(session, "officer2"),  # at Patar, which KARIMOVA may not use
             text=text,
             direction=Direction.EXIT,
+            check_id=checked(
+                session, principal(session, "officer2"), text, NOW + timedelta(hours=2)
+            ),
             now=NOW + timedelta(hours=2),
         )
 
@@ -420,6 +440,7 @@ def test_what_a_check_offers_to_record_is_exactly_what_recording_accepts(session
                                 principal=principal(session, officer),
                                 text=permit.payload,
                                 direction=way,
+                                check_id=check.check_id,
                                 now=now,
                             )
                             accepted = True

@@ -19,7 +19,7 @@ from lbt_app.states.officer import OfficerState
 from lbt_app.states.residents import ResidentsState
 from lbt_app.states.session import SessionState
 from lbt_app.states.wallet import WalletState
-from tests.app.factories import permit_of, principal
+from tests.app.factories import checked, permit_of, principal
 from tests.app.test_states import _client, _sub
 
 DUSHANBE = ZoneInfo("Asia/Dushanbe")  # UTC+5: 21:31 UTC is 02:31 the next day
@@ -28,11 +28,13 @@ DUSHANBE = ZoneInfo("Asia/Dushanbe")  # UTC+5: 21:31 UTC is 02:31 the next day
 def _late_evening_entry(session) -> tuple[datetime, date]:
     """farhod enters at 21:31 UTC yesterday; the day in Dushanbe is today (UTC)."""
     at = (utcnow() - timedelta(days=1)).replace(hour=21, minute=31, second=0, microsecond=0)
+    officer, text = principal(session, "officer1"), permit_of(session, "RAHIMOV").payload
     checks.record_crossing(
         session=session,
-        principal=principal(session, "officer1"),
-        text=permit_of(session, "RAHIMOV").payload,
+        principal=officer,
+        text=text,
         direction=Direction.ENTRY,
+        check_id=checked(session, officer, text, at),
         now=at,
     )
     session.commit()

@@ -16,7 +16,7 @@ from lbt_app.i18n import LANGUAGES, t
 from lbt_app.services import audit, auth, checks, oversight, permits, statistics
 from lbt_app.services.permits import PermitError
 from lbt_app.states.session import SessionState
-from tests.app.factories import permit_of, principal
+from tests.app.factories import checked, permit_of, principal
 from tests.conftest import NOW
 
 
@@ -30,11 +30,13 @@ def test_the_dashboard_counts_within_the_agreement(session):
     assert board.crossings_per_day[-1]["day"] == NOW.date()
     before = board.figures["crossings_today"]
     officer = principal(session, "officer1")
+    text = permit_of(session, "RAHIMOV").payload
     checks.record_crossing(
         session=session,
         principal=officer,
-        text=permit_of(session, "RAHIMOV").payload,
+        text=text,
         direction=Direction.ENTRY,
+        check_id=checked(session, officer, text, NOW),
         now=NOW,
     )
     board = statistics.dashboard(session=session, principal=principal(session, "staff"), now=NOW)
@@ -193,6 +195,7 @@ def test_audit_events_read_as_sentences_in_the_readers_language(session):
     from lbt_app.states.desk import AuthorityState
 
     staff, officer = principal(session, "staff"), principal(session, "officer1")
+    check_id = checked(session, officer, permit_of(session, "RAHIMOV").payload, NOW)
     audit.record_refusal(
         session=session,
         now=NOW,
@@ -217,6 +220,7 @@ def test_audit_events_read_as_sentences_in_the_readers_language(session):
         principal=officer,
         text=permit_of(session, "RAHIMOV").payload,
         direction=Direction.ENTRY,
+        check_id=check_id,
         now=NOW,
     )
     english = [text.sentence for text in _texts(session, staff, "en")]
@@ -263,7 +267,7 @@ def test_every_action_the_agreements_people_record_has_a_sentence_and_a_name():
 
     source = "\n".join(p.read_text() for p in (PROJECT_ROOT / "lbt_app/services").glob("*.py"))
     pairs = re.findall(r'action="([a-z_]+)"(?: if \w+ else "([a-z_]+)")?', source)
-    recorded = {a for pair in pairs for a in pair if a} | {"login", audit.CHECKED}
+    recorded = {a for pair in pairs for a in pair if a} | {"login", audit.CHECKED, checks.CHECKED}
     recorded |= {audit.REFUSED} | {f"permit_{action}" for action in TRANSITIONS}
     # Recorded without a staff member's or officer's id: never in an agreement's log.
     no_agreement_actor = {

@@ -63,15 +63,22 @@ def test_an_entry_follows_the_scan_that_was_live_not_a_later_copy(session):
     officer = principal(session, "officer1")
     later = NOW + timedelta(minutes=3)  # the officer taps "Record entry" after a while
     shown = live.live_text(card, secret, NOW)
+    check = _scan(session, shown)
     with pytest.raises(CrossingError):
         checks.record_crossing(
-            session=session, principal=officer, text=shown, direction=Direction.ENTRY, now=later
+            session=session,
+            principal=officer,
+            text=shown,
+            direction=Direction.ENTRY,
+            check_id=check.check_id,
+            now=later,
         )
     crossing = checks.record_crossing(
         session=session,
         principal=officer,
         text=shown,
         direction=Direction.ENTRY,
+        check_id=check.check_id,
         now=later,
         live=False,
     )

@@ -1,0 +1,378 @@
+"""Two writers at the same moment, for real: threads with their own sessions on both backends,
+processes on one SQLite file. One permit per application, one crossing per passage, and an
+audit log that loses nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlmodel import Session, SQLModel, func, select
+
+from alembic import command
+from lbt_app.core.stay import Direction
+from lbt_app.db import migrate
+from lbt_app.db.engine import engine_for, session_scope
+from lbt_app.db.models import Application, ApplicationStatus, AuditEvent, Crossing, Permit
+from lbt_app.services import applications, audit, checks, demo
+from lbt_app.services.checks import CrossingError
+from lbt_app.services.issuing import IssueError
+from lbt_app.settings import PROJECT_ROOT, get_settings
+from lbt_app.states import applications as applications_state
+from lbt_app.states.applications import ApplicationsState
+from tests.app.factories import permit_of, principal
+from tests.app.test_audit_chain_state import _Proxy
+from tests.app.test_states import _client, _sub
+from tests.conftest import BACKENDS, NOW, PG_URL
+
+
+def _at_once(*work: Callable[[], object]) -> list[object]:
+    """Run each callable in its own thread, all released together; what each returned or
+    raised, in order."""
+    start = threading.Barrier(len(work))
+    results: list[object] = [None] * len(work)
+
+    def run(i: int) -> None:
+        start.wait(timeout=30)
+        try:
+            results[i] = work[i]()
+        except Exception as error:  # noqa: BLE001 - the test looks at what each one got
+            results[i] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(work))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def _pending_id(session: Session) -> int:
+    staff = principal(session, "staff")
+    (pending,) = applications.queue(session=session, principal=staff, today=NOW.date())
+    return pending.application.id or 0
+
+
+def _permits_of(session: Session, application_id: int) -> int:
+    return session.exec(
+        select(func.count()).select_from(Permit).where(Permit.application_id == application_id)
+    ).one()
+
+
+def _decisions_meet(monkeypatch, parties: int = 2) -> None:
+    """Each decider has read the application as still submitted before any of them decides:
+    the moment two staff press Approve together."""
+    meet = threading.Barrier(parties)
+    real = applications.own_application
+
+    def own_application(*args, **kwargs):
+        found = real(*args, **kwargs)
+        meet.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(applications, "own_application", own_application)
+
+
+def test_two_staff_approving_together_issue_one_permit(db_url, session, monkeypatch):
+    application_id = _pending_id(session)
+    staff = principal(session, "staff")
+    _decisions_meet(monkeypatch)
+
+    def approve():
+        with session_scope() as own:
+            return applications.approve(
+                session=own,
+                principal=staff,
+                application_id=application_id,
+                years=2,
+                points=["FOTEHOBOD"],
+                kek=get_settings().key_encryption_key(),
+                now=NOW,
+            )
+
+    results = _at_once(approve, approve)
+    issued = [r for r in results if isinstance(r, Permit)]
+    refused = [r for r in results if isinstance(r, IssueError)]
+    assert len(issued) == 1 and len(refused) == 1, results
+    assert str(refused[0]) == "This application has already been decided."
+    assert _permits_of(session, application_id) == 1
+    assert session.get(Application, application_id).status is ApplicationStatus.APPROVED
+    assert audit.verify_chain(session=session).ok
+
+
+def test_approve_and_reject_together_decide_once(db_url, session, monkeypatch):
+    application_id = _pending_id(session)
+    staff = principal(session, "staff")
+    _decisions_meet(monkeypatch)
+
+    def approve():
+        with session_scope() as own:
+            applications.approve(
+                session=own,
+                principal=staff,
+                application_id=application_id,
+                years=2,
+                points=["FOTEHOBOD"],
+                kek=get_settings().key_encryption_key(),
+                now=NOW,
+            )
+        return ApplicationStatus.APPROVED
+
+    def reject():
+        with session_scope() as own:
+            applications.reject(
+                session=own,
+                principal=staff,
+                application_id=application_id,
+                reason="No proof of address",
+                now=NOW,
+            )
+        return ApplicationStatus.REJECTED
+
+    results = _at_once(approve, reject)
+    decided = [r for r in results if isinstance(r, ApplicationStatus)]
+    refused = [r for r in results if isinstance(r, IssueError)]
+    assert len(decided) == 1 and len(refused) == 1, results
+    assert str(refused[0]) == "This application has already been decided."
+    assert session.get(Application, application_id).status is decided[0]
+    assert _permits_of(session, application_id) == (decided[0] is ApplicationStatus.APPROVED)
+
+
+def test_approve_selected_in_two_tabs_together_issues_one_permit(db_url, session, monkeypatch):
+    """The bulk path ("Approve selected") of two staff pages, ticking the same application."""
+    application_id = _pending_id(session)
+    _decisions_meet(monkeypatch)
+    pages = []
+    for _ in range(2):
+        page = _sub(_client("staff"), ApplicationsState)
+        ApplicationsState.load.fn(page)
+        ApplicationsState.toggle_pick.fn(page, str(application_id))
+        pages.append(page)
+    # The page hands each approval to a worker thread; here the two pages run in two threads.
+    monkeypatch.setattr(applications_state.asyncio, "to_thread", _in_this_thread)
+
+    def bulk(page):
+        return lambda: asyncio.run(ApplicationsState.approve_picked.fn(_Proxy(page)))
+
+    assert _at_once(bulk(pages[0]), bulk(pages[1])) == [None, None]
+    summaries = sorted(page.bulk_summary for page in pages)
+    assert summaries == [
+        "Permits issued: 0. Not issued: 1.",
+        "Permits issued: 1. Not issued: 0.",
+    ]
+    assert _permits_of(session, application_id) == 1
+
+
+async def _in_this_thread(function, *args):
+    return function(*args)
+
+
+def _check_and_record(officer: str, number: str, direction: Direction, checked_at, at, meet):
+    """An officer scans the permit, waits for the colleague to have scanned too, then records."""
+
+    def work():
+        with session_scope() as own:
+            who = principal(own, officer)
+            permit = own.exec(select(Permit).where(Permit.number == number)).one()
+            check = checks.verify_scan(
+                session=own, principal=who, text=permit.payload, now=checked_at
+            )
+        assert direction in check.recordable, check.verdict
+        meet.wait(timeout=30)
+        with session_scope() as own:
+            return checks.record_crossing(
+                session=own,
+                principal=principal(own, officer),
+                text=permit.payload,
+                direction=direction,
+                check_id=check.check_id,
+                now=at,
+            )
+
+    return work
+
+
+def test_two_officers_recording_the_same_passage_record_it_once(db_url, session):
+    """Five passages in a row (entry, exit, entry...), each recorded by two officers at once."""
+    number = permit_of(session, "RAHIMOV").number
+    directions = [Direction.ENTRY, Direction.EXIT] * 2 + [Direction.ENTRY]
+    for i, direction in enumerate(directions):
+        checked_at = NOW + timedelta(hours=i)
+        at = checked_at + timedelta(seconds=20)
+        meet = threading.Barrier(2)
+        results = _at_once(
+            _check_and_record("officer1", number, direction, checked_at, at, meet),
+            _check_and_record("officer2", number, direction, checked_at, at, meet),
+        )
+        recorded = [r for r in results if isinstance(r, Crossing)]
+        refused = [r for r in results if isinstance(r, CrossingError)]
+        assert len(recorded) == 1 and len(refused) == 1, (direction, results)
+        assert str(refused[0]) == "Already recorded."
+    session.expire_all()
+    crossings = session.exec(
+        select(Crossing)
+        .join(Permit, Permit.id == Crossing.permit_id)
+        .where(Permit.number == number, Crossing.at > NOW)
+        .order_by(Crossing.at)
+    ).all()
+    assert [c.direction for c in crossings] == [str(d) for d in directions]
+    assert audit.verify_chain(session=session).ok
+
+
+def test_one_check_records_one_crossing_even_sent_twice_at_once(db_url, session):
+    """A double tap, or the same event handled by two workers: the check is the key."""
+    officer = principal(session, "officer1")
+    permit = permit_of(session, "RAHIMOV")
+    check = checks.verify_scan(session=session, principal=officer, text=permit.payload, now=NOW)
+    session.commit()
+
+    def record():
+        with session_scope() as own:
+            return checks.record_crossing(
+                session=own,
+                principal=officer,
+                text=permit.payload,
+                direction=Direction.ENTRY,
+                check_id=check.check_id,
+                now=NOW,
+            )
+
+    results = _at_once(record, record)
+    assert sum(isinstance(r, Crossing) for r in results) == 1, results
+    assert [str(r) for r in results if isinstance(r, CrossingError)] == ["Already recorded."]
+    session.expire_all()
+    assert session.exec(select(func.count()).where(Crossing.check_id == check.check_id)).one() == 1
+
+
+APPEND = """
+import sys, time
+from lbt_app.db.engine import session_scope
+from lbt_app.db.types import utcnow
+from lbt_app.services import audit
+
+name, count = sys.argv[1], int(sys.argv[2])
+print("ready", flush=True)
+sys.stdin.readline()
+started = time.monotonic()
+for i in range(count):
+    with session_scope() as session:
+        audit.record(
+            session=session, action="permit_checked", now=utcnow(), actor_name=name, subject=str(i)
+        )
+print(started, time.monotonic(), flush=True)
+"""
+
+
+def test_two_processes_appending_to_one_sqlite_audit_log_lose_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'embedded.db'}"
+    migrate.upgrade(url)
+    env = {**os.environ, "LBT_DATABASE_URL": url}
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", APPEND, name, "200"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("worker-a", "worker-b")
+    ]
+    assert [writer.stdout.readline() for writer in writers] == ["ready\n"] * 2
+    for writer in writers:  # both imported and connected: go
+        writer.stdin.write("go\n")
+        writer.stdin.flush()
+    outputs = [writer.communicate(timeout=300) for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], outputs
+    assert all(err == "" for _, err in outputs), outputs
+    (a_start, a_end), (b_start, b_end) = [map(float, out.split()) for out, _ in outputs]
+    assert a_start < b_end and b_start < a_end  # they did write at the same time
+    with Session(engine_for(url)) as session:
+        actors = session.exec(select(AuditEvent.actor).order_by(AuditEvent.seq)).all()
+        check = audit.verify_chain(session=session)
+    assert sorted(actors) == ["worker-a"] * 200 + ["worker-b"] * 200
+    assert check.ok and check.events == 400
+    lbt = subprocess.run(
+        [sys.executable, "-m", "lbt_app.cli", "audit", "verify"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert lbt.returncode == 0 and "Traceback" not in lbt.stderr, lbt.stderr
+
+
+PERMIT_COLUMNS = (
+    "resident_id, authority_id, application_id, border_area_id, valid_from, valid_until,"
+    " max_stay_days, status, status_reason, kid, payload, photo_hash, issued_at, issued_by_id"
+)
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_url(request, tmp_path) -> Iterator[str]:
+    """An empty database of its own: a SQLite file, or a throw-away PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with engine_for(PG_URL).begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS lbt_upgrade CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA lbt_upgrade"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3Dlbt_upgrade"
+    with engine_for(PG_URL).begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA lbt_upgrade CASCADE"))
+
+
+def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):
+    """The later permit stays as issued, no longer names the application, and is named in a
+    warning; down and up again."""
+    url = empty_url
+    migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        demo.load(session=session, kek=bytes(32), now=NOW)
+        session.commit()
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "ed630585f8c6")
+        first, application_id = connection.execute(
+            sa.text("SELECT id, application_id FROM permit WHERE application_id IS NOT NULL")
+        ).first()
+        connection.execute(
+            sa.text(
+                f"INSERT INTO permit (number, {PERMIT_COLUMNS}) SELECT 'SPARE-1', {PERMIT_COLUMNS}"
+                " FROM permit WHERE id = :id"
+            ),
+            {"id": first},
+        )
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        migrate.upgrade(url)
+    assert "permit SPARE-1 was a second permit for application" in caplog.text
+    with Session(engine_for(url)) as session:
+        linked = session.exec(
+            select(Permit.number).where(Permit.application_id == application_id)
+        ).all()
+        spare = session.exec(select(Permit).where(Permit.number == "SPARE-1")).one()
+    assert linked != ["SPARE-1"] and len(linked) == 1
+    assert spare.application_id is None and spare.status == "active"
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "ed630585f8c6")
+    migrate.upgrade(url)
+    with engine_for(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
