@@ -289,6 +289,8 @@ class OfficerState(SessionState):
                     live=self.code == Code.STATIC_COPY,
                 )
         except CrossingError as error:
+            if str(error) == checks.ALREADY_RECORDED:  # a colleague was quicker: scan again
+                self.can_enter = self.can_exit = False
             return rx.toast.error(self._t(str(error)))
         self._acted(direction)  # the verdict screen says so (a toast would cover its buttons)
         return None

@@ -80,6 +80,25 @@ def test_after_recording_the_same_permit_scans_again_at_once(db_url, session):
     assert (state.outcome, state.code) == ("CHECK", "already_inside")
 
 
+def test_a_passage_a_colleague_recorded_first_is_not_offered_again(db_url, session):
+    permit = permit_of(session, "RAHIMOV")
+    text, before = permit.payload, _crossings(session, permit.id)
+    mine, colleague = _officer(), _officer("officer1")  # two phones at one lane
+    OfficerState.scanned.fn(mine, text, _now_ms())
+    OfficerState.scanned.fn(colleague, text, _now_ms())
+    OfficerState.record_crossing.fn(colleague, "entry")
+    assert colleague.recorded == "entry"
+    toast = OfficerState.record_crossing.fn(mine, "entry")
+    assert "Already recorded." in str(toast)
+    assert (mine.recorded, mine.can_enter, mine.can_exit) == ("", False, False)  # scan again
+    assert _crossings(session, permit.id) == before + 1
+
+
+def _crossings(session, permit_id: int) -> int:
+    session.expire_all()
+    return len(session.exec(select(Crossing).where(Crossing.permit_id == permit_id)).all())
+
+
 def test_frames_are_decoded_on_the_server_and_acknowledged(db_url, session):
     state = _officer()
     OfficerState.open_scanner.fn(state)
