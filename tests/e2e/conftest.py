@@ -31,6 +31,7 @@ from tests.e2e.harness import (
 PG_URL = os.environ.get("LBT_TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("LBT_TEST_REDIS_URL", "")
 MODES = ["embedded"] + (["scaled"] if PG_URL and REDIS_URL else [])
+E2E = Path(__file__).resolve().parent
 OWN_APPS = (
     "test_installation.py",
     "test_deployment.py",
@@ -41,13 +42,17 @@ OWN_APPS = (
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items) -> None:
-    """The apps of their own (a real installation, the deployment behind Caddy) run before the
-    demo app of any mode starts: each builds the one frontend, for its own address."""
-    first = [i for i in items if i.path.name in OWN_APPS]
-    if first:
-        rest = [i for i in items if i.path.name not in OWN_APPS]
-        at = next((n for n, i in enumerate(rest) if "tests/e2e/" in str(i.path)), len(rest))
-        items[:] = rest[:at] + first + rest[at:]
+    """The browser tests run last: Playwright's event loop stays open until the session ends,
+    and `asyncio.run` fails in any test after it. Among them, the apps of their own (a real
+    installation, the deployment behind Caddy, a backup while serving, a Redis restart) run
+    before the demo app of any mode starts: each builds the one frontend, for its address."""
+    browser = [i for i in items if E2E in i.path.parents]
+    own = [i for i in browser if i.path.name in OWN_APPS]
+    items[:] = (
+        [i for i in items if E2E not in i.path.parents]
+        + own
+        + [i for i in browser if i.path.name not in OWN_APPS]
+    )
 
 
 @pytest.fixture(scope="session", params=MODES)
