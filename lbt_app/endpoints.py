@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from lbt_app import metrics
+from lbt_app import app_version, metrics
 from lbt_app.services import health
 from lbt_app.settings import get_settings
 
@@ -22,7 +22,7 @@ async def health_status(_request: Request) -> JSONResponse:
     ok = all(finding.ok for finding in findings)
     body = {
         "status": "ok" if ok else "unavailable",
-        "version": health.app_version(),
+        "version": app_version(),
         "checks": {f.name: {"ok": f.ok, "message": f.message} for f in findings},
     }
     return JSONResponse(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})

@@ -24,12 +24,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import get_origin, get_type_hints
 
 import sqlalchemy as sa
 
+from lbt_app import app_version
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for
 
@@ -176,13 +176,6 @@ def _require_schema(counts: dict[str, int]) -> None:
         raise BackupError("The database has no schema yet (lbt init or lbt demo makes it).")
 
 
-def _app_version() -> str:
-    try:
-        return metadata.version("lbt-app")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 # ---------------------------------------------------------------- backup
 
 
@@ -268,7 +261,7 @@ def create(*, url: str, target: Path, now: datetime) -> Manifest:
             counts, revision, schema = _copy_postgresql(url, copy)
         manifest = Manifest(
             format_version=FORMAT_VERSION,
-            app_version=_app_version(),
+            app_version=app_version(),
             backend=backend,
             schema=schema,
             alembic_revision=revision,

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from importlib.metadata import version
 from urllib.parse import urlsplit
 
 import redis
@@ -26,7 +25,6 @@ from lbt_app.settings import Settings, SettingsError
 
 # Timestamps from several hosts (audit log, crossings, one-time codes) must agree.
 MAX_CLOCK_SKEW = timedelta(seconds=3)
-PACKAGE = "lbt-app"
 
 
 @dataclass(frozen=True)
@@ -35,11 +33,6 @@ class Finding:
     ok: bool
     message: str  # what is wrong and what to do; never a secret or a database address
     detail: str = ""  # the driver's own words (may name a host or a file): the console only
-
-
-@cache
-def app_version() -> str:
-    return version(PACKAGE)
 
 
 def said(error: BaseException, url: str) -> str:

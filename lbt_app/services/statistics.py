@@ -135,7 +135,7 @@ def _crossings_per_day(
     return {(days[i], code): n for i, code, n in rows}
 
 
-def _inside(session: Session, authorities, now: datetime):
+def _inside(authorities, now: datetime):
     """Holders inside now, one row each: those whose last crossing (of all their permits of
     the agreement, as of `now`) is an entry — what `stay_status` calls inside, found through
     each permit's last crossing (index on crossing permit_id, at, direction), with the time
@@ -210,7 +210,7 @@ def _stays(
     """How many holders are inside now, and those of them near or over the limit: counted in
     the database; only the stays that may be near the limit are read and judged by core."""
     zone = ZoneInfo(agreement.timezone)
-    holders, began = _inside(session, authorities, now)
+    holders, began = _inside(authorities, now)
     if agreement.period_cap_days is None:
         # Without an N-in-M cap a stay nears its limit only by its length: one that began
         # after this can be neither near nor over (core decides for the others).
