@@ -16,7 +16,10 @@ p50 / p95, the process's peak RSS during the operation, and the growth per 10× 
 Prints figures, asserts nothing.
 
     LBT_TEST_DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/bench_scale.py \
-        [--sizes 10k,100k,1M] [--runs 5] [--budget 120] [--explain]
+        [--sizes 10k,100k,1M] [--runs 5] [--budget 120] [--explain] [--keep]
+
+`--keep` leaves each size's schema (lbt_bench_scale_10k, …) in place and, on a later `--keep`
+run, migrates and reuses it instead of generating again (1M takes 16–32 minutes to make).
 """
 
 from __future__ import annotations
@@ -132,7 +135,7 @@ _GENERATE = [
     SELECT :rbase + g, :authority, :home_area,
            (CAST(:sn AS text[]))[1 + g % 20], (CAST(:gn AS text[]))[1 + (g / 20) % 20],
            (CAST(:sl AS text[]))[1 + g % 20], (CAST(:gl AS text[]))[1 + (g / 20) % 20],
-           date '1950-01-01' + (g * 7919) % 18000, CASE WHEN g % 2 = 0 THEN 'M' ELSE 'F' END,
+           date '1950-01-01' + ((g::bigint * 7919) % 18000)::int, CASE WHEN g % 2 = 0 THEN 'M' ELSE 'F' END,
            'TJK', 'B' || lpad(g::text, 8, '0'), 'Khujand, street ' || (g % 300),
            date '2000-01-01' + (g % 7000), NULL, :now,
            (CAST(:st AS text[]))[1 + g % 20 + 20 * ((g / 20) % 20)]
@@ -497,7 +500,33 @@ def explain(engine, ops, names: list[str]) -> None:
 # --- the run ------------------------------------------------------------------------------
 
 
-def bench_size(url: str, n: int, runs: int, budget: float, explain_ops: list[str]) -> dict:
+def _kept(url: str, n: int) -> tuple[str, datetime] | None:
+    """The URL of a schema kept by an earlier `--keep` run at this size, migrated to the newest
+    schema (new tables filled by their migrations), and the time it was generated at."""
+    import sqlalchemy as sa
+
+    from lbt_app.db import migrate
+    from lbt_app.settings import get_settings
+
+    schema = f"{SCHEMA}_{_label(n).lower()}"
+    with sa.create_engine(url).connect() as conn:
+        found = conn.execute(
+            sa.text("SELECT obj_description(to_regnamespace(:s), 'pg_namespace')"), {"s": schema}
+        ).scalar()
+    if not found:
+        return None
+    sep = "&" if "?" in url else "?"
+    url = f"{url}{sep}options=-csearch_path%3D{schema}"
+    os.environ["LBT_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    return url, datetime.fromisoformat(found)
+
+
+def bench_size(
+    url: str, n: int, runs: int, budget: float, explain_ops: list[str], keep: bool = False
+) -> dict:
+    import sqlalchemy as sa
     from sqlmodel import Session
 
     from lbt_app.db.engine import engine_for
@@ -506,14 +535,27 @@ def bench_size(url: str, n: int, runs: int, budget: float, explain_ops: list[str
 
     print(f"\n== {_label(n)} permits ==", flush=True)
     started = time.perf_counter()
-    url = throwaway(url, SCHEMA)
-    engine = engine_for(url)
-    now = datetime.now(UTC)
-    with Session(engine) as session:
-        demo.load(session=session, kek=get_settings().key_encryption_key(), now=now)
-        session.commit()
-        steps = _generate(session, n, now)
-        ctx = _context(session, n, now)
+    kept = _kept(url, n) if keep else None
+    if kept:
+        url, now = kept
+        steps: dict[str, float] = {}
+        engine = engine_for(url)
+        with Session(engine) as session:
+            ctx = _context(session, n, now)
+        print(f"  kept schema, generated at {now:%Y-%m-%d %H:%M}, migrated", flush=True)
+    else:
+        schema = f"{SCHEMA}_{_label(n).lower()}" if keep else SCHEMA
+        url = throwaway(url, schema)
+        engine = engine_for(url)
+        now = datetime.now(UTC)
+        with Session(engine) as session:
+            demo.load(session=session, kek=get_settings().key_encryption_key(), now=now)
+            session.commit()
+            steps = _generate(session, n, now)
+            ctx = _context(session, n, now)
+            if keep:  # marks the schema complete, with the time its history was made for
+                session.execute(sa.text(f"COMMENT ON SCHEMA {schema} IS '{now.isoformat()}'"))
+                session.commit()
     generated = time.perf_counter() - started
     print(f"  generated in {generated:.0f} s", flush=True)
     ops = _operations(ctx)
@@ -565,6 +607,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--budget", type=float, default=120, help="seconds per operation")
     parser.add_argument("--url", default=os.environ.get("LBT_TEST_DATABASE_URL", ""))
     parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep each size's schema and reuse it (migrated) on the next --keep run",
+    )
+    parser.add_argument(
         "--explain", default="", help="operations to EXPLAIN (ANALYZE, BUFFERS), separated by ;"
     )
     args = parser.parse_args(argv)
@@ -573,7 +620,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         return []
     explain_ops = [name.strip() for name in args.explain.split(";") if name.strip()]
     results = [
-        bench_size(args.url, _size(s), args.runs, args.budget, explain_ops)
+        bench_size(args.url, _size(s), args.runs, args.budget, explain_ops, args.keep)
         for s in args.sizes.split(",")
     ]
     print_table(results)
