@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from bench import bench_scale
 from lbt_app.db.engine import engine_for
 from lbt_app.settings import get_settings
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, Snapshot
 
 pytestmark = pytest.mark.skipif(
     not PG_URL,
@@ -75,24 +75,25 @@ def _marked(reasons: dict[str, str]) -> list:
 
 @pytest.fixture(scope="module")
 def fetched(request) -> dict[int, dict[str, bench_scale.Fetched]]:
-    """Each size generated in turn in one schema of the test's own (dropped at the end), every
-    operation run once against it; the app's settings pointed back where they were."""
+    """Each size generated in turn over the demo data, in one schema of the test's own (dropped
+    at the end), every operation run once against it; the app's settings pointed back."""
     saved = os.environ.get("LBT_DATABASE_URL")
     found: dict[int, dict[str, bench_scale.Fetched]] = {}
     lines = []
     try:
+        url, now = bench_scale.with_demo(PG_URL, SCHEMA)
+        demo_only = Snapshot(url)
+        engine = engine_for(url)
         for n in SIZES:
-            url, ctx, steps = bench_scale.populate(PG_URL, n, SCHEMA)
-            engine = engine_for(url)
-            try:
-                ops = bench_scale.operations(ctx)
-                found[n] = {name: bench_scale.fetched(engine, op) for name, op in ops.items()}
-            finally:
-                engine.dispose()  # the next size recreates the schema under the same URL
+            demo_only.restore()
+            ctx, steps = bench_scale.populate(url, n, now)
+            ops = bench_scale.operations(ctx)
+            found[n] = {name: bench_scale.fetched(engine, op) for name, op in ops.items()}
             lines.append(
                 f"generated {n:,} permits in {sum(steps.values()):.1f} s: "
                 + ", ".join(f"{step} {s:.1f}" for step, s in steps.items())
             )
+        engine.dispose()
     finally:
         with engine_for(PG_URL).begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
