@@ -121,7 +121,7 @@ def _reset_peak() -> None:
 # --- the data -----------------------------------------------------------------------------
 
 _GENERATE = [
-    # 200 officers more, spread over the agreement's three crossing points.
+    # The officers (200 unless told otherwise), spread over the agreement's three crossing points.
     """
     INSERT INTO "user" (username, password_hash, full_name, role, crossing_point_id, lang,
                         is_active, created_at, must_change_password)
@@ -230,8 +230,9 @@ _GENERATED = (
 )
 
 
-def generate(session, n: int, now: datetime) -> dict[str, float]:
-    """N permits and their history, in SQL; returns seconds per step."""
+def generate(session, n: int, now: datetime, officers: int = OFFICERS) -> dict[str, float]:
+    """N permits and their history, and `officers` officers more, in SQL; returns seconds per
+    step."""
     import sqlalchemy as sa
     from sqlmodel import select
 
@@ -259,7 +260,7 @@ def generate(session, n: int, now: datetime) -> dict[str, float]:
         "n": n,
         "now": now,
         "today": now.date(),
-        "officers": OFFICERS,
+        "officers": officers,
         "points": points,
         "authority": authority.id,
         "home_area": home,

@@ -351,10 +351,10 @@ def _enter(session: Session, user: User, address: str, now: datetime) -> SignIn:
     """Every step done: this client's failures are forgotten and the session opens."""
     scopes = _scopes(user.username, address)
     session.exec(delete(AuthAttempt).where(AuthAttempt.kind == SIGN_IN_FAILED, *scopes[Scope.PAIR]))
-    return _open_session(session, user, now, "login")
+    return open_session(session, user, now, "login")
 
 
-def _open_session(session: Session, user: User, now: datetime, action: str) -> SignIn:
+def open_session(session: Session, user: User, now: datetime, action: str) -> SignIn:
     token = secrets.token_urlsafe(32)
     user.last_sign_in_at = now
     session.add(user)
@@ -440,7 +440,7 @@ def sign_up(
     session.add(user)
     session.flush()
     _remember(session, SIGNED_UP, username, address, now)
-    return _open_session(session, user, now, "signed_up")
+    return open_session(session, user, now, "signed_up")
 
 
 def principal_for_token(*, session: Session, token: str, now: datetime) -> Principal | None:

@@ -87,7 +87,7 @@ class AuthorityState(SessionState):
         """Some permit on the list can be used, so has a card."""
         return any(p["status"] == PermitStatus.ACTIVE for p in self.permits)
 
-    @handler(Action.VIEW_AUTHORITY_DESK, navigation=True)
+    @handler(Action.VIEW_AUTHORITY_DESK, navigation=True, blocking=True)
     def load(self, principal: Principal):
         self._show(principal)
         self._refresh(principal)

@@ -8,10 +8,15 @@ A client can send any event with any payload over the websocket, so every handle
   token (a refusal is audited and answered with a toast); the handler receives the caller as
   its first argument after `self`, and Reflex sees only the arguments the client sends;
 - its time in the metrics (`lbt_event_seconds`) and one log line (lbt_app/logs.py).
+
+A handler whose body waits on the database (`blocking=True`: the officer's checks, the
+dashboard) runs in a worker thread with its caller's lookup: meanwhile the worker's event loop
+serves every other tab, instead of making all of them wait behind one query.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import math
@@ -30,9 +35,15 @@ from lbt_app.metrics import EVENT_SECONDS
 
 
 def handler(
-    action: Action | None = None, *, background: bool = False, navigation: bool = False
+    action: Action | None = None,
+    *,
+    background: bool = False,
+    navigation: bool = False,
+    blocking: bool = False,
 ) -> Callable:
-    """`navigation`: a page's on_load, whose refusal sends the caller to their own page."""
+    """`navigation`: a page's on_load, whose refusal sends the caller to their own page.
+    `blocking`: a plain (not async) body that waits on the database, run in a worker thread;
+    the handler is then a coroutine function (tests await it)."""
 
     def decorate(fn: Callable) -> Callable:
         name = fn.__qualname__  # e.g. "OfficerState.scanned": the metrics' and the logs' label
@@ -80,7 +91,7 @@ def handler(
 
         else:
 
-            def run(self, *args, **kwargs):
+            def run_here(self, *args, **kwargs):
                 with _observed(name) as handled:
                     values = accepted(args, kwargs)
                     if values is None:
@@ -98,6 +109,15 @@ def handler(
                     result = fn(self, principal, *values)
                     handled.outcome = OK
                     return result
+
+            if blocking:
+
+                async def run(self, *args, **kwargs):
+                    # The tab's state is locked for this event: only this thread touches it.
+                    return await asyncio.to_thread(run_here, self, *args, **kwargs)
+
+            else:
+                run = run_here
 
         functools.update_wrapper(run, fn)
         del run.__wrapped__  # Reflex reads the signature below, not the body's

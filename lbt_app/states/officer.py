@@ -94,7 +94,7 @@ class OfficerState(SessionState):
             "unavailable": self._t("No camera here. Use a photo or the permit number."),
         }
 
-    @handler(Action.SCAN, navigation=True)
+    @handler(Action.SCAN, navigation=True, blocking=True)
     def load(self, principal: Principal):
         self._show(principal)
         with session_scope() as session:
@@ -102,7 +102,7 @@ class OfficerState(SessionState):
             self.crossing_point = point.name if point else ""
         return rx.call_script("Date.now()", callback=OfficerState.device_clock)
 
-    @handler(Action.SCAN)
+    @handler(Action.SCAN, blocking=True)
     def device_clock(self, principal: Principal, client_ms: float) -> None:
         self._note_clock(client_ms)
 
@@ -132,7 +132,7 @@ class OfficerState(SessionState):
     def close_scanner(self) -> None:
         self.scanning = False
 
-    @handler(Action.SCAN)
+    @handler(Action.SCAN, blocking=True)
     def scanned(self, principal: Principal, text: str, sent_at: float):
         """A permit text decoded in the officer's browser."""
         if not isinstance(text, str):
@@ -166,7 +166,7 @@ class OfficerState(SessionState):
             return rx.toast.error(self._t(result.error or imaging.NO_QR_CODE))
         return self._accept(principal, result.texts, Source.PHOTO)
 
-    @handler(Action.SCAN)
+    @handler(Action.SCAN, blocking=True)
     def check_number(self, principal: Principal, form: dict):
         number = str(form.get("number", ""))[:32].strip()
         if not number:
@@ -179,9 +179,8 @@ class OfficerState(SessionState):
                 now=utcnow(),
                 direction=Direction(self.lane),
             )
-            self._present(
-                check, check.permit.payload if check.permit else "", Source.MANUAL, principal
-            )
+        # Shown once committed: the check's audit append holds the log's lock until then.
+        self._present(check, check.permit.payload if check.permit else "", Source.MANUAL, principal)
         if check.permit is None:
             self.typed_number = number.upper()
         return None
@@ -205,7 +204,7 @@ class OfficerState(SessionState):
                 direction=Direction(self.lane),
                 source=source,
             )
-            self._present(check, text, source, principal)
+        self._present(check, text, source, principal)  # once committed, as above
         self.note = choice.note
         return None
 
@@ -271,7 +270,7 @@ class OfficerState(SessionState):
         self.can_enter = self.can_exit = False
         self._last_read = ""
 
-    @handler(Action.RECORD_CROSSING)
+    @handler(Action.RECORD_CROSSING, blocking=True)
     def record_crossing(self, principal: Principal, direction: str):
         if direction not in {d.value for d in Direction} or not self.outcome or self.recorded:
             return rx.toast.error(self._t("This permit cannot be recorded."))
@@ -300,7 +299,7 @@ class OfficerState(SessionState):
         self.panel = name if name in {"refuse", "report"} and self.outcome else ""
         self.panel_error = ""
 
-    @handler(Action.RECORD_CROSSING)
+    @handler(Action.RECORD_CROSSING, blocking=True)
     def refuse(self, principal: Principal, form: dict):
         if not self.outcome or self.recorded:
             return rx.toast.error(self._t("Scan a permit first."))
@@ -324,7 +323,7 @@ class OfficerState(SessionState):
         self.note = ""
         return None
 
-    @handler(Action.RECORD_CROSSING)
+    @handler(Action.RECORD_CROSSING, blocking=True)
     def report(self, principal: Principal, form: dict):
         if not self.outcome or self.reported:
             return rx.toast.error(self._t("Scan a permit first."))
@@ -347,7 +346,7 @@ class OfficerState(SessionState):
     def dismiss(self) -> None:
         self._clear()
 
-    @handler(Action.SCAN)
+    @handler(Action.SCAN, blocking=True)
     def toggle_shift(self, principal: Principal):
         self.shift_open = not self.shift_open
         if not self.shift_open:

@@ -3,6 +3,7 @@ never a password, a token, a permit text or number, or an exception's message.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -84,8 +85,8 @@ def test_a_scan_names_the_officer_by_id_only(db_url, session, production_logs):
     permit = permit_of(session, "RAHIMOV")
     state = _officer()
     production_logs.lines()
-    OfficerState.scanned.fn(state, permit.payload, time.time() * 1000)
-    OfficerState.check_number.fn(state, {"number": permit.number})
+    asyncio.run(OfficerState.scanned.fn(state, permit.payload, time.time() * 1000))
+    asyncio.run(OfficerState.check_number.fn(state, {"number": permit.number}))
     err = production_logs.getvalue()
     for secret in (permit.payload[:24], permit.number, "RAHIMOV", state.token, "officer1"):
         assert secret not in err
@@ -100,9 +101,9 @@ def test_a_scan_names_the_officer_by_id_only(db_url, session, production_logs):
 def test_each_outcome_is_named(db_url, production_logs):
     state = _officer()
     production_logs.lines()
-    OfficerState.scanned.fn(state, ["not", "text"], time.time() * 1000)
+    asyncio.run(OfficerState.scanned.fn(state, ["not", "text"], time.time() * 1000))
     state.token = "forged"
-    OfficerState.scanned.fn(state, "LBT1:whatever", time.time() * 1000)
+    asyncio.run(OfficerState.scanned.fn(state, "LBT1:whatever", time.time() * 1000))
     lines = _events(production_logs.lines(), "OfficerState.scanned")
     assert [line["outcome"] for line in lines] == ["not understood", "refused"]
 
@@ -116,7 +117,7 @@ def test_an_error_is_one_line_with_where_but_not_what(db_url, production_logs, m
 
     monkeypatch.setattr("lbt_app.services.checks.verify_number", broken)
     with pytest.raises(ValueError):
-        OfficerState.check_number.fn(state, {"number": "AB1234567"})
+        asyncio.run(OfficerState.check_number.fn(state, {"number": "AB1234567"}))
     try:
         int("AB1234567")
     except ValueError:

@@ -3,6 +3,7 @@ add, summed over worker processes, and nothing a person could be found by."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -53,9 +54,9 @@ def test_a_scan_is_counted_by_outcome_and_source(db_url, session):
     invalid_manual = {"outcome": "INVALID", "source": "manual"}
     before = _page()
     state = _officer()
-    OfficerState.scanned.fn(state, permit.payload, time.time() * 1000)
+    asyncio.run(OfficerState.scanned.fn(state, permit.payload, time.time() * 1000))
     assert state.outcome == "VALID"
-    OfficerState.check_number.fn(state, {"number": "ZZ0000000"})  # no permit has it
+    asyncio.run(OfficerState.check_number.fn(state, {"number": "ZZ0000000"}))  # no permit has it
     after = _page()
     assert _value(after, "lbt_scans_total", **valid_camera) == (
         _value(before, "lbt_scans_total", **valid_camera) + 1
@@ -70,8 +71,10 @@ def test_a_scan_is_counted_by_outcome_and_source(db_url, session):
 def test_a_recorded_crossing_is_counted_by_direction(db_url, session):
     before = _value(_page(), "lbt_crossings_recorded_total", direction="entry")
     state = _officer()
-    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, time.time() * 1000)
-    OfficerState.record_crossing.fn(state, "entry")
+    asyncio.run(
+        OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, time.time() * 1000)
+    )
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     assert state.recorded == "entry"
     assert _value(_page(), "lbt_crossings_recorded_total", direction="entry") == before + 1
 
@@ -94,7 +97,9 @@ def test_every_handled_event_is_timed_under_its_handler(db_url, session):
     state = _officer()
     OfficerState.dismiss.fn(state)
     state.token = ""  # signed out: the scan is refused, and timed all the same
-    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, time.time() * 1000)
+    asyncio.run(
+        OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, time.time() * 1000)
+    )
     after = _page()
     assert _value(after, name, **handler) == _value(before, name, **handler) + 1
     assert _value(after, name, **refused) == _value(before, name, **refused) + 1

@@ -14,6 +14,7 @@ from PIL import Image
 from sqlmodel import select
 
 from lbt_app.db.models import AuditEvent, Crossing
+from lbt_app.services import checks
 from lbt_app.states.officer import MAX_PHOTO_BYTES, SAME_SCAN_SECONDS, OfficerState
 from tests.app.factories import permit_of
 from tests.app.test_states import _client, _sub
@@ -58,25 +59,25 @@ def test_a_read_repeated_within_seconds_is_one_scan(db_url, session):
     text = permit_of(session, "RAHIMOV").payload
     state = _officer()
     before = len(_events(session, "permit_checked"))
-    OfficerState.scanned.fn(state, text, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, text, _now_ms()))
     assert (state.outcome, state.source, state.cue) == ("VALID", "camera", 1)
     OfficerState.open_scanner.fn(state)  # the officer taps "Scan next", the card is still there
-    OfficerState.scanned.fn(state, text, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, text, _now_ms()))
     assert state.outcome == "" and state.scanning
     assert len(_events(session, "permit_checked")) == before + 1
     state._last_read_at -= SAME_SCAN_SECONDS  # a few seconds later it is a new scan
-    OfficerState.scanned.fn(state, text, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, text, _now_ms()))
     assert state.outcome == "VALID" and len(_events(session, "permit_checked")) == before + 2
 
 
 def test_after_recording_the_same_permit_scans_again_at_once(db_url, session):
     text = permit_of(session, "RAHIMOV").payload
     state = _officer()
-    OfficerState.scanned.fn(state, text, _now_ms())
-    OfficerState.record_crossing.fn(state, "entry")
+    asyncio.run(OfficerState.scanned.fn(state, text, _now_ms()))
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     assert state.recorded == "entry"
     OfficerState.open_scanner.fn(state)
-    OfficerState.scanned.fn(state, text, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, text, _now_ms()))
     assert (state.outcome, state.code) == ("CHECK", "already_inside")
 
 
@@ -84,11 +85,11 @@ def test_a_passage_a_colleague_recorded_first_is_not_offered_again(db_url, sessi
     permit = permit_of(session, "RAHIMOV")
     text, before = permit.payload, _crossings(session, permit.id)
     mine, colleague = _officer(), _officer("officer1")  # two phones at one lane
-    OfficerState.scanned.fn(mine, text, _now_ms())
-    OfficerState.scanned.fn(colleague, text, _now_ms())
-    OfficerState.record_crossing.fn(colleague, "entry")
+    asyncio.run(OfficerState.scanned.fn(mine, text, _now_ms()))
+    asyncio.run(OfficerState.scanned.fn(colleague, text, _now_ms()))
+    asyncio.run(OfficerState.record_crossing.fn(colleague, "entry"))
     assert colleague.recorded == "entry"
-    toast = OfficerState.record_crossing.fn(mine, "entry")
+    toast = asyncio.run(OfficerState.record_crossing.fn(mine, "entry"))
     assert "Already recorded." in str(toast)
     assert (mine.recorded, mine.can_enter, mine.can_exit) == ("", False, False)  # scan again
     assert _crossings(session, permit.id) == before + 1
@@ -201,14 +202,14 @@ def test_scanner_events_from_other_roles_do_nothing(db_url, session, username):
     state = _officer(username) if username else _sub(_client(None), OfficerState)
     checked = len(_events(session, "permit_checked"))
     crossings = len(session.exec(select(Crossing)).all())
-    OfficerState.scanned.fn(state, text, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, text, _now_ms()))
     _frame(state, _data_url(qr_scene(text)))
     assert _photo(state, _jpeg(qr_scene(text, module_px=6))) is not None
     state._text, state.outcome = text, "VALID"  # even with a verdict forged into its state
-    OfficerState.record_crossing.fn(state, "entry")
-    OfficerState.refuse.fn(state, {"reason": "other"})
-    OfficerState.report.fn(state, {"note": "x"})
-    OfficerState.toggle_shift.fn(state)
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
+    asyncio.run(OfficerState.refuse.fn(state, {"reason": "other"}))
+    asyncio.run(OfficerState.report.fn(state, {"note": "x"}))
+    asyncio.run(OfficerState.toggle_shift.fn(state))
     session.expire_all()
     assert len(_events(session, "permit_checked")) == checked
     assert len(session.exec(select(Crossing)).all()) == crossings
@@ -218,36 +219,42 @@ def test_scanner_events_from_other_roles_do_nothing(db_url, session, username):
 
 def test_a_device_clock_off_by_more_than_five_minutes_is_pointed_out(db_url, session):
     state = _officer()
-    OfficerState.device_clock.fn(state, _now_ms() + 4 * 60_000)
+    asyncio.run(OfficerState.device_clock.fn(state, _now_ms() + 4 * 60_000))
     assert state.clock_note == ""
-    OfficerState.device_clock.fn(state, _now_ms() - 62 * 60_000)
+    asyncio.run(OfficerState.device_clock.fn(state, _now_ms() - 62 * 60_000))
     assert "62 minutes" in state.clock_note
     text = permit_of(session, "RAHIMOV").payload
-    OfficerState.scanned.fn(state, text, _now_ms() + 11 * 60_000)  # the verdict still comes
+    asyncio.run(
+        OfficerState.scanned.fn(state, text, _now_ms() + 11 * 60_000)
+    )  # the verdict still comes
     assert "11 minutes" in state.clock_note and state.outcome == "VALID"
-    OfficerState.device_clock.fn(state, "soon")
+    asyncio.run(OfficerState.device_clock.fn(state, "soon"))
     assert "11 minutes" in state.clock_note
 
 
 def test_refuse_and_report_after_a_verdict_then_the_shift_counts_them(db_url, session):
     state = _officer()
-    assert "Scan a permit first." in str(OfficerState.refuse.fn(state, {"reason": "other"}))
-    OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())
-    OfficerState.refuse.fn(state, {"reason": "because"})
+    assert "Scan a permit first." in str(
+        asyncio.run(OfficerState.refuse.fn(state, {"reason": "other"}))
+    )
+    asyncio.run(OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms()))
+    asyncio.run(OfficerState.refuse.fn(state, {"reason": "because"}))
     assert state.panel_error == "Choose a reason from the list." and state.recorded == ""
     OfficerState.open_panel.fn(state, "refuse")
     assert (state.panel, state.panel_error) == ("refuse", "")
-    OfficerState.refuse.fn(state, {"reason": "suspected_forgery"})
+    asyncio.run(OfficerState.refuse.fn(state, {"reason": "suspected_forgery"}))
     assert (state.recorded, state.panel) == ("refused", "")
-    OfficerState.record_crossing.fn(state, "exit")  # already decided: nothing more recorded
-    OfficerState.report.fn(state, {"note": "   "})
+    asyncio.run(
+        OfficerState.record_crossing.fn(state, "exit")
+    )  # already decided: nothing more recorded
+    asyncio.run(OfficerState.report.fn(state, {"note": "   "}))
     assert (state.panel_error, state.reported) == ("Describe what you noticed.", False)
-    OfficerState.report.fn(state, {"note": "Card shown by someone else"})
+    asyncio.run(OfficerState.report.fn(state, {"note": "Card shown by someone else"}))
     assert state.reported and state.panel_error == ""
     refused = _events(session, "crossing_refused")
     assert [e.detail["reason"] for e in refused] == ["suspected_forgery"]
     assert _events(session, "misuse_reported")[-1].detail["note"] == "Card shown by someone else"
-    OfficerState.toggle_shift.fn(state)
+    asyncio.run(OfficerState.toggle_shift.fn(state))
     assert state.shift_open
     assert (state.shift_counts["scans"], state.shift_counts["INVALID"]) == (1, 1)
     assert (state.shift_counts["refused"], state.shift_counts["reported"]) == (1, 1)
@@ -275,19 +282,21 @@ def test_no_entry_on_a_static_copy_but_on_a_fresh_live_code(db_url, session):
     session.commit()
     card = permit_of(session, "RAHIMOV").payload
     state = _officer()
-    OfficerState.scanned.fn(state, card, _now_ms())  # the printed card of a wallet holder
+    asyncio.run(
+        OfficerState.scanned.fn(state, card, _now_ms())
+    )  # the printed card of a wallet holder
     assert (state.outcome, state.code) == ("CHECK", "static_copy")
     before = len(session.exec(select(Crossing)).all())
-    assert "cannot be recorded" in str(OfficerState.record_crossing.fn(state, "entry"))
-    OfficerState.scanned.fn(state, live.live_text(card, secret, utcnow()), _now_ms())
+    assert "cannot be recorded" in str(asyncio.run(OfficerState.record_crossing.fn(state, "entry")))
+    asyncio.run(OfficerState.scanned.fn(state, live.live_text(card, secret, utcnow()), _now_ms()))
     assert (state.outcome, state.code) == ("VALID", "valid")
-    OfficerState.record_crossing.fn(state, "entry")
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     session.expire_all()
     assert len(session.exec(select(Crossing)).all()) == before + 1
 
 
 def _typed(state, number: str):
-    return OfficerState.check_number.fn(state, {"number": number})
+    return asyncio.run(OfficerState.check_number.fn(state, {"number": number}))
 
 
 def test_an_unknown_typed_number_is_not_registered_and_names_the_number(db_url, session):
@@ -311,24 +320,30 @@ def test_an_empty_typed_number_is_explained_and_checks_nothing(db_url, session):
 
 def test_only_the_passage_the_server_would_record_is_offered(db_url, session):
     state = _officer()
-    OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())  # revoked
+    asyncio.run(
+        OfficerState.scanned.fn(state, permit_of(session, "GHAFUROVA").payload, _now_ms())
+    )  # revoked
     assert (state.outcome, state.can_enter, state.can_exit) == ("INVALID", False, False)
     OfficerState.set_lane.fn(state, "exit")
-    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())  # outside
+    asyncio.run(
+        OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    )  # outside
     assert (state.code, state.can_enter, state.can_exit) == ("not_inside", True, False)
-    OfficerState.record_crossing.fn(state, "entry")
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     assert (state.recorded, state.can_enter, state.can_exit) == ("entry", False, False)
     OfficerState.set_lane.fn(state, "entry")
-    OfficerState.scanned.fn(state, permit_of(session, "NAZAROVA").payload, _now_ms())  # inside
+    asyncio.run(
+        OfficerState.scanned.fn(state, permit_of(session, "NAZAROVA").payload, _now_ms())
+    )  # inside
     assert (state.code, state.can_enter, state.can_exit) == ("already_inside", False, True)
 
 
 def test_after_a_refusal_the_screen_says_refused_with_the_reason(db_url, session):
     state = _officer()
-    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms()))
     assert (state.tone, state.outcome_label, state.can_enter) == ("VALID", "VALID", True)
     OfficerState.open_panel.fn(state, "refuse")
-    OfficerState.refuse.fn(state, {"reason": "no_identity_document"})
+    asyncio.run(OfficerState.refuse.fn(state, {"reason": "no_identity_document"}))
     assert (state.tone, state.outcome_label) == ("REFUSED", "REFUSED")
     assert state.reason == "No identity document"
     assert (state.recorded, state.panel, state.can_enter, state.can_exit) == (
@@ -345,9 +360,9 @@ def test_after_a_refusal_the_screen_says_refused_with_the_reason(db_url, session
 @pytest.mark.parametrize("form", [{}, {"reason": ""}])
 def test_a_refusal_without_a_reason_asks_for_one_and_records_nothing(db_url, session, form):
     state = _officer()
-    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms()))
     OfficerState.open_panel.fn(state, "refuse")
-    OfficerState.refuse.fn(state, form)
+    asyncio.run(OfficerState.refuse.fn(state, form))
     assert state.panel_error == "Choose a reason from the list."
     assert (state.tone, state.recorded, state.panel, state.can_enter) == (
         "VALID",
@@ -360,7 +375,7 @@ def test_a_refusal_without_a_reason_asks_for_one_and_records_nothing(db_url, ses
 
 def test_the_verdict_names_the_area_and_crossing_points(db_url, session):
     state = _officer()
-    OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms())
+    asyncio.run(OfficerState.scanned.fn(state, permit_of(session, "RAHIMOV").payload, _now_ms()))
     assert state.holder["area"] == "Fergana border districts"
     assert state.holder["points"] == "Fotehobod – Oybek, Kushtegirmon – Bekobod, Patar – Rishton"
     assert [c["point"] for c in state.recent] == ["Fotehobod – Oybek"] * len(state.recent)
@@ -394,3 +409,37 @@ def test_a_frame_with_two_codes_uses_the_permit(db_url, session):
     _frame(state, _data_url(two_codes(text[:40], text).convert("RGB")))
     assert (state.outcome, state.code, state.source) == ("INVALID", "revoked", "frame")
     assert state.note == "Several codes in the picture; the permit was used."
+
+
+def test_a_check_waiting_on_the_database_leaves_the_event_loop_to_the_other_tabs(
+    db_url, session, monkeypatch
+):
+    """The worker's event loop serves every tab: while one check waits on the database, the
+    others' events go on (the check runs in a thread)."""
+    state = _officer()
+    number = permit_of(session, "RAHIMOV").number
+    slow = checks.verify_number
+
+    def verify_slowly(**arguments):
+        time.sleep(0.5)  # a slow query: the thread waits, the loop does not
+        return slow(**arguments)
+
+    monkeypatch.setattr(checks, "verify_number", verify_slowly)
+
+    async def meanwhile() -> tuple[int, object]:
+        ticks = 0
+
+        async def other_tab() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        ticker = asyncio.create_task(other_tab())
+        result = await OfficerState.check_number.fn(state, {"number": number})
+        ticker.cancel()
+        return ticks, result
+
+    ticks, result = asyncio.run(meanwhile())
+    assert result is None and state.outcome == "VALID"
+    assert ticks >= 10  # ~25 in 0.5 s; none if the check had held the loop

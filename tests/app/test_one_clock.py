@@ -3,6 +3,7 @@ every page and the printed card show that same day, in the reader's language."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,11 +60,13 @@ def test_the_same_crossing_has_the_same_day_on_every_page(db_url, session, lang)
     assert wallet.recent[0]["at"] == shown
 
     officer = signed_in("officer1", OfficerState)
-    OfficerState.check_number.fn(officer, {"number": permit_of(session, "RAHIMOV").number})
+    asyncio.run(
+        OfficerState.check_number.fn(officer, {"number": permit_of(session, "RAHIMOV").number})
+    )
     assert officer.stay["entered_on"] == shown and officer.recent[0]["at"] == shown
 
     desk = signed_in("staff", AuthorityState)
-    AuthorityState.load.fn(desk)
+    asyncio.run(AuthorityState.load.fn(desk))
     AuthorityState.open_permit.fn(desk, permit_of(session, "RAHIMOV").number)
     assert desk.permit_crossings[0]["at"] == format_moment(at, lang, DUSHANBE)
 
@@ -78,8 +81,10 @@ def test_the_shift_list_shows_the_local_time_in_the_officers_language(db_url, se
     root = _client("officer1")
     _sub(root, SessionState).lang_choice = "ru"
     officer = _sub(root, OfficerState)
-    OfficerState.check_number.fn(officer, {"number": permit_of(session, "RAHIMOV").number})
-    OfficerState.toggle_shift.fn(officer)
+    asyncio.run(
+        OfficerState.check_number.fn(officer, {"number": permit_of(session, "RAHIMOV").number})
+    )
+    asyncio.run(OfficerState.toggle_shift.fn(officer))
     first = officer.shift_items[0]["at"]
     now = datetime.now(UTC).astimezone(DUSHANBE)
     assert first in {(now - timedelta(minutes=m)).strftime("%H:%M") for m in range(3)}

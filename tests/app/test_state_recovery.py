@@ -99,10 +99,10 @@ def test_an_ended_or_expired_session_is_not_revived(db_url):
     assert load is OfficerState.load and tab._principal() is None
     # the page's guard turns the tab away to sign in; the held check is refused like any other
     officer = root.get_substate(OfficerState.get_full_name().split("."))
-    redirect, _ = OfficerState.load.fn(officer)
+    redirect, _ = asyncio.run(OfficerState.load.fn(officer))
     assert dict((k._js_expr, v._var_value) for k, v in redirect.args)["path"] == "/"
     assert (check.name, check.payload) == (CHECK, FORM)
-    assert "sign in" in str(OfficerState.check_number.fn(officer, FORM["form"]))
+    assert "sign in" in str(asyncio.run(OfficerState.check_number.fn(officer, FORM["form"])))
 
 
 def test_nothing_is_asked_of_a_tab_that_connected_nor_taken_unasked(db_url):

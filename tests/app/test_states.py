@@ -107,7 +107,7 @@ def test_forged_suspend_from_a_non_authority_changes_nothing(db_url, session, us
 def test_authority_staff_can_suspend_and_reinstate(db_url, session):
     permit = _active_permit(session)
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     AuthorityState.ask_change.fn(state, permit.number, "suspend")
     AuthorityState.change_status.fn(state, {"reason": "Seen working across the border"})
     session.expire_all()
@@ -125,7 +125,7 @@ def test_a_status_change_names_the_holder_and_asks_for_a_missing_reason(db_url, 
     permit = _active_permit(session)
     resident = session.get(Resident, permit.resident_id)
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     AuthorityState.ask_change.fn(state, permit.number, "revoke")
     holder = f"{resident.surname_latin} {resident.given_names_latin}"
     assert state.change == {"number": permit.number, "holder": holder, "action": "revoke"}
@@ -151,7 +151,7 @@ def _pdf_pages(result) -> int:
 
 def test_only_usable_permits_offer_and_print_cards(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     by_status: dict[str, list[str]] = {}
     for row in state.permits:
         by_status.setdefault(row["status"], []).append(row["number"])
@@ -182,7 +182,7 @@ def test_an_opened_permit_tells_its_history_in_words_and_scrolls_into_view(db_ur
     session.commit()
     state = _sub(_client("staff"), AuthorityState)
     state.lang_choice = "ru"
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     shown = AuthorityState.open_permit.fn(state, permit.number)
     assert "scrollIntoView" in str(shown) and "permit-panel" in str(shown)
     details = [e["detail"] for e in state.permit_events]
@@ -214,6 +214,8 @@ def test_page_loads_turn_away_other_roles(db_url, cls, allowed):
     for username in ["staff", "officer1", "farhod", "admin", None]:
         state = _sub(_client(username), cls)
         result = cls.load.fn(state)
+        if inspect.iscoroutine(result):  # a page whose load waits on the database in a thread
+            result = asyncio.run(result)
         if username == allowed:
             assert _redirect_path(result) == ""  # stays (the officer's page asks the clock)
         else:
@@ -305,7 +307,7 @@ def test_sign_out_ends_the_server_session(db_url):
     assert _sub(root, SessionState).token == ""
     state = _sub(root, AuthorityState)
     state.token = token  # a client replaying its old token
-    assert _redirect_path(AuthorityState.load.fn(state)) == "/"
+    assert _redirect_path(asyncio.run(AuthorityState.load.fn(state))) == "/"
 
 
 # Not personal: the language, and that the server state knows what the browser stored.
@@ -333,7 +335,7 @@ def test_sign_out_forgets_the_staff_members_data_in_every_state(db_url):
     ResidentsState.open_resident.fn(residents, residents.rows[0]["id"])
     assert residents.file and residents.rows
     authority = _sub(root, AuthorityState)
-    AuthorityState.load.fn(authority)
+    asyncio.run(AuthorityState.load.fn(authority))
     assert authority.permits
     result = _sign_out(root)
     for cls in (SessionState, ResidentsState, AuthorityState, WalletState, OfficerState):
@@ -386,7 +388,7 @@ def _crossings(session) -> int:
 def test_officer_checks_by_number_and_records_once(db_url, session):
     number = session.exec(select(Permit.number).order_by(Permit.id)).first()  # farhod, outside
     state = _sub(_client("officer1"), OfficerState)
-    OfficerState.check_number.fn(state, {"number": number})
+    asyncio.run(OfficerState.check_number.fn(state, {"number": number}))
     assert (state.outcome, state.code, state.can_enter, state.can_exit) == (
         "VALID",
         "valid",
@@ -395,9 +397,9 @@ def test_officer_checks_by_number_and_records_once(db_url, session):
     )
     assert state.photo.startswith("data:image/jpeg;base64,")
     before = _crossings(session)
-    OfficerState.record_crossing.fn(state, "entry")
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     assert state.recorded == "entry" and _crossings(session) == before + 1
-    OfficerState.check_number.fn(state, {"number": number})  # lane is still "entering"
+    asyncio.run(OfficerState.check_number.fn(state, {"number": number}))  # lane is still "entering"
     assert (state.outcome, state.code) == ("CHECK", "already_inside")
     assert (state.can_enter, state.can_exit) == (False, True)  # the holder is inside
 
@@ -408,19 +410,19 @@ def test_forged_officer_events_from_other_roles_record_nothing(db_url, session, 
     state = _sub(_client(username), OfficerState)
     state._text = session.exec(select(Permit.payload).order_by(Permit.id)).first()
     before = _crossings(session)
-    OfficerState.check_number.fn(state, {"number": number})
-    OfficerState.record_crossing.fn(state, "entry")
+    asyncio.run(OfficerState.check_number.fn(state, {"number": number}))
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     assert state.outcome == "" and _crossings(session) == before
 
 
 def test_officer_cannot_record_without_a_checked_permit_or_with_a_bad_direction(db_url, session):
     state = _sub(_client("officer1"), OfficerState)
     before = _crossings(session)
-    OfficerState.record_crossing.fn(state, "entry")
-    OfficerState.check_number.fn(state, {"number": "NOPE"})
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
+    asyncio.run(OfficerState.check_number.fn(state, {"number": "NOPE"}))
     assert state.code == "not_registered"
-    OfficerState.record_crossing.fn(state, "entry")
-    OfficerState.record_crossing.fn(state, "sideways")
+    asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
+    asyncio.run(OfficerState.record_crossing.fn(state, "sideways"))
     assert _crossings(session) == before
 
 
@@ -431,7 +433,7 @@ def _cards_printed(session) -> int:
 
 def test_staff_download_cards_and_other_roles_get_nothing(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     number = state.permits[0]["number"]
     one = _done(AuthorityState.card.fn(state, number))
     assert "data:application/pdf;base64," in str(one) and f"permit-{number}.pdf" in str(one)
@@ -448,7 +450,7 @@ def test_staff_download_cards_and_other_roles_get_nothing(db_url, session):
 
 def test_the_desk_filters_opens_a_permit_and_renews_it(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     assert state.figures["active"] == 5 and len(state.chart) == 30 and state.areas == ["UZ-FRG"]
     AuthorityState.filter.fn(state, {"status": "suspended", "area": "nowhere", "expiring": "7"})
     assert state.filters == {"status": "suspended", "area": "", "expiring": ""}
@@ -497,5 +499,5 @@ def test_a_flood_of_anonymous_events_is_answered_without_work(db_url, session):
     assert "Please sign in." in answers[0]
     assert "Too many requests" in answers[-1]
     signed_in = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(signed_in)
+    asyncio.run(AuthorityState.load.fn(signed_in))
     assert signed_in.permits  # others go on as before

@@ -562,7 +562,7 @@ def test_an_admin_moves_an_officer_through_the_form(db_url, session):
 
 def test_a_deactivated_users_open_page_loses_access_on_its_next_event(db_url, session):
     staff_page = _sub(_client("staff"), AuthorityState)
-    assert AuthorityState.load.fn(staff_page) is None  # in
+    assert asyncio.run(AuthorityState.load.fn(staff_page)) is None  # in
     officer_page = _sub(_client("officer1"), OfficerState)
     state = _admin_page()
     for username in ["staff", "officer1"]:
@@ -570,11 +570,11 @@ def test_a_deactivated_users_open_page_loses_access_on_its_next_event(db_url, se
         assert state.confirm["username"] == username
         _run(AdminState.confirmed.fn(state))
         assert state.confirm == {} and _row(state, username)["active"] == ""
-    assert _redirect_path(AuthorityState.load.fn(staff_page)) == "/"
+    assert _redirect_path(asyncio.run(AuthorityState.load.fn(staff_page))) == "/"
     assert staff_page.user_name == ""
     AuthorityState.change_status.fn(staff_page, {"reason": "x"})
     assert staff_page._refusal == "Please sign in."
-    assert _redirect_path(OfficerState.load.fn(officer_page)) == "/"
+    assert _redirect_path(asyncio.run(OfficerState.load.fn(officer_page))) == "/"
     denied = session.exec(
         select(AuditEvent).where(AuditEvent.action == "access_denied", AuditEvent.actor == "")
     ).all()

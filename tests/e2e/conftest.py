@@ -37,6 +37,7 @@ OWN_APPS = (
     "test_deployment.py",
     "test_backup_while_serving.py",
     "test_state_recovery.py",
+    "test_load.py",
 )
 
 
@@ -44,8 +45,9 @@ OWN_APPS = (
 def pytest_collection_modifyitems(items) -> None:
     """The browser tests run last: Playwright's event loop stays open until the session ends,
     and `asyncio.run` fails in any test after it. Among them, the apps of their own (a real
-    installation, the deployment behind Caddy, a backup while serving, a Redis restart) run
-    before the demo app of any mode starts: each builds the one frontend, for its address."""
+    installation, the deployment behind Caddy, a backup while serving, a Redis restart, a small
+    load run) run before the demo app of any mode starts: each builds the one frontend, for
+    its address."""
     browser = [i for i in items if E2E in i.path.parents]
     own = [i for i in browser if i.path.name in OWN_APPS]
     items[:] = (

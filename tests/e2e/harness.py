@@ -52,6 +52,7 @@ class RunningApp:
     database_url: str
     env: dict[str, str]
     log: Path
+    pid: int = 0  # `reflex run`, the parent of the app's processes
 
     def engine(self) -> sa.Engine:
         from lbt_app.db.engine import engine_for
@@ -132,10 +133,14 @@ DEMO = Preparation()
 
 @contextmanager
 def running_app(
-    mode: str = "embedded", pg_url: str = "", redis_url: str = "", prepare: Preparation = DEMO
+    mode: str = "embedded",
+    pg_url: str = "",
+    redis_url: str = "",
+    prepare: Preparation = DEMO,
+    workers: int = 2,
 ) -> Iterator[RunningApp]:
     """The app in production mode on a free port with a fresh database (the demo data unless
-    told otherwise); stopped and wiped after."""
+    told otherwise); stopped and wiped after. Scaled mode runs `workers` backend processes."""
     tmp = Path(tempfile.mkdtemp(prefix=f"lbt-e2e-{mode}-"))
     port = free_port()
     env = {
@@ -158,7 +163,7 @@ def running_app(
         sep = "&" if "?" in pg_url else "?"
         env["LBT_DATABASE_URL"] = f"{pg_url}{sep}options=-csearch_path%3D{schema}"
         env["LBT_REDIS_URL"] = redis_url
-        env["GRANIAN_WORKERS"] = "2"
+        env["GRANIAN_WORKERS"] = str(workers)
     else:
         env["LBT_DATABASE_URL"] = f"sqlite:///{tmp / 'data' / 'lbt.db'}"
     bindir = Path(sys.executable).parent
@@ -195,7 +200,7 @@ def running_app(
     try:
         _wait_for(f"http://localhost:{port}/ping", proc, log)
         _wait_for(f"http://localhost:{port}/", proc, log)
-        yield RunningApp(f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, log)
+        yield RunningApp(f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, log, proc.pid)
     finally:
         if proc.poll() is not None:  # it died under the tests: say why before its log goes
             sys.stderr.write(f"app exited with {proc.returncode}:\n{log.read_text()[-6000:]}\n")
