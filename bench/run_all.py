@@ -11,6 +11,7 @@ import bench_audit
 import bench_decode
 import bench_demo_qr
 import bench_import
+import bench_load
 import bench_qr
 import bench_scale
 import bench_scan
@@ -34,5 +35,7 @@ if __name__ == "__main__":
     bench_audit.main([])
     print("\n== the app at 10k permits (PostgreSQL; 100k and 1M: bench_scale.py --sizes) ==")
     bench_scale.main(["--sizes", "10k"])
+    print("\n== officers at once, 1 and 2 workers (PostgreSQL + Redis; --full: up to 500) ==")
+    bench_load.main([])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())
