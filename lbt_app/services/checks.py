@@ -40,7 +40,7 @@ from lbt_app.db.models import (
 from lbt_app.i18n import N_
 from lbt_app.metrics import CROSSINGS, SCANS
 from lbt_app.services import audit, keys, wallet
-from lbt_app.services.stays import PastCrossing, stay_of
+from lbt_app.services.stays import PastCrossing, settle, stay_of
 from lbt_app.settings import get_settings
 
 
@@ -452,6 +452,9 @@ def record_crossing(
     )
     session.add(crossing)
     session.flush()
+    agreement = session.get(Agreement, principal.agreement_id)
+    if agreement is not None:  # the holders inside, in the same transaction
+        settle(session, agreement=agreement, resident_id=check.permit.resident_id, now=now)
     CROSSINGS.labels(direction=str(direction)).inc()
     audit.record(
         session=session,

@@ -25,7 +25,7 @@ from lbt_app.core.stay import Direction
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for, session_scope
 from lbt_app.db.models import Application, ApplicationStatus, AuditEvent, Crossing, Permit
-from lbt_app.services import applications, audit, checks, demo
+from lbt_app.services import applications, audit, checks, demo, statistics
 from lbt_app.services.checks import CrossingError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import PROJECT_ROOT, get_settings
@@ -34,6 +34,7 @@ from lbt_app.states.applications import ApplicationsState
 from tests.app.factories import permit_of, principal
 from tests.app.test_audit_chain_state import _Proxy
 from tests.app.test_states import _client, _sub
+from tests.app.test_statistics import _reference
 from tests.conftest import BACKENDS, NOW, PG_URL
 
 
@@ -206,6 +207,7 @@ def _check_and_record(officer: str, number: str, direction: Direction, checked_a
 def test_two_officers_recording_the_same_passage_record_it_once(db_url, session):
     """Five passages in a row (entry, exit, entry...), each recorded by two officers at once."""
     number = permit_of(session, "RAHIMOV").number
+    staff = principal(session, "staff")
     directions = [Direction.ENTRY, Direction.EXIT] * 2 + [Direction.ENTRY]
     for i, direction in enumerate(directions):
         checked_at = NOW + timedelta(hours=i)
@@ -219,6 +221,9 @@ def test_two_officers_recording_the_same_passage_record_it_once(db_url, session)
         refused = [r for r in results if isinstance(r, CrossingError)]
         assert len(recorded) == 1 and len(refused) == 1, (direction, results)
         assert str(refused[0]) == "Already recorded."
+        session.expire_all()  # the holder inside once, the passage counted once
+        board = statistics.dashboard(session=session, principal=staff, now=at)
+        assert board == _reference(session, staff, at)
     session.expire_all()
     crossings = session.exec(
         select(Crossing)
