@@ -55,7 +55,9 @@ def upgrade() -> None:
         sa.Column('must_leave_by', sa.Date(), nullable=False),
         sa.PrimaryKeyConstraint('agreement_id', 'resident_id'),
     )
-    op.create_index('ix_openstay_agreement_leave', 'openstay', ['agreement_id', 'must_leave_by'])
+    op.create_index(
+        'ix_openstay_agreement_leave', 'openstay', ['agreement_id', 'must_leave_by', 'resident_id']
+    )
     from lbt_app.services.statistics import rebuild
 
     with Session(bind=op.get_bind()) as session:

@@ -446,7 +446,7 @@ class OpenStay(SQLModel, table=True):
 
     __table_args__ = (
         # The desk's attention list: the stays whose last day is near, most urgent first.
-        sa.Index("ix_openstay_agreement_leave", "agreement_id", "must_leave_by"),
+        sa.Index("ix_openstay_agreement_leave", "agreement_id", "must_leave_by", "resident_id"),
     )
 
 

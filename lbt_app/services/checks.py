@@ -417,6 +417,8 @@ def record_crossing(
     one transaction at a time (`one_at_a_time` per holder), and a crossing of the holder
     recorded after the check (two officers at once, or the same check sent twice) makes this
     one ALREADY_RECORDED. The database keeps one crossing per check (`uq_crossing_check`).
+    The holder's open stay (what the desk counts as inside) is settled in the same transaction,
+    under the same lock.
     """
     direction = Direction(direction)
     _require_officer(principal)

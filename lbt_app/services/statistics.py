@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from lbt_app.core.access import Action, Principal, require
@@ -138,16 +139,23 @@ def _stays_counted(session: Session, agreement_id: int, today: date) -> tuple[in
 
 
 def _attention(session: Session, agreement_id: int, zone: ZoneInfo, today: date) -> list[Holder]:
-    """The most urgent stays near or past their last day, read through the index on it."""
-    rows = session.exec(
-        select(OpenStay, Resident)
-        .join(Resident, col(Resident.id) == OpenStay.resident_id)
+    """The most urgent stays near or past their last day: the first of them in the index on
+    that day, then their holders' names."""
+    urgent = (
+        select(OpenStay)
         .where(
             OpenStay.agreement_id == agreement_id,
             col(OpenStay.must_leave_by) <= today + timedelta(NEAR_LIMIT_DAYS),
         )
-        .order_by(col(OpenStay.must_leave_by), col(Resident.document_number))
+        .order_by(col(OpenStay.must_leave_by), col(OpenStay.resident_id))
         .limit(ATTENTION_LIMIT)
+        .subquery()
+    )
+    stay = aliased(OpenStay, urgent)
+    rows = session.exec(
+        select(stay, Resident)
+        .join(Resident, col(Resident.id) == stay.resident_id)
+        .order_by(stay.must_leave_by, stay.resident_id)
     ).all()
     holders = []
     for stay, resident in rows:

@@ -93,29 +93,32 @@ def _reference(session: Session, principal, now: datetime) -> statistics.Dashboa
         if status.near_limit or status.over_limit:
             resident = session.get(Resident, resident_id)
             attention.append(
-                statistics.Holder(
-                    name=f"{resident.surname_latin} {resident.given_names_latin}",
-                    document_number=resident.document_number,
-                    entered_on=status.entered_on,
-                    days_used=status.days_used,
-                    must_leave_by=status.must_leave_by,
-                    over_limit=status.over_limit,
+                (
+                    resident_id,
+                    statistics.Holder(
+                        name=f"{resident.surname_latin} {resident.given_names_latin}",
+                        document_number=resident.document_number,
+                        entered_on=status.entered_on,
+                        days_used=status.days_used,
+                        must_leave_by=status.must_leave_by,
+                        over_limit=status.over_limit,
+                    ),
                 )
             )
-    attention.sort(key=lambda h: (not h.over_limit, h.must_leave_by, h.document_number))
+    attention.sort(key=lambda h: (not h[1].over_limit, h[1].must_leave_by, h[0]))
     return statistics.Dashboard(
         figures={
             "active": by_status.get("active", 0),
             "pending": pending,
             "crossings_today": sum(per_day[today].values()),
             "inside": inside,
-            "near_limit": sum(1 for h in attention if not h.over_limit),
-            "over_limit": sum(1 for h in attention if h.over_limit),
+            "near_limit": sum(1 for _, h in attention if not h.over_limit),
+            "over_limit": sum(1 for _, h in attention if h.over_limit),
         },
         permits_by_status=dict(by_status),
         points=points,
         crossings_per_day=chart,
-        attention=attention[: statistics.ATTENTION_LIMIT],
+        attention=[h for _, h in attention[: statistics.ATTENTION_LIMIT]],
     )
 
 
