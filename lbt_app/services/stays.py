@@ -3,9 +3,9 @@ restart a stay): one place for the officer's check, the wallet and the desk."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
 import sqlalchemy as sa
 from sqlmodel import Session, case, col, func, or_, select
@@ -81,19 +81,19 @@ def settle(session: Session, *, agreement: Agreement, resident_id: int, now: dat
             col(OpenStay.agreement_id) == agreement.id, col(OpenStay.resident_id) == resident_id
         )
     )
-    rows = _open_stays(session, agreement, [resident_id], now)
+    history = _histories().where(
+        Authority.agreement_id == agreement.id, Permit.resident_id == resident_id
+    )
+    rows = _open_stays(session, {agreement.id: agreement}, history, now)
     if rows:
         session.execute(sa.insert(OpenStay), rows)
 
 
-_HISTORIES_AT_ONCE = 2000
-
-
 def rebuild_open_stays(session: Session, now: datetime) -> int:
     """Find every holder inside as of `now` again, from all the crossings: the database finds
-    whose latest entry is later than their latest exit (one grouped pass); core reads those
-    holders' histories, a few thousand at a time, for the entry that opened the stay and its
-    last allowed day. Returns how many are inside."""
+    whose latest entry is later than their latest exit (one grouped pass), and streams those
+    holders' histories to core, which finds the entry that opened each stay and its last
+    allowed day. Returns how many are inside."""
     c = Crossing
     ends = (
         select(
@@ -108,57 +108,68 @@ def rebuild_open_stays(session: Session, now: datetime) -> int:
         .group_by(Permit.resident_id, Authority.agreement_id)
         .subquery()
     )
-    inside = session.exec(
-        select(ends.c.agreement_id, ends.c.resident_id).where(
+    inside = (
+        select(ends.c.agreement_id, ends.c.resident_id)
+        .where(
             ends.c.last_entry.is_not(None),
             or_(ends.c.last_exit.is_(None), ends.c.last_entry > ends.c.last_exit),
         )
-    ).all()
-    session.execute(sa.delete(OpenStay))
+        .subquery()
+    )
+    history = _histories().join(
+        inside,
+        (inside.c.resident_id == Permit.resident_id)
+        & (inside.c.agreement_id == Authority.agreement_id),
+    )
     agreements = {a.id: a for a in session.exec(select(Agreement)).all()}
-    by_agreement: dict[int, list[int]] = defaultdict(list)
-    for agreement_id, resident_id in inside:
-        by_agreement[agreement_id].append(resident_id)
-    for agreement_id, residents in by_agreement.items():
-        agreement = agreements[agreement_id]
-        residents.sort()
-        for start in range(0, len(residents), _HISTORIES_AT_ONCE):
-            chunk = residents[start : start + _HISTORIES_AT_ONCE]
-            rows = _open_stays(session, agreement, chunk, now)
-            if rows:
-                session.execute(sa.insert(OpenStay), rows)
-    return len(inside)
+    rows = _open_stays(session, agreements, history, now)
+    session.execute(sa.delete(OpenStay))
+    if rows:  # multi-row VALUES, a thousand rows a statement
+        session.connection().execute(sa.insert(OpenStay.__table__), rows)
+    return len(rows)
+
+
+def _histories():
+    """Crossings with their holder, agreement and permit, in each holder's order."""
+    return (
+        select(
+            Authority.agreement_id,
+            Permit.resident_id,
+            Permit.id,
+            Permit.max_stay_days,
+            Crossing.at,
+            Crossing.direction,
+        )
+        .join(Permit, col(Permit.id) == Crossing.permit_id)
+        .join(Authority, col(Authority.id) == Permit.authority_id)
+        .order_by(Authority.agreement_id, Permit.resident_id)
+    )
 
 
 def _open_stays(
-    session: Session, agreement: Agreement, residents: list[int], now: datetime
+    session: Session, agreements: dict[int | None, Agreement], history, now: datetime
 ) -> list[dict]:
-    rows = session.exec(
-        select(Permit.resident_id, Permit.id, Permit.max_stay_days, Crossing.at, Crossing.direction)
-        .join(Permit, col(Permit.id) == Crossing.permit_id)
-        .join(Authority, col(Authority.id) == Permit.authority_id)
-        .where(Authority.agreement_id == agreement.id, col(Permit.resident_id).in_(residents))
-    ).all()
-    passages: dict[int, list[Passage]] = defaultdict(list)
-    entered_with: dict[tuple[int, Passage], tuple[int, int]] = {}
-    for resident_id, permit_id, max_stay_days, at, direction in rows:
-        passage = Passage(at, Direction(direction))
-        passages[resident_id].append(passage)
-        # two entries at one instant: the first permit's (core reads them as one)
-        key = (resident_id, passage)
-        entered_with[key] = min(
-            entered_with.get(key, (permit_id, max_stay_days)), (permit_id, max_stay_days)
-        )
+    """The open stays core finds in `history` (`_histories`, filtered), one holder at a time."""
     out = []
-    for resident_id, history in passages.items():
-        entry = opening_entry(history, now)
+    rows = session.execute(history)
+    for (agreement_id, resident_id), crossings in groupby(rows, key=lambda r: (r[0], r[1])):
+        passages: list[Passage] = []
+        entered_with: dict[Passage, tuple[int, int]] = {}
+        for _, _, permit_id, max_stay_days, at, direction in crossings:
+            passage = Passage(at, Direction(direction))
+            passages.append(passage)
+            # two entries at one instant: the first permit's (core reads them as one)
+            found = entered_with.get(passage, (permit_id, max_stay_days))
+            entered_with[passage] = min(found, (permit_id, max_stay_days))
+        entry = opening_entry(passages, now)
         if entry is None:
             continue
-        permit_id, max_stay_days = entered_with[(resident_id, entry)]
-        status = stay_status(history, stay_rules(agreement, max_stay_days), now)
+        permit_id, max_stay_days = entered_with[entry]
+        agreement = agreements[agreement_id]
+        status = stay_status(passages, stay_rules(agreement, max_stay_days), now)
         out.append(
             {
-                "agreement_id": agreement.id,
+                "agreement_id": agreement_id,
                 "resident_id": resident_id,
                 "permit_id": permit_id,
                 "entered_at": entry.at,
