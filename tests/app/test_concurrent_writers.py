@@ -10,10 +10,9 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -35,7 +34,7 @@ from tests.app.factories import permit_of, principal
 from tests.app.test_audit_chain_state import _Proxy
 from tests.app.test_states import _client, _sub
 from tests.app.test_statistics import _reference
-from tests.conftest import BACKENDS, NOW, PG_URL
+from tests.conftest import NOW
 
 
 def _at_once(*work: Callable[[], object]) -> list[object]:
@@ -325,21 +324,6 @@ PERMIT_COLUMNS = (
     "resident_id, authority_id, application_id, border_area_id, valid_from, valid_until,"
     " max_stay_days, status, status_reason, kid, payload, photo_hash, issued_at, issued_by_id"
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_url(request, tmp_path) -> Iterator[str]:
-    """An empty database of its own: a SQLite file, or a throw-away PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with engine_for(PG_URL).begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS lbt_upgrade CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA lbt_upgrade"))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3Dlbt_upgrade"
-    with engine_for(PG_URL).begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA lbt_upgrade CASCADE"))
 
 
 def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):

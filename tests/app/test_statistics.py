@@ -10,9 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from alembic.config import Config
 from sqlmodel import Session, col, insert, select
 
+from alembic import command
 from lbt_app.core.stay import Direction, Passage, opening_entry, stay_status
+from lbt_app.db import migrate
+from lbt_app.db.engine import engine_for
 from lbt_app.db.models import (
     Agreement,
     Application,
@@ -27,10 +31,10 @@ from lbt_app.db.models import (
     PermitTally,
     Resident,
 )
-from lbt_app.services import applications, checks, issuing, permits, statistics
+from lbt_app.services import applications, checks, demo, issuing, permits, statistics
 from lbt_app.services.permits import effective_status
 from lbt_app.services.stays import stay_rules
-from lbt_app.settings import get_settings
+from lbt_app.settings import PROJECT_ROOT, get_settings
 from tests.app.factories import principal
 from tests.conftest import NOW
 
@@ -353,3 +357,25 @@ def test_a_rebuild_counts_what_was_kept_on_write(session):
     session.expire_all()
     assert statistics.dashboard(session=session, principal=staff, now=NOW) == kept
     assert {t: session.exec(select(t)).all() for t in tallies} == tallies
+
+
+def test_the_migration_fills_the_tables_as_everything_counted_gives(empty_url):
+    """Down to the schema before the tallies and up again: the backfill counts the demo's
+    permits and crossings (and a thousand more holders) as reading all of them does."""
+    migrate.upgrade(empty_url)
+    with Session(engine_for(empty_url)) as session:
+        demo.load(session=session, kek=bytes(32), now=NOW)
+        session.commit()
+        _populate(session, 1000, _untidy)
+        staff = principal(session, "staff")
+        expected = _reference(session, staff, NOW)
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    with engine_for(empty_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "5db6ca1559d4")
+        assert "openstay" not in sa.inspect(connection).get_table_names()
+    migrate.upgrade(empty_url)
+    with Session(engine_for(empty_url)) as session:
+        board = statistics.dashboard(session=session, principal=staff, now=NOW)
+    assert board == expected
+    assert board.figures["inside"] > 50 and board.attention
