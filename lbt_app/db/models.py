@@ -338,7 +338,7 @@ class Permit(SQLModel, table=True):
 
     __table_args__ = (
         sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),
-        # The dashboard's counts by effective status read this index only, not the rows.
+        # An authority's permits by status and last day (the desk's list filtered by status).
         sa.Index(
             "ix_permit_authority_status", "authority_id", "status", "valid_until", "max_stay_days"
         ),

@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import groupby
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, case, col, func, or_, select
 
 from lbt_app.core.stay import (
@@ -121,7 +122,11 @@ def rebuild_open_stays(session: Session, now: datetime) -> int:
         (inside.c.resident_id == Permit.resident_id)
         & (inside.c.agreement_id == Authority.agreement_id),
     )
-    agreements = {a.id: a for a in session.exec(select(Agreement)).all()}
+    # only what the stay rules read: the migration that made the table runs this too
+    rules = load_only(
+        Agreement.id, Agreement.timezone, Agreement.period_cap_days, Agreement.period_days
+    )
+    agreements = {a.id: a for a in session.exec(select(Agreement).options(rules)).all()}
     rows = _open_stays(session, agreements, history, now)
     session.execute(sa.delete(OpenStay))
     if rows:  # multi-row VALUES, a thousand rows a statement
