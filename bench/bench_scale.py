@@ -12,8 +12,10 @@ audit events carry placeholder hashes (the chain does not verify; bench_audit.py
 
 Then each operation runs `--runs` times (5 by default, fewer when one run takes longer than
 `--budget` seconds in all) through the service functions the pages call, and a table prints
-p50 / p95, the process's peak RSS during the operation, and the growth per 10× of the p50.
-Prints figures, asserts nothing.
+p50 / p95, the process's peak RSS during the operation, and the growth per 10× of the p50;
+each operation's line also says how many statements it sent and rows the database returned
+(`fetched`). Prints figures, asserts nothing: tests/app/test_scale_rows.py runs the same
+generator and operations at 1k and 10k in CI and asserts on those counts, never on time.
 
     LBT_TEST_DATABASE_URL=postgresql+psycopg://... .venv/bin/python bench/bench_scale.py \
         [--sizes 10k,100k,1M] [--runs 5] [--budget 120] [--explain] [--keep]
@@ -135,7 +137,8 @@ _GENERATE = [
     SELECT :rbase + g, :authority, :home_area,
            (CAST(:sn AS text[]))[1 + g % 20], (CAST(:gn AS text[]))[1 + (g / 20) % 20],
            (CAST(:sl AS text[]))[1 + g % 20], (CAST(:gl AS text[]))[1 + (g / 20) % 20],
-           date '1950-01-01' + ((g::bigint * 7919) % 18000)::int, CASE WHEN g % 2 = 0 THEN 'M' ELSE 'F' END,
+           date '1950-01-01' + ((g::bigint * 7919) % 18000)::int,
+           CASE WHEN g % 2 = 0 THEN 'M' ELSE 'F' END,
            'TJK', 'B' || lpad(g::text, 8, '0'), 'Khujand, street ' || (g % 300),
            date '2000-01-01' + (g % 7000), NULL, :now,
            (CAST(:st AS text[]))[1 + g % 20 + 20 * ((g / 20) % 20)]
@@ -216,7 +219,18 @@ _GENERATE = [
 ]
 
 
-def _generate(session, n: int, now: datetime) -> dict[str, float]:
+_GENERATED = (
+    '"user"',
+    "resident",
+    "application",
+    "permit",
+    "permitcrossingpoint",
+    "crossing",
+    "auditevent",
+)
+
+
+def generate(session, n: int, now: datetime) -> dict[str, float]:
     """N permits and their history, in SQL; returns seconds per step."""
     import sqlalchemy as sa
     from sqlmodel import select
@@ -293,9 +307,9 @@ def _generate(session, n: int, now: datetime) -> dict[str, float]:
     session.commit()
     started = time.perf_counter()
     # What autovacuum does soon after a load: statistics, and the visibility map that lets
-    # index-only scans skip the table.
+    # index-only scans skip the table (the tables written here, not the database's other schemas).
     with session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(sa.text("VACUUM ANALYZE"))
+        conn.execute(sa.text(f"VACUUM ANALYZE {', '.join(_GENERATED)}"))
     timings["vacuum analyze"] = time.perf_counter() - started
     return timings
 
@@ -314,7 +328,7 @@ class Context:
     direction: list[str] = field(default_factory=lambda: ["entry"])
 
 
-def _operations(ctx: Context) -> dict[str, Callable[[object], object]]:
+def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
     from lbt_app.core.stay import Direction
     from lbt_app.services import applications, checks, oversight, permits, residents, statistics
     from lbt_app.services.checks import Source
@@ -389,7 +403,7 @@ def _operations(ctx: Context) -> dict[str, Callable[[object], object]]:
     }
 
 
-def _context(session, n: int, now: datetime) -> Context:
+def make_context(session, n: int, now: datetime) -> Context:
     from sqlmodel import col, select
 
     from lbt_app.db.models import Permit, Resident, User, WalletSecret
@@ -424,10 +438,76 @@ def _context(session, n: int, now: datetime) -> Context:
     )
 
 
+def with_demo(url: str, schema: str) -> tuple[str, datetime]:
+    """A fresh PostgreSQL schema (dropped first if it exists) with the demo data: its URL (the
+    app's settings point at it) and the time the data is made for."""
+    from sqlmodel import Session
+
+    from lbt_app.db.engine import engine_for
+    from lbt_app.services import demo
+    from lbt_app.settings import get_settings
+
+    url = throwaway(url, schema)
+    now = datetime.now(UTC)
+    with Session(engine_for(url)) as session:
+        demo.load(session=session, kek=get_settings().key_encryption_key(), now=now)
+        session.commit()
+    return url, now
+
+
+def populate(url: str, n: int, now: datetime) -> tuple[Context, dict[str, float]]:
+    """N generated permits added to the demo data at `url`: the operations' context, and
+    seconds per generation step."""
+    from sqlmodel import Session
+
+    from lbt_app.db.engine import engine_for
+
+    with Session(engine_for(url)) as session:
+        steps = generate(session, n, now)
+        return make_context(session, n, now), steps
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What one run of an operation asked of the database."""
+
+    statements: int  # statements sent
+    rows: int  # rows the database returned to Python, over all of them
+    seconds: float
+
+
+def fetched(engine, op: Callable[[object], object]) -> Fetched:
+    """Runs `op` once in a session of its own (rolled back after) and counts, through the
+    engine's events, its statements and the rows each returned: the cursor's rowcount for
+    every statement that returns rows, which psycopg sets to the rows the server sent (the
+    whole result, however little of it the code then reads). SQLite's cursor gives -1 there."""
+    import sqlalchemy as sa
+    from sqlmodel import Session
+
+    counts = {"statements": 0, "rows": 0}
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        counts["statements"] += 1
+        if cursor.description is not None:
+            counts["rows"] += max(cursor.rowcount, 0)
+
+    sa.event.listen(engine, "after_cursor_execute", count)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            started = time.perf_counter()
+            op(session)
+            seconds = time.perf_counter() - started
+            session.rollback()
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", count)
+    return Fetched(counts["statements"], counts["rows"], seconds)
+
+
 @dataclass
 class Figure:
     runs: list[float]
     peak_mb: int
+    fetched: Fetched
 
     @property
     def p50(self) -> float:
@@ -440,25 +520,18 @@ class Figure:
 
 
 def _measure(engine, ops, runs: int, budget: float) -> dict[str, Figure]:
-    from sqlmodel import Session
-
     figures: dict[str, Figure] = {}
     for name, op in ops.items():
         _reset_peak()
         timings: list[float] = []
-        spent = 0.0
-        while len(timings) < runs and (spent < budget or not timings):
-            with Session(engine, expire_on_commit=False) as session:
-                started = time.perf_counter()
-                op(session)
-                timings.append(time.perf_counter() - started)
-                session.rollback()
-            spent += timings[-1]
-        figures[name] = Figure(timings, _rss()[1])
+        while len(timings) < runs and (sum(timings) < budget or not timings):
+            found = fetched(engine, op)
+            timings.append(found.seconds)
+        figures[name] = Figure(timings, _rss()[1], found)
         fig = figures[name]
         print(
             f"    {name}: p50 {_ms(fig.p50)}, p95 {_ms(fig.p95)} ({len(timings)} runs), "
-            f"peak RSS {fig.peak_mb} MB",
+            f"peak RSS {fig.peak_mb} MB, {found.rows} rows in {found.statements} statements",
             flush=True,
         )
     return figures
@@ -535,8 +608,6 @@ def bench_size(
     from sqlmodel import Session
 
     from lbt_app.db.engine import engine_for
-    from lbt_app.services import demo
-    from lbt_app.settings import get_settings
 
     print(f"\n== {_label(n)} permits ==", flush=True)
     started = time.perf_counter()
@@ -546,24 +617,19 @@ def bench_size(
         steps: dict[str, float] = {}
         engine = engine_for(url)
         with Session(engine) as session:
-            ctx = _context(session, n, now)
+            ctx = make_context(session, n, now)
         print(f"  kept schema, generated at {now:%Y-%m-%d %H:%M}, migrated", flush=True)
     else:
         schema = f"{SCHEMA}_{_label(n).lower()}" if keep else SCHEMA
-        url = throwaway(url, schema)
+        url, now = with_demo(url, schema)
+        ctx, steps = populate(url, n, now)
         engine = engine_for(url)
-        now = datetime.now(UTC)
-        with Session(engine) as session:
-            demo.load(session=session, kek=get_settings().key_encryption_key(), now=now)
-            session.commit()
-            steps = _generate(session, n, now)
-            ctx = _context(session, n, now)
-            if keep:  # marks the schema complete, with the time its history was made for
-                session.execute(sa.text(f"COMMENT ON SCHEMA {schema} IS '{now.isoformat()}'"))
-                session.commit()
+        if keep:  # marks the schema complete, with the time its history was made for
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"COMMENT ON SCHEMA {schema} IS '{now.isoformat()}'"))
     generated = time.perf_counter() - started
     print(f"  generated in {generated:.0f} s", flush=True)
-    ops = _operations(ctx)
+    ops = operations(ctx)
     figures = _measure(engine, ops, runs, budget)
     with Session(engine) as session:  # what the dashboard showed: equal before and after a change
         board = ops["authority dashboard"](session)
@@ -584,7 +650,13 @@ def bench_size(
 def print_table(results: list[dict]) -> None:
     names = list(results[0]["figures"])
     sizes = [_label(r["n"]) for r in results]
-    head = ["operation", *[f"{s} p50 / p95" for s in sizes], "growth per 10×", "peak RSS"]
+    head = [
+        "operation",
+        *[f"{s} p50 / p95" for s in sizes],
+        "growth per 10×",
+        "peak RSS",
+        "rows (statements)",
+    ]
     print("\n| " + " | ".join(head) + " |")
     print("| " + " | ".join("---" for _ in head) + " |")
     for name in names:
@@ -599,6 +671,12 @@ def print_table(results: list[dict]) -> None:
             growth.append(f"×{factor ** (1 / decades):.1f}")
         cells.append(", ".join(growth) or "–")
         cells.append(" / ".join(f"{r['figures'][name].peak_mb} MB" for r in results))
+        cells.append(
+            " / ".join(
+                f"{r['figures'][name].fetched.rows} ({r['figures'][name].fetched.statements})"
+                for r in results
+            )
+        )
         print("| " + " | ".join(cells) + " |")
     print(
         "\nGenerated: " + ", ".join(f"{_label(r['n'])} in {r['generated']:.0f} s" for r in results)
