@@ -91,18 +91,14 @@ def _after_flush(session: Session, _context) -> None:
     connection = session.connection()
     _upsert(connection, PermitTally.__table__, ["authority_id", "status", "valid_until"], permits)
     if crossings:
-        zones = dict(
-            connection.execute(
-                sa.select(CrossingPoint.id, Agreement.timezone)
-                .join(Agreement, Agreement.id == CrossingPoint.agreement_id)
-                .where(CrossingPoint.id.in_({c.crossing_point_id for c in crossings}))
-            ).all()
-        )
-        per_day = Counter(
-            (c.crossing_point_id, local_day(c.at, zones[c.crossing_point_id]))
-            for c in crossings
-            if c.crossing_point_id in zones
-        )
+        per_day: Counter = Counter()
+        with session.no_autoflush:  # the officer's point and agreement are loaded already
+            for crossing in crossings:
+                point = session.get(CrossingPoint, crossing.crossing_point_id)
+                agreement = session.get(Agreement, point.agreement_id) if point else None
+                if agreement is not None:
+                    day = local_day(crossing.at, agreement.timezone)
+                    per_day[crossing.crossing_point_id, day] += 1
         _upsert(connection, CrossingTally.__table__, ["crossing_point_id", "day"], per_day)
 
 

@@ -32,8 +32,9 @@ from lbt_app.services.permits import effective_status_sql
 from lbt_app.services.stays import rebuild_open_stays
 
 CHART_DAYS = 30
-# The attention list shows the most urgent holders only; the figures count them all.
-ATTENTION_LIMIT = 100
+# The attention list shows the most urgent holders only (a phone's screenful); the figures
+# count them all.
+ATTENTION_LIMIT = 20
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from itertools import groupby
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, case, col, func, or_, select
 
@@ -77,17 +78,27 @@ def settle(session: Session, *, agreement: Agreement, resident_id: int, now: dat
     their history (an entry opens one, an exit ends it; an entry at the instant of an exit is
     read first, as `stay_status` reads it). The caller holds the holder's lock
     (`checks.record_crossing`), so the row is written by one transaction at a time."""
-    session.execute(
-        sa.delete(OpenStay).where(
-            col(OpenStay.agreement_id) == agreement.id, col(OpenStay.resident_id) == resident_id
-        )
-    )
     history = _histories().where(
         Authority.agreement_id == agreement.id, Permit.resident_id == resident_id
     )
     rows = _open_stays(session, {agreement.id: agreement}, history, now)
-    if rows:
-        session.execute(sa.insert(OpenStay), rows)
+    if not rows:
+        session.execute(
+            sa.delete(OpenStay).where(
+                col(OpenStay.agreement_id) == agreement.id,
+                col(OpenStay.resident_id) == resident_id,
+            )
+        )
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(OpenStay.__table__).values(rows)
+    keys = ["agreement_id", "resident_id"]
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: insert.excluded[c] for c in rows[0] if c not in keys},
+        )
+    )
 
 
 def rebuild_open_stays(session: Session, now: datetime) -> int:

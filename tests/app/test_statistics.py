@@ -379,3 +379,14 @@ def test_the_migration_fills_the_tables_as_everything_counted_gives(empty_url):
         board = statistics.dashboard(session=session, principal=staff, now=NOW)
     assert board == expected
     assert board.figures["inside"] > 50 and board.attention
+
+
+def test_the_attention_list_stops_at_its_cap_and_the_figures_count_all(session):
+    """Hundreds of holders over their limit: the list shows the most urgent few, the figures
+    count every one of them."""
+    _populate(session, 2000, lambda rng, i: [(rng.uniform(31, 60), "entry")] if i % 4 else [])
+    staff = principal(session, "staff")
+    board = statistics.dashboard(session=session, principal=staff, now=NOW)
+    assert board.figures["over_limit"] > 10 * statistics.ATTENTION_LIMIT
+    assert len(board.attention) == statistics.ATTENTION_LIMIT
+    assert board == _reference(session, staff, NOW)
