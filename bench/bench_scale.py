@@ -227,6 +227,9 @@ _GENERATED = (
     "permitcrossingpoint",
     "crossing",
     "auditevent",
+    "permittally",
+    "crossingtally",
+    "openstay",
 )
 
 
