@@ -35,7 +35,7 @@ import statistics as stats
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -328,7 +328,6 @@ class Context:
     document: str  # a generated resident's document number
     name: str  # a generated resident's surname
     check_text: str  # a real signed permit (the demo's) the officer checks and records
-    direction: list[str] = field(default_factory=lambda: ["entry"])
 
 
 def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
@@ -368,15 +367,14 @@ def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
         return oversight.point_names(session=session, principal=ctx.staff)
 
     def check_and_record(session):
-        # The officer's two steps (each its own request), entry and exit in turn.
-        direction = Direction(ctx.direction[0])
+        # The officer's two steps (each its own request): the way the check proposes, entry and
+        # exit in turn, whatever position a kept schema's holder was left in.
         now = datetime.now(UTC)
         check = checks.verify_scan(
             session=session,
             principal=ctx.officer,
             text=ctx.check_text,
             now=now,
-            direction=direction,
             source=Source.CAMERA,
         )
         session.commit()
@@ -385,13 +383,12 @@ def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
             session=session,
             principal=ctx.officer,
             text=ctx.check_text,
-            direction=direction,
+            direction=check.direction or Direction.ENTRY,
             check_id=check.check_id,
             now=now,
             source=Source.CAMERA,
         )
         session.commit()
-        ctx.direction[0] = "exit" if direction is Direction.ENTRY else "entry"
 
     return {
         "authority dashboard": dashboard,
