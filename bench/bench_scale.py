@@ -35,7 +35,7 @@ import statistics as stats
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -227,6 +227,9 @@ _GENERATED = (
     "permitcrossingpoint",
     "crossing",
     "auditevent",
+    "permittally",
+    "crossingtally",
+    "openstay",
 )
 
 
@@ -237,7 +240,7 @@ def generate(session, n: int, now: datetime, officers: int = OFFICERS) -> dict[s
     from sqlmodel import select
 
     from lbt_app.db.models import Authority, BorderArea, CrossingPoint, Permit, SigningKey, User
-    from lbt_app.services import demo
+    from lbt_app.services import demo, statistics
 
     def one(query):
         return session.exec(query).one()
@@ -300,6 +303,11 @@ def generate(session, n: int, now: datetime, officers: int = OFFICERS) -> dict[s
                 f"(SELECT max(id) FROM {table}))"
             )
         )
+    started = time.perf_counter()
+    # The rows above were written around the ORM: the desk's tallies and open stays counted anew.
+    statistics.rebuild(session=session, now=now)
+    timings["desk tallies"] = time.perf_counter() - started
+    print(f"    desk tallies: {timings['desk tallies']:.1f} s", flush=True)
     session.commit()
     started = time.perf_counter()
     # What autovacuum does soon after a load: statistics, and the visibility map that lets
@@ -321,7 +329,6 @@ class Context:
     document: str  # a generated resident's document number
     name: str  # a generated resident's surname
     check_text: str  # a real signed permit (the demo's) the officer checks and records
-    direction: list[str] = field(default_factory=lambda: ["entry"])
 
 
 def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
@@ -361,15 +368,14 @@ def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
         return oversight.point_names(session=session, principal=ctx.staff)
 
     def check_and_record(session):
-        # The officer's two steps (each its own request), entry and exit in turn.
-        direction = Direction(ctx.direction[0])
+        # The officer's two steps (each its own request): the way the check proposes, entry and
+        # exit in turn, whatever position a kept schema's holder was left in.
         now = datetime.now(UTC)
         check = checks.verify_scan(
             session=session,
             principal=ctx.officer,
             text=ctx.check_text,
             now=now,
-            direction=direction,
             source=Source.CAMERA,
         )
         session.commit()
@@ -378,13 +384,12 @@ def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
             session=session,
             principal=ctx.officer,
             text=ctx.check_text,
-            direction=direction,
+            direction=check.direction or Direction.ENTRY,
             check_id=check.check_id,
             now=now,
             source=Source.CAMERA,
         )
         session.commit()
-        ctx.direction[0] = "exit" if direction is Direction.ENTRY else "entry"
 
     return {
         "authority dashboard": dashboard,

@@ -164,23 +164,28 @@ def _day_range(first: date, last: date) -> list[date]:
 
 def _stays(
     passages: Iterable[Passage], now: datetime
-) -> tuple[list[tuple[datetime, datetime]], datetime | None]:
-    """Closed stays as (entry, exit) instants, and the open stay's entry instant."""
+) -> tuple[list[tuple[datetime, datetime]], Passage | None]:
+    """Closed stays as (entry, exit) instants, and the entry that opened the stay in progress."""
     ordered = sorted(
         (p for p in passages if p.at <= now),
         # Entry first on a tie, so the result does not depend on input order.
         key=lambda p: (p.at, p.direction is Direction.EXIT),
     )
     closed: list[tuple[datetime, datetime]] = []
-    entered: datetime | None = None
+    entered: Passage | None = None
     for passage in ordered:
         if passage.direction is Direction.ENTRY:
             if entered is None:
-                entered = passage.at
+                entered = passage
         elif entered is not None:
-            closed.append((entered, passage.at))
+            closed.append((entered.at, passage.at))
             entered = None
     return closed, entered
+
+
+def opening_entry(passages: Iterable[Passage], now: datetime) -> Passage | None:
+    """The entry that began the holder's stay in progress at `now`; None when outside."""
+    return _stays(passages, now)[1]
 
 
 def _count_between(days: list[date], first: date, last: date) -> int:
@@ -207,6 +212,30 @@ def _last_allowed_day(prior_days: list[date], start: date, rules: StayRules) -> 
     return stay_limit
 
 
+@dataclass(frozen=True)
+class Standing:
+    """A stay in progress on `today`, from its entry day and its last allowed day."""
+
+    days_used: int
+    days_left: int
+    over_limit: bool
+    near_limit: bool
+
+
+def standing(entered_on: date, must_leave_by: date, today: date) -> Standing:
+    """Days used counting today; days left after today; over once today is past the last
+    allowed day; near with `NEAR_LIMIT_DAYS` days left or fewer (the desk counts the same
+    two ranges of `must_leave_by` in the database)."""
+    over_limit = today > must_leave_by
+    days_left = max(0, (must_leave_by - today).days)
+    return Standing(
+        days_used=(today - entered_on).days + 1,
+        days_left=days_left,
+        over_limit=over_limit,
+        near_limit=not over_limit and days_left <= NEAR_LIMIT_DAYS,
+    )
+
+
 def stay_status(passages: Iterable[Passage], rules: StayRules, now: datetime) -> StayStatus:
     """The holder's stay position at `now`, from the crossings in any order."""
     today = local_day(now, rules)
@@ -215,7 +244,7 @@ def stay_status(passages: Iterable[Passage], rules: StayRules, now: datetime) ->
     presence: set[date] = set()
     for entry_at, exit_at in closed:
         presence.update(_day_range(local_day(entry_at, rules), local_day(exit_at, rules)))
-    entered_on = local_day(open_entry, rules) if open_entry is not None else None
+    entered_on = local_day(open_entry.at, rules) if open_entry is not None else None
     if entered_on is not None:
         presence.update(_day_range(entered_on, today))
 
@@ -250,20 +279,19 @@ def stay_status(passages: Iterable[Passage], rules: StayRules, now: datetime) ->
 
     before_entry = sorted(day for day in presence if day < entered_on)
     must_leave_by = _last_allowed_day(before_entry, entered_on, rules)
-    over_limit = today > must_leave_by
-    days_left = max(0, (must_leave_by - today).days)
+    stay = standing(entered_on, must_leave_by, today)
     return StayStatus(
         today=today,
         inside=True,
         entered_on=entered_on,
-        days_used=(today - entered_on).days + 1,
+        days_used=stay.days_used,
         max_stay_days=rules.max_stay_days,
         must_leave_by=must_leave_by,
-        over_limit=over_limit,
+        over_limit=stay.over_limit,
         period_days_used=period_days_used,
-        days_left=days_left,
+        days_left=stay.days_left,
         overstay_days=max(0, (today - must_leave_by).days),
-        near_limit=not over_limit and days_left <= NEAR_LIMIT_DAYS,
+        near_limit=stay.near_limit,
         entry_allowed=entry_allowed,
         new_stay_last_day=new_stay_last_day,
     )

@@ -338,7 +338,7 @@ class Permit(SQLModel, table=True):
 
     __table_args__ = (
         sa.CheckConstraint("valid_until >= valid_from", name="ck_permit_dates"),
-        # The dashboard's counts by effective status read this index only, not the rows.
+        # An authority's permits by status and last day (the desk's list filtered by status).
         sa.Index(
             "ix_permit_authority_status", "authority_id", "status", "valid_until", "max_stay_days"
         ),
@@ -409,3 +409,45 @@ class AuditCheckpoint(SQLModel, table=True):
     at: datetime = _ts()
     kid: str = Field(max_length=32)
     signature: str = Field(max_length=128)
+
+
+# --- Figures kept up to date on write (db/tallies.py, services/open_stays.py): the desk reads
+# these, never every permit or crossing. Rebuilt from the rows by `tallies.rebuild`.
+
+
+class PermitTally(SQLModel, table=True):
+    """How many permits an authority has per stored status and last day: rows bounded by days,
+    not permits; "expired" is derived by comparing the day with today (`effective_status`)."""
+
+    authority_id: int = Field(foreign_key="authority.id", primary_key=True)
+    status: str = Field(max_length=16, primary_key=True)
+    valid_until: date = Field(primary_key=True)
+    n: int = 0
+
+
+class CrossingTally(SQLModel, table=True):
+    """Crossings per crossing point and calendar day in the agreement's time zone."""
+
+    crossing_point_id: int = Field(foreign_key="crossingpoint.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    n: int = 0
+
+
+class OpenStay(SQLModel, table=True):
+    """A holder inside the host border area now: their last crossing is an entry. Written with
+    the crossing (an entry opens it, an exit deletes it); `must_leave_by` is what core's stay
+    rules gave at entry, which nothing before the exit changes."""
+
+    agreement_id: int = Field(foreign_key="agreement.id", primary_key=True)
+    resident_id: int = Field(foreign_key="resident.id", primary_key=True)
+    permit_id: int = Field(foreign_key="permit.id")  # the permit the holder entered with
+    entered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    must_leave_by: date
+
+    __table_args__ = (
+        # The desk's attention list: the stays whose last day is near, most urgent first.
+        sa.Index("ix_openstay_agreement_leave", "agreement_id", "must_leave_by", "resident_id"),
+    )
+
+
+from lbt_app.db import tallies  # noqa: E402, F401  (keeps the tallies right on every flush)

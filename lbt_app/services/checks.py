@@ -40,7 +40,7 @@ from lbt_app.db.models import (
 from lbt_app.i18n import N_
 from lbt_app.metrics import CROSSINGS, SCANS
 from lbt_app.services import audit, keys, wallet
-from lbt_app.services.stays import PastCrossing, stay_of
+from lbt_app.services.stays import PastCrossing, settle, stay_of
 from lbt_app.settings import get_settings
 
 
@@ -417,6 +417,8 @@ def record_crossing(
     one transaction at a time (`one_at_a_time` per holder), and a crossing of the holder
     recorded after the check (two officers at once, or the same check sent twice) makes this
     one ALREADY_RECORDED. The database keeps one crossing per check (`uq_crossing_check`).
+    The holder's open stay (what the desk counts as inside) is settled in the same transaction,
+    under the same lock.
     """
     direction = Direction(direction)
     _require_officer(principal)
@@ -452,6 +454,9 @@ def record_crossing(
     )
     session.add(crossing)
     session.flush()
+    agreement = session.get(Agreement, principal.agreement_id)
+    if agreement is not None:  # the holders inside, in the same transaction
+        settle(session, agreement=agreement, resident_id=check.permit.resident_id, now=now)
     CROSSINGS.labels(direction=str(direction)).inc()
     audit.record(
         session=session,

@@ -33,6 +33,7 @@ from lbt_app.db.models import (
 from lbt_app.services import audit, keys
 from lbt_app.services.auth import hash_password
 from lbt_app.services.issuing import IssueRequest, issue_permit
+from lbt_app.services.stays import rebuild_open_stays
 
 AGREEMENT_CODE = "TJ-UZ"
 LOADED = "demo_loaded"  # the audit action `load` ends with
@@ -402,6 +403,8 @@ def load(*, session: Session, kek: bytes, now: datetime) -> None:
             )
             session.add(permit)
         _history(session, permit, r, points, now)
+    session.flush()
+    rebuild_open_stays(session, now)  # the history above was written around the officer's check
     audit.record(
         session=session, action=LOADED, now=now, actor_name="system", subject=AGREEMENT_CODE
     )

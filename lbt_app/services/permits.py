@@ -52,14 +52,15 @@ def effective_status(permit: Permit, today: date) -> PermitStatus:
     return PermitStatus(permit.status)
 
 
-def effective_status_sql(today: date):
-    """`effective_status` as an SQL expression, for counting in the database."""
+def effective_status_sql(today: date, status=Permit.status, valid_until=Permit.valid_until):
+    """`effective_status` as an SQL expression over a stored status and last day (a permit's,
+    or the permit tally's), for counting in the database."""
     return case(
         (
-            (col(Permit.status) == PermitStatus.ACTIVE) & (col(Permit.valid_until) < today),
+            (col(status) == PermitStatus.ACTIVE) & (col(valid_until) < today),
             PermitStatus.EXPIRED.value,
         ),
-        else_=col(Permit.status),
+        else_=col(status),
     )
 
 

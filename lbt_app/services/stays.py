@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import load_only
+from sqlmodel import Session, case, col, func, or_, select
 
-from lbt_app.core.stay import Direction, Passage, StayRules, StayStatus, stay_status
-from lbt_app.db.models import Agreement, Crossing, CrossingPoint, Permit
+from lbt_app.core.stay import (
+    Direction,
+    Passage,
+    StayRules,
+    StayStatus,
+    opening_entry,
+    stay_status,
+)
+from lbt_app.db.models import Agreement, Authority, Crossing, CrossingPoint, OpenStay, Permit
 
 
 @dataclass(frozen=True)
@@ -57,3 +68,128 @@ def stay_of(
     return stay, tuple(
         PastCrossing(c.at, c.direction, code, name) for c, code, name in crossings[:last]
     )
+
+
+# --- holders inside now: the open stays, written with each crossing -----------------------
+
+
+def settle(session: Session, *, agreement: Agreement, resident_id: int, now: datetime) -> None:
+    """A crossing of the holder was just recorded: their open stay becomes what core reads in
+    their history (an entry opens one, an exit ends it; an entry at the instant of an exit is
+    read first, as `stay_status` reads it). The caller holds the holder's lock
+    (`checks.record_crossing`), so the row is written by one transaction at a time."""
+    history = _histories().where(
+        Authority.agreement_id == agreement.id, Permit.resident_id == resident_id
+    )
+    rows = _open_stays(session, {agreement.id: agreement}, history, now)
+    if not rows:
+        session.execute(
+            sa.delete(OpenStay).where(
+                col(OpenStay.agreement_id) == agreement.id,
+                col(OpenStay.resident_id) == resident_id,
+            )
+        )
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(OpenStay.__table__).values(rows)
+    keys = ["agreement_id", "resident_id"]
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=keys,
+            set_={c: insert.excluded[c] for c in rows[0] if c not in keys},
+        )
+    )
+
+
+def rebuild_open_stays(session: Session, now: datetime) -> int:
+    """Find every holder inside as of `now` again, from all the crossings: the database finds
+    whose latest entry is later than their latest exit (one grouped pass), and streams those
+    holders' histories to core, which finds the entry that opened each stay and its last
+    allowed day. Returns how many are inside."""
+    c = Crossing
+    ends = (
+        select(
+            col(Permit.resident_id).label("resident_id"),
+            col(Authority.agreement_id).label("agreement_id"),
+            func.max(case((col(c.direction) == Direction.EXIT.value, c.at))).label("last_exit"),
+            func.max(case((col(c.direction) == Direction.ENTRY.value, c.at))).label("last_entry"),
+        )
+        .join(Permit, col(Permit.id) == c.permit_id)
+        .join(Authority, col(Authority.id) == Permit.authority_id)
+        .where(col(c.at) <= now)
+        .group_by(Permit.resident_id, Authority.agreement_id)
+        .subquery()
+    )
+    inside = (
+        select(ends.c.agreement_id, ends.c.resident_id)
+        .where(
+            ends.c.last_entry.is_not(None),
+            or_(ends.c.last_exit.is_(None), ends.c.last_entry > ends.c.last_exit),
+        )
+        .subquery()
+    )
+    history = _histories().join(
+        inside,
+        (inside.c.resident_id == Permit.resident_id)
+        & (inside.c.agreement_id == Authority.agreement_id),
+    )
+    # only what the stay rules read: the migration that made the table runs this too
+    rules = load_only(
+        Agreement.id, Agreement.timezone, Agreement.period_cap_days, Agreement.period_days
+    )
+    agreements = {a.id: a for a in session.exec(select(Agreement).options(rules)).all()}
+    rows = _open_stays(session, agreements, history, now)
+    session.execute(sa.delete(OpenStay))
+    if rows:  # multi-row VALUES, a thousand rows a statement
+        session.connection().execute(sa.insert(OpenStay.__table__), rows)
+    return len(rows)
+
+
+def _histories():
+    """Crossings with their holder, agreement and permit, in each holder's order."""
+    return (
+        select(
+            Authority.agreement_id,
+            Permit.resident_id,
+            Permit.id,
+            Permit.max_stay_days,
+            Crossing.at,
+            Crossing.direction,
+        )
+        .join(Permit, col(Permit.id) == Crossing.permit_id)
+        .join(Authority, col(Authority.id) == Permit.authority_id)
+        .order_by(Authority.agreement_id, Permit.resident_id)
+    )
+
+
+def _open_stays(
+    session: Session, agreements: dict[int | None, Agreement], history, now: datetime
+) -> list[dict]:
+    """The open stays core finds in `history` (`_histories`, filtered), one holder at a time."""
+    out = []
+    rows = session.execute(history)
+    for (agreement_id, resident_id), crossings in groupby(rows, key=lambda r: (r[0], r[1])):
+        passages: list[Passage] = []
+        entered_with: dict[Passage, tuple[int, int]] = {}
+        for _, _, permit_id, max_stay_days, at, direction in crossings:
+            passage = Passage(at, Direction(direction))
+            passages.append(passage)
+            # two entries at one instant: the first permit's (core reads them as one)
+            found = entered_with.get(passage, (permit_id, max_stay_days))
+            entered_with[passage] = min(found, (permit_id, max_stay_days))
+        entry = opening_entry(passages, now)
+        if entry is None:
+            continue
+        permit_id, max_stay_days = entered_with[entry]
+        agreement = agreements[agreement_id]
+        status = stay_status(passages, stay_rules(agreement, max_stay_days), now)
+        out.append(
+            {
+                "agreement_id": agreement_id,
+                "resident_id": resident_id,
+                "permit_id": permit_id,
+                "entered_at": entry.at,
+                "must_leave_by": status.must_leave_by,
+            }
+        )
+    return out

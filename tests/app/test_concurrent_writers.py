@@ -10,10 +10,9 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -25,7 +24,7 @@ from lbt_app.core.stay import Direction
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for, session_scope
 from lbt_app.db.models import Application, ApplicationStatus, AuditEvent, Crossing, Permit
-from lbt_app.services import applications, audit, checks, demo
+from lbt_app.services import applications, audit, checks, demo, statistics
 from lbt_app.services.checks import CrossingError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import PROJECT_ROOT, get_settings
@@ -34,7 +33,8 @@ from lbt_app.states.applications import ApplicationsState
 from tests.app.factories import permit_of, principal
 from tests.app.test_audit_chain_state import _Proxy
 from tests.app.test_states import _client, _sub
-from tests.conftest import BACKENDS, NOW, PG_URL
+from tests.app.test_statistics import _reference
+from tests.conftest import NOW
 
 
 def _at_once(*work: Callable[[], object]) -> list[object]:
@@ -206,6 +206,7 @@ def _check_and_record(officer: str, number: str, direction: Direction, checked_a
 def test_two_officers_recording_the_same_passage_record_it_once(db_url, session):
     """Five passages in a row (entry, exit, entry...), each recorded by two officers at once."""
     number = permit_of(session, "RAHIMOV").number
+    staff = principal(session, "staff")
     directions = [Direction.ENTRY, Direction.EXIT] * 2 + [Direction.ENTRY]
     for i, direction in enumerate(directions):
         checked_at = NOW + timedelta(hours=i)
@@ -219,6 +220,9 @@ def test_two_officers_recording_the_same_passage_record_it_once(db_url, session)
         refused = [r for r in results if isinstance(r, CrossingError)]
         assert len(recorded) == 1 and len(refused) == 1, (direction, results)
         assert str(refused[0]) == "Already recorded."
+        session.expire_all()  # the holder inside once, the passage counted once
+        board = statistics.dashboard(session=session, principal=staff, now=at)
+        assert board == _reference(session, staff, at)
     session.expire_all()
     crossings = session.exec(
         select(Crossing)
@@ -320,21 +324,6 @@ PERMIT_COLUMNS = (
     "resident_id, authority_id, application_id, border_area_id, valid_from, valid_until,"
     " max_stay_days, status, status_reason, kid, payload, photo_hash, issued_at, issued_by_id"
 )
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_url(request, tmp_path) -> Iterator[str]:
-    """An empty database of its own: a SQLite file, or a throw-away PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with engine_for(PG_URL).begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA IF EXISTS lbt_upgrade CASCADE"))
-        conn.execute(sa.text("CREATE SCHEMA lbt_upgrade"))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3Dlbt_upgrade"
-    with engine_for(PG_URL).begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA lbt_upgrade CASCADE"))
 
 
 def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from bench import bench_scale
 from lbt_app.db.engine import engine_for
+from lbt_app.services import statistics
 from lbt_app.settings import get_settings
 from tests.conftest import PG_URL, Snapshot
 
@@ -28,12 +29,18 @@ SCHEMA = "lbt_test_scale_rows"
 SIZES = (1_000, 10_000)
 # What a page legitimately reads: a page of 50 permits or events (20 residents), a 30-day chart
 # per crossing point (90 rows), a capped attention list, a few figures and names; a request
-# sends up to 20 statements, and the officer's check + record is two (38 statements).
+# sends up to 20 statements, and the officer's check + record is two (44 statements: the record
+# also settles the holder's open stay and counts the crossing, in its transaction).
 MAX_ROWS = 500
-MAX_STATEMENTS = 40
+MAX_STATEMENTS = 46
 # Rows an operation may read more at 10k than at 1k: none grows with the data (misuse reports,
-# one per 1,000 permits, would add 9).
+# one per 1,000 permits, would add 9). The dashboard's attention list fills up to its cap (a
+# few holders at 1k, the cap at 10k), and grows no further (test_statistics.py).
 GROWTH = 5
+CAPPED = {
+    "authority dashboard": statistics.ATTENTION_LIMIT,
+    "desk refresh (dashboard + list)": statistics.ATTENTION_LIMIT,
+}
 
 OPERATIONS = [
     "authority dashboard",
@@ -49,16 +56,8 @@ OPERATIONS = [
 
 # On main, 2026-12-02; the work on issue #14 removes these (flip them as it merges).
 _ISSUE = "issue #14: "
-_DASHBOARD = (
-    _ISSUE + "the dashboard reads every crossing of every holder who may be near the stay limit "
-    "and lists them all (230 rows at 1k, 1,780 at 10k)"
-)
-EXCEEDS = {
-    "authority dashboard": _DASHBOARD,
-    "desk refresh (dashboard + list)": _DASHBOARD,
-}
+EXCEEDS: dict[str, str] = {}
 GROWS = {
-    **EXCEEDS,
     "oversight refresh": _ISSUE
     + "misuse reports are read all at once, not a page (1 at 1k, 10 at 10k)",
 }
@@ -132,7 +131,8 @@ def test_rows_and_statements_bounded_at_10k(fetched, name) -> None:
 @pytest.mark.parametrize("name", _marked(GROWS))
 def test_rows_and_statements_do_not_grow_with_the_data(fetched, name) -> None:
     small, large = (fetched[n][name] for n in SIZES)
-    assert large.rows <= small.rows + GROWTH, f"{name}: {small.rows} → {large.rows} rows"
+    allowed = GROWTH + CAPPED.get(name, 0)
+    assert large.rows <= small.rows + allowed, f"{name}: {small.rows} → {large.rows} rows"
     assert large.statements <= small.statements, (
         f"{name}: {small.statements} → {large.statements} statements"
     )
