@@ -188,7 +188,7 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, app, lang, tmp_path)
             if who is not None:
                 _sign_in_as(page, app, who, lang)
             for view in views:
-                page.set_viewport_size(MOBILE)
+                page.set_viewport_size(MOBILE if audited else PHONE_360)
                 _look_at(page, app, view)
                 where = f"{lang} {who or 'signed out'} {view.name}"
                 if audited:
@@ -199,8 +199,8 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, app, lang, tmp_path)
                     ]
                     if problems:
                         found[where] = problems
-                page.set_viewport_size(PHONE_360)
-                page.evaluate(SETTLED)
+                    page.set_viewport_size(PHONE_360)
+                    page.evaluate(SETTLED)
                 extra = page.evaluate(WIDER_THAN_SCREEN)
                 shot = re.sub(r"[^\w]+", "_", f"{who or 'signed out'} {view.name}").strip("_")
                 page.screenshot(path=tmp_path / f"{lang}-{shot}.png", full_page=True)
