@@ -2,7 +2,7 @@
 // when /wallet cannot be fetched the static offline page is served in its place; it reads what
 // the wallet saved in localStorage and computes the live code on the phone (assets/live-qr.js).
 // A new name when the cached files change, so phones fetch them anew (sign-out keeps "lbt-offline-*").
-const CACHE = "lbt-offline-v2";
+const CACHE = "lbt-offline-v3";
 const OFFLINE_PAGE = "/wallet-offline.html";
 const KEEP = [
   OFFLINE_PAGE,

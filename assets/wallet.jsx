@@ -1,5 +1,5 @@
 // The resident's live permit QR (assets/live-qr.js draws it; see lbt_app/core/live.py). A tap
-// shows it full screen. What the offline page (/wallet-offline.html) needs is kept in
+// (or Enter) shows it full screen. What the offline page (/wallet-offline.html) needs is kept in
 // localStorage: permit text, secret, and labels in the resident's language.
 import React, { useEffect, useRef, useState } from "react";
 
@@ -40,9 +40,13 @@ const full = {
   padding: "12px",
 };
 
-export function LiveQr({ payload, secret, saved, hint }) {
+// The code is a button (a tap or the keyboard opens it full screen); full screen is a dialog
+// that a tap anywhere, its close button or Escape closes, giving the focus back to the code.
+export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel }) {
   const small = useRef(null);
   const big = useRef(null);
+  const opener = useRef(null);
+  const closer = useRef(null);
   const [open, setOpen] = useState(false);
   const [tick, setTick] = useState(0);
 
@@ -73,20 +77,51 @@ export function LiveQr({ payload, secret, saved, hint }) {
     };
   }, [payload, secret, tick, open]);
 
+  useEffect(() => {
+    if (open && closer.current) closer.current.focus();
+  }, [open]);
+
+  const close = () => {
+    setOpen(false);
+    if (opener.current) opener.current.focus();
+  };
+
   return (
     <div style={{ width: "100%" }}>
-      <canvas
-        ref={small}
-        data-testid="wallet-qr"
-        role="img"
-        aria-label={hint}
+      <button
+        ref={opener}
+        type="button"
+        aria-label={openLabel}
+        aria-haspopup="dialog"
         onClick={() => setOpen(true)}
-        style={{ width: "100%", height: "auto", imageRendering: "pixelated", cursor: "zoom-in" }}
-      />
+        style={{ display: "block", width: "100%", padding: 0, border: 0, background: "none", cursor: "zoom-in" }}
+      >
+        <canvas
+          ref={small}
+          data-testid="wallet-qr"
+          style={{ display: "block", width: "100%", height: "auto", imageRendering: "pixelated" }}
+        />
+      </button>
       {open && (
-        <div style={full} onClick={() => setOpen(false)} data-testid="wallet-qr-full">
-          <canvas ref={big} style={{ imageRendering: "pixelated" }} />
+        <div
+          role="dialog"
+          aria-modal="true"
+          aria-label={hint}
+          style={full}
+          onClick={close}
+          onKeyDown={(event) => event.key === "Escape" && close()}
+          data-testid="wallet-qr-full"
+        >
+          <canvas ref={big} role="img" aria-label={openLabel} style={{ imageRendering: "pixelated" }} />
           <div style={{ fontSize: "18px", textAlign: "center", color: "#111" }}>{hint}</div>
+          <button
+            ref={closer}
+            type="button"
+            onClick={close}
+            style={{ minHeight: "44px", minWidth: "44px", padding: "8px 20px", fontSize: "18px" }}
+          >
+            {closeLabel}
+          </button>
         </div>
       )}
     </div>

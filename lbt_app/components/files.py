@@ -25,16 +25,19 @@ def _rejection_codes(rejected: rx.Var) -> rx.event.EventSpec:
 
 
 def file_button(
-    *children: rx.Component,
+    icon: rx.Component,
+    label: rx.Var,
+    *,
     upload_id: str,
     accept: dict[str, list[str]],
     max_size: int,
     handler: rx.event.EventHandler,
     **button_props,
 ) -> rx.Component:
-    """`handler(files)` receives the chosen file; a refused one gets a message instead."""
-    return rx.upload.root(
-        rx.button(*children, type="button", **button_props),
+    """`handler(files)` receives the chosen file; a refused one gets a message instead.
+    The hidden file input carries the button's words too, so it is never a nameless field."""
+    root = rx.upload.root(
+        rx.button(icon, label, type="button", **button_props),
         id=upload_id,
         accept=accept,
         max_files=1,
@@ -45,3 +48,7 @@ def file_button(
         on_drop_rejected=_rejection_codes,
         width=button_props.get("width", "auto"),
     )
+    file_input = root.children[0].children[0]  # Reflex's dropzone: <div><input type=file>…
+    assert file_input.tag == "input", "rx.upload.root no longer starts with its file input"
+    file_input.custom_attrs["aria-label"] = label
+    return root

@@ -1,4 +1,5 @@
-"""The frame every page shares: header with user, role and language; mobile-first body."""
+"""The frame every page shares: header with user, role and language; mobile-first body.
+Landmarks (banner, main) and the page's language are set here, for every page."""
 
 from __future__ import annotations
 
@@ -43,65 +44,81 @@ def language_switcher() -> rx.Component:
     )
 
 
+def account_link() -> rx.Component:
+    """An icon button that is a link: one element, named, reached by the keyboard."""
+    return rx.icon_button(
+        rx.link(
+            rx.icon("user-cog", size=16),
+            href=routes.ACCOUNT,
+            aria_label=T("My account"),
+            data_testid="to-account",
+        ),
+        as_child=True,
+        variant="soft",
+    )
+
+
 def header() -> rx.Component:
-    return rx.hstack(
+    return rx.el.header(
         rx.hstack(
-            rx.icon("shield-check", size=22),
-            rx.text(T("LBT permits"), weight="bold"),
-            align="center",
-            spacing="2",
-        ),
-        rx.spacer(),
-        rx.cond(
-            SessionState.user_name != "",
             rx.hstack(
-                rx.vstack(
-                    rx.text(SessionState.user_name, size="2", data_testid="user-name"),
-                    rx.text(
-                        T_var(SessionState.user_role),
-                        size="1",
-                        color_scheme="gray",
-                        data_testid="user-role",
-                    ),
-                    spacing="0",
-                    align="end",
-                ),
-                rx.cond(
-                    SessionState.user_role != ROLE_LABEL[Role.RESIDENT],
-                    rx.link(
-                        rx.icon_button(rx.icon("user-cog", size=16), variant="soft"),
-                        href=routes.ACCOUNT,
-                        aria_label=T("My account"),
-                        data_testid="to-account",
-                    ),
-                ),
-                rx.icon_button(
-                    rx.icon("log-out", size=16),
-                    on_click=SessionState.sign_out,
-                    variant="soft",
-                    aria_label=T("Sign out"),
-                    data_testid="sign-out",
-                ),
+                rx.icon("shield-check", size=22),
+                rx.text(T("LBT permits"), weight="bold"),
                 align="center",
+                spacing="2",
             ),
-        ),
-        language_switcher(),
-        width="100%",
-        padding="10px 12px",
-        align="center",
-        border_bottom="1px solid var(--gray-5)",
-        spacing="3",
-        wrap="wrap",  # a long name or language name wraps rather than widening the page
+            rx.spacer(),
+            rx.cond(
+                SessionState.user_name != "",
+                rx.hstack(
+                    rx.vstack(
+                        rx.text(SessionState.user_name, size="2", data_testid="user-name"),
+                        rx.text(
+                            T_var(SessionState.user_role),
+                            size="1",
+                            color_scheme="gray",
+                            data_testid="user-role",
+                        ),
+                        spacing="0",
+                        align="end",
+                    ),
+                    rx.cond(SessionState.user_role != ROLE_LABEL[Role.RESIDENT], account_link()),
+                    rx.icon_button(
+                        rx.icon("log-out", size=16),
+                        on_click=SessionState.sign_out,
+                        variant="soft",
+                        aria_label=T("Sign out"),
+                        data_testid="sign-out",
+                    ),
+                    align="center",
+                ),
+            ),
+            language_switcher(),
+            width="100%",
+            padding="10px 12px",
+            align="center",
+            border_bottom="1px solid var(--gray-5)",
+            spacing="3",
+            wrap="wrap",  # a long name or language name wraps rather than widening the page
+        )
     )
 
 
 def page(*children: rx.Component, testid: str) -> rx.Component:
     return rx.box(
         header(),
-        rx.vstack(
-            *children, width="100%", max_width="960px", margin="0 auto", padding="12px", spacing="4"
+        rx.el.main(
+            rx.vstack(
+                *children,
+                width="100%",
+                max_width="960px",
+                margin="0 auto",
+                padding="12px",
+                spacing="4",
+            )
         ),
         rx.cond(rx.State.is_hydrated, rx.box(data_testid="hydrated", display="none")),
         data_testid=testid,
+        lang=SessionState.lang,  # what screen readers read it in
         min_height="100vh",
     )

@@ -6,7 +6,8 @@ import reflex as rx
 
 
 class LiveQr(rx.Component):
-    """The permit QR with its 30-second live code, drawn on the phone; tap for full screen."""
+    """The permit QR with its 30-second live code, drawn on the phone; a button that shows it
+    full screen (`open_label` names it, `close_label` names the way back)."""
 
     library = "$/public/wallet.jsx"
     tag = "LiveQr"
@@ -15,3 +16,5 @@ class LiveQr(rx.Component):
     secret: rx.Var[str]
     saved: rx.Var[dict[str, str]]
     hint: rx.Var[str]
+    open_label: rx.Var[str]
+    close_label: rx.Var[str]

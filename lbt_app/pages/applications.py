@@ -17,6 +17,7 @@ def _row(r: rx.Var) -> rx.Component:
                 checked=S.picked.contains(r["id"]),
                 on_change=lambda _: S.toggle_pick(r["id"]),
                 disabled=r["eligible"] != "yes",
+                aria_label=T("Select for approval") + ": " + r["latin"].to(str),
                 data_testid="application-pick",
             ),
             rx.vstack(
@@ -148,6 +149,7 @@ def _review() -> rx.Component:
                     rx.input(
                         name="reason",
                         placeholder=T("Reason the resident will see"),
+                        aria_label=T("Reason the resident will see"),
                         width="100%",
                         data_testid="reject-reason",
                     ),

@@ -183,11 +183,15 @@ def _status_bar(row: rx.Var) -> rx.Component:
 FILTER_STYLE = {"padding": "6px", "max_width": "100%", "min_width": "0"}
 
 
-def _select(name: str, label: rx.Var, options: list[tuple[str, rx.Var | str]]) -> rx.Component:
+def _select(
+    name: str, field: rx.Var, any_value: rx.Var, options: list[tuple[str, rx.Var | str]]
+) -> rx.Component:
+    """A filter named by its `field`; its first choice, `any_value`, filters nothing."""
     return rx.el.select(
-        rx.el.option(label, value=""),
+        rx.el.option(any_value, value=""),
         *[rx.el.option(text, value=value) for value, text in options],
         name=name,
+        aria_label=field,
         default_value=A.filters[name],
         data_testid=f"filter-{name}",
         style=FILTER_STYLE,
@@ -199,6 +203,7 @@ def _filters() -> rx.Component:
         rx.hstack(
             _select(
                 "status",
+                T("Status"),
                 T("Any status"),
                 [
                     ("active", T("Active")),
@@ -211,11 +216,13 @@ def _filters() -> rx.Component:
                 rx.el.option(T("Any area"), value=""),
                 rx.foreach(A.areas, lambda a: rx.el.option(a, value=a)),
                 name="area",
+                aria_label=T("Border area"),
                 data_testid="filter-area",
                 style=FILTER_STYLE,
             ),
             _select(
                 "expiring",
+                T("Valid until"),
                 T("Any expiry"),
                 [
                     ("30", T("Expiring within 30 days")),
@@ -312,6 +319,9 @@ def _permit_panel() -> rx.Component:
 
 OPEN_BUTTON_STYLE = {
     "all": "unset",
+    "min_height": "44px",  # a tap target (WCAG 2.5.5), the text centred in it
+    "display": "flex",
+    "align_items": "center",
     "cursor": "pointer",
     "font_weight": "bold",
     "color": "var(--accent-11)",

@@ -17,7 +17,7 @@ from lbt_app.states.officer import (
 _COLOURS = {"VALID": "#15803d", "INVALID": "#b91c1c", "CHECK": "#b45309", REFUSED: "#334155"}
 _INK = "#0f172a"  # text on the white badges and buttons of the verdict screen
 # Buttons whose translated label may take two lines grow instead of spilling over.
-_WRAPPING = {"white_space": "normal", "height": "auto", "min_height": "var(--base-button-height)"}
+_WRAPPING = {"white_space": "normal", "height": "auto"}  # at least the size's (assets/theme.css)
 
 
 def _lane_switch() -> rx.Component:
@@ -51,6 +51,7 @@ def _manual_entry() -> rx.Component:
             rx.input(
                 name="number",
                 placeholder=T("Permit number"),
+                aria_label=T("Permit number"),
                 auto_capitalize="characters",
                 size="3",
                 width="100%",
@@ -318,6 +319,7 @@ def _decision_buttons() -> rx.Component:
                 rx.text_area(
                     name="note",
                     placeholder=T("What did you notice?"),
+                    aria_label=T("What did you notice?"),
                     max_length=500,
                     required=True,
                     auto_focus=True,
@@ -475,11 +477,12 @@ def _scanner() -> rx.Component:
 
 def officer_page() -> rx.Component:
     return page(
-        rx.text(
+        rx.heading(  # the page's h1: where the officer stands
             T("Crossing point"),
             ": ",
             OfficerState.crossing_point,
-            weight="bold",
+            as_="h1",
+            size="3",
             data_testid="crossing-point",
         ),
         rx.cond(

@@ -40,6 +40,7 @@ def _search() -> rx.Component:
                 name="query",
                 default_value=S.query,
                 placeholder=T("Name in either script, or document number"),
+                aria_label=T("Name in either script, or document number"),
                 width="100%",
                 data_testid="resident-search",
             ),
@@ -55,24 +56,28 @@ def _rows() -> rx.Component:
     return rx.vstack(
         rx.foreach(
             S.rows,
+            # a card that is a button: a tap or the keyboard opens the resident's file
             lambda r: rx.card(
-                rx.hstack(
-                    rx.vstack(
-                        rx.text(r["latin"], weight="bold"),
-                        rx.text(r["native"], size="2"),
-                        spacing="0",
+                rx.el.button(
+                    rx.hstack(
+                        rx.vstack(
+                            rx.text(r["latin"], weight="bold"),
+                            rx.text(r["native"], size="2"),
+                            spacing="0",
+                        ),
+                        rx.spacer(),
+                        rx.text(r["birth_date"], " · ", r["document"], " · ", r["area"], size="2"),
+                        align="center",
+                        wrap="wrap",
+                        width="100%",
                     ),
-                    rx.spacer(),
-                    rx.text(r["birth_date"], " · ", r["document"], " · ", r["area"], size="2"),
-                    align="center",
-                    wrap="wrap",
-                    width="100%",
+                    type="button",
+                    on_click=S.open_resident(r["id"]),
+                    data_testid="resident-row",
+                    data_document=r["document"],
+                    style={"width": "100%", "text_align": "start", "cursor": "pointer"},
                 ),
-                on_click=S.open_resident(r["id"]),
-                cursor="pointer",
-                width="100%",
-                data_testid="resident-row",
-                data_document=r["document"],
+                as_child=True,
             ),
         ),
         pager(S, "resident"),

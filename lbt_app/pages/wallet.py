@@ -22,6 +22,8 @@ def _wallet_card() -> rx.Component:
                     secret=WalletState.live_secret,
                     saved=WalletState.offline_saved,
                     hint=T("Turn the screen brightness up"),
+                    open_label=T("Show the permit code full screen"),
+                    close_label=T("Close"),
                 ),
                 rx.callout.root(
                     rx.callout.icon(rx.icon("ban")),
@@ -118,10 +120,21 @@ def _apply_error(name: str) -> rx.Component:
     )
 
 
+def _apply_label(name: str, label: rx.Var) -> rx.Component:
+    return rx.el.label(label, html_for=f"apply-{name}", style={"font_size": "var(--font-size-2)"})
+
+
 def _apply_field(name: str, label: rx.Var, **props) -> rx.Component:
     return rx.vstack(
-        rx.text(label, size="2"),
-        rx.input(name=name, width="100%", size="3", data_testid=f"apply-{name}", **props),
+        _apply_label(name, label),
+        rx.input(
+            name=name,
+            id=f"apply-{name}",
+            width="100%",
+            size="3",
+            data_testid=f"apply-{name}",
+            **props,
+        ),
         _apply_error(name),
         width="100%",
         spacing="1",
@@ -139,11 +152,11 @@ def _apply() -> rx.Component:
                         _apply_field("surname_native", T("Surname (native script)")),
                         _apply_field("given_names_native", T("Given names (native script)")),
                         _apply_field("birth_date", T("Date of birth"), type="date"),
-                        rx.text(T("Sex"), size="2"),
+                        _apply_label("sex", T("Sex")),
                         rx.el.select(
                             sex_options(),
                             name="sex",
-                            aria_label=T("Sex"),
+                            id="apply-sex",
                             data_testid="apply-sex",
                             style={"padding": "8px", "max_width": "100%"},
                         ),
@@ -151,13 +164,14 @@ def _apply() -> rx.Component:
                         _apply_field("nationality", T("Nationality (e.g. TJK)"), max_length=3),
                         _apply_field("document_number", T("Document number")),
                         _apply_field("address", T("Address")),
-                        rx.text(T("Border area"), size="2"),
+                        _apply_label("border_area", T("Border area")),
                         rx.el.select(
                             rx.foreach(
                                 WalletState.apply_areas,
                                 lambda a: rx.el.option(a["name"], value=a["code"]),
                             ),
                             name="border_area",
+                            id="apply-border_area",
                             data_testid="apply-border_area",
                             style={"padding": "8px", "max_width": "100%"},
                         ),
