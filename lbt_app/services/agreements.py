@@ -40,7 +40,7 @@ from lbt_app.db.models import (
     User,
 )
 from lbt_app.i18n import LANGUAGES, N_, language_name
-from lbt_app.services import audit, keys
+from lbt_app.services import audit, keys, stays
 from lbt_app.services.residents import BAD_CHARACTERS, REQUIRED, TOO_LONG
 
 # ISO 3166-1 alpha-3 codes withdrawn from the standard that CLDR still maps.
@@ -249,6 +249,9 @@ def _changes(
 # --- the agreements ---------------------------------------------------------------------------
 
 DETAILS = ("name", "country_a", "country_b", "timezone", "card_languages")
+# What the stay rules of a holder inside read from the agreement (services/stays.stay_rules);
+# a permit's own days per stay were signed into it.
+STAY_RULES = {"period_cap_days", "period_days", "timezone"}
 RULES = (
     "max_stay_days",
     "period_cap_days",
@@ -466,6 +469,8 @@ def change_agreement(
         setattr(agreement, key, value)
     session.add(agreement)
     session.flush()
+    if STAY_RULES & after.keys():  # the holders inside now are judged by the new rules
+        stays.resettle(session, agreement=agreement, now=now)
     audit.record(
         session=session,
         action="agreement_changed",

@@ -145,6 +145,21 @@ def rebuild_open_stays(session: Session, now: datetime) -> int:
     return len(rows)
 
 
+def resettle(session: Session, *, agreement: Agreement, now: datetime) -> int:
+    """The agreement's stay rules or time zone changed: its holders inside are judged again
+    by the new rules (their last allowed day), reading only their histories. Returns how many
+    are inside."""
+    inside = select(OpenStay.resident_id).where(OpenStay.agreement_id == agreement.id)
+    history = _histories().where(
+        Authority.agreement_id == agreement.id, col(Permit.resident_id).in_(inside)
+    )
+    rows = _open_stays(session, {agreement.id: agreement}, history, now)
+    session.execute(sa.delete(OpenStay).where(col(OpenStay.agreement_id) == agreement.id))
+    if rows:
+        session.connection().execute(sa.insert(OpenStay.__table__), rows)
+    return len(rows)
+
+
 def _histories():
     """Crossings with their holder, agreement and permit, in each holder's order."""
     return (

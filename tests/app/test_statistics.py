@@ -31,7 +31,15 @@ from lbt_app.db.models import (
     PermitTally,
     Resident,
 )
-from lbt_app.services import applications, checks, demo, issuing, permits, statistics
+from lbt_app.services import (
+    agreements,
+    applications,
+    checks,
+    demo,
+    issuing,
+    permits,
+    statistics,
+)
 from lbt_app.services.permits import effective_status
 from lbt_app.services.stays import stay_rules
 from lbt_app.settings import PROJECT_ROOT, get_settings
@@ -229,6 +237,29 @@ def test_the_dashboard_counts_as_if_it_read_every_permit_and_crossing(session, c
         board = statistics.dashboard(session=session, principal=staff, now=now)
         assert board == _reference(session, staff, now)
     assert board.figures["inside"] > 100 and board.attention
+
+
+def test_a_change_of_the_stay_rules_judges_the_holders_inside_again(session):
+    """An N-in-M cap set (then lifted) while holders are inside: their last allowed day is the
+    new rules', as counting everything again gives it."""
+    _populate(session, 800, _untidy)
+    admin, staff = principal(session, "admin"), principal(session, "staff")
+    agreement = session.exec(select(Agreement)).first()
+    rules = {k: str(getattr(agreement, k) or "") for k in agreements.RULES}
+    for cap, period in [("40", "60"), ("", "")]:
+        changed, errors = agreements.change_agreement(
+            session=session,
+            principal=admin,
+            code=agreement.code,
+            raw={**rules, "period_cap_days": cap, "period_days": period},
+            now=NOW,
+            part="rules",
+        )
+        assert errors == {} and changed.period_cap_days == (int(cap) if cap else None)
+        session.commit()
+        board = statistics.dashboard(session=session, principal=staff, now=NOW)
+        assert board == _reference(session, staff, NOW)
+    assert board.figures["inside"] > 50
 
 
 def _trips(rng: random.Random, i: int) -> list[tuple[float, str]]:
