@@ -34,7 +34,7 @@ from lbt_app.db.models import (
     Resident,
     User,
 )
-from lbt_app.services import applications, audit, auth, checks, demo
+from lbt_app.services import applications, audit, auth, checks, demo, issuing
 from lbt_app.services.checks import CrossingError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import PROJECT_ROOT, get_settings
@@ -81,18 +81,24 @@ def _permits_of(session: Session, application_id: int) -> int:
     ).one()
 
 
-def _decisions_meet(monkeypatch, parties: int = 2) -> None:
-    """Each decider has read the application as still submitted before any of them decides:
-    the moment two staff press Approve together."""
+def _meet_after(monkeypatch, module, name: str, parties: int = 2) -> None:
+    """Whoever calls `module.name` waits, once it has returned, until `parties` callers have:
+    each has read what it reads before any of them writes."""
     meet = threading.Barrier(parties)
-    real = applications.own_application
+    real = getattr(module, name)
 
-    def own_application(*args, **kwargs):
+    def met(*args, **kwargs):
         found = real(*args, **kwargs)
         meet.wait(timeout=30)
         return found
 
-    monkeypatch.setattr(applications, "own_application", own_application)
+    monkeypatch.setattr(module, name, met)
+
+
+def _decisions_meet(monkeypatch) -> None:
+    """Each decider has read the application as still submitted before any of them decides:
+    the moment two staff press Approve together."""
+    _meet_after(monkeypatch, applications, "own_application")
 
 
 def test_two_staff_approving_together_issue_one_permit(db_url, session, monkeypatch):
@@ -348,15 +354,31 @@ def empty_url(request, tmp_path) -> Iterator[str]:
         conn.execute(sa.text("DROP SCHEMA lbt_upgrade CASCADE"))
 
 
-def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):
-    """The later permit stays as issued, no longer names the application, and is named in a
-    warning; down and up again."""
-    url = empty_url
+def _demo_installation(url: str) -> Config:
+    """The demo data in an up-to-date database; the Alembic configuration to move it."""
     migrate.upgrade(url)
     with Session(engine_for(url)) as session:
         demo.load(session=session, kek=bytes(32), now=NOW)
         session.commit()
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    return Config(str(PROJECT_ROOT / "alembic.ini"))
+
+
+def _down_and_up_again(url: str, config: Config, revision: str) -> None:
+    """Down to `revision` and up again: the schema is the models' exactly."""
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    migrate.upgrade(url)
+    with engine_for(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):
+    """The later permit stays as issued, no longer names the application, and is named in a
+    warning; down and up again."""
+    url = empty_url
+    config = _demo_installation(url)
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "ed630585f8c6")
@@ -380,30 +402,16 @@ def test_an_old_installation_holding_two_permits_for_one_application_upgrades(em
         spare = session.exec(select(Permit).where(Permit.number == "SPARE-1")).one()
     assert linked != ["SPARE-1"] and len(linked) == 1
     assert spare.application_id is None and spare.status == "active"
-    with engine_for(url).begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "ed630585f8c6")
-    migrate.upgrade(url)
-    with engine_for(url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == []
+    _down_and_up_again(url, config, "ed630585f8c6")
 
 
 PROOF = b"%PDF-1.4 proof of residence"
 
 
-def _filings_meet(monkeypatch, parties: int = 2) -> None:
+def _filings_meet(monkeypatch) -> None:
     """Each filer has looked for a waiting application and found none before any of them
     writes: the moment two people press Register (or Apply) together."""
-    meet = threading.Barrier(parties)
-    real = applications._has_waiting
-
-    def has_waiting(*args, **kwargs):
-        found = real(*args, **kwargs)
-        meet.wait(timeout=30)
-        return found
-
-    monkeypatch.setattr(applications, "_has_waiting", has_waiting)
+    _meet_after(monkeypatch, applications, "_has_waiting")
 
 
 def _filed(session: Session, resident_id: int) -> tuple[int, int, int]:
@@ -504,15 +512,7 @@ def test_two_tabs_of_a_new_applicant_applying_together_make_one_record(
     )
     session.commit()
     me = signed.principal
-    meet = threading.Barrier(2)
-    real = applications.check_record
-
-    def check_record(*args, **kwargs):
-        checked = real(*args, **kwargs)
-        meet.wait(timeout=30)
-        return checked
-
-    monkeypatch.setattr(applications, "check_record", check_record)
+    _meet_after(monkeypatch, applications, "check_record")  # both saw the account unlinked
 
     def apply():
         with session_scope() as own:
@@ -542,11 +542,7 @@ def test_an_old_installation_holding_two_waiting_applications_of_one_resident_up
     """The oldest keeps waiting; the later ones are rejected with a reason naming it and are
     named in a warning; down and up again."""
     url = empty_url
-    migrate.upgrade(url)
-    with Session(engine_for(url)) as session:
-        demo.load(session=session, kek=bytes(32), now=NOW)
-        session.commit()
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = _demo_installation(url)
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "5db6ca1559d4")
@@ -577,10 +573,34 @@ def test_an_old_installation_holding_two_waiting_applications_of_one_resident_up
             )
             assert application.decided_at is not None and application.decided_by_id is None
             assert f"application {application.id} was a second waiting application" in (caplog.text)
-    with engine_for(url).begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "5db6ca1559d4")
-    migrate.upgrade(url)
-    with engine_for(url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == []
+    _down_and_up_again(url, config, "5db6ca1559d4")
+
+
+def test_one_permit_renewed_by_two_staff_together_is_renewed_once(db_url, session, monkeypatch):
+    """Two renewals of one permit would give the holder two usable permits for the same years:
+    the holder's permits are issued one at a time, and the second is refused."""
+    old = permit_of(session, "RAHIMOV")
+    staff = principal(session, "staff")
+    _meet_after(monkeypatch, issuing, "own_permit")
+
+    def renew():
+        with session_scope() as own:
+            return issuing.renew(
+                session=own,
+                principal=staff,
+                number=old.number,
+                years=2,
+                kek=get_settings().key_encryption_key(),
+                now=NOW,
+            )
+
+    results = _at_once(renew, renew)
+    assert sum(isinstance(r, Permit) for r in results) == 1, results
+    assert [str(r) for r in results if isinstance(r, Exception)] == [issuing.ALREADY_HELD]
+    session.expire_all()
+    held = session.exec(
+        select(func.count())
+        .select_from(Permit)
+        .where(Permit.resident_id == old.resident_id, Permit.valid_from > old.valid_until)
+    ).one()
+    assert held == 1
