@@ -277,7 +277,7 @@ class AuthorityState(SessionState):
         return [*reopen, rx.toast.success(self._t("Saved."))]
 
     async def _cards(self, principal: Principal, numbers: list[str], filename: str):
-        """Render in a worker thread (fpdf2: ~N ms a card), the page following card by card;
+        """Render in a worker thread (about 0.25 s a card), the page following card by card;
         a tab prints one batch at a time."""
         async with self:
             if self.printing:
