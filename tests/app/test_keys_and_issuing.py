@@ -47,7 +47,7 @@ def test_rotation_retires_the_old_key_which_keeps_verifying(session):
         kek=kek,
         now=NOW,
         request=IssueRequest(
-            resident_id=old.resident_id,
+            resident_id=principal(session, "davlat").resident_id,  # holds no permit yet
             border_area_code="UZ-FRG",
             crossing_point_codes=("PATAR",),
             valid_from=NOW.date(),
