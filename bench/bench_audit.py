@@ -28,16 +28,18 @@ from bench.databases import throwaway
 ACTIONS = ["permit_checked", "crossing_recorded", "permit_issued", "signed_in"]
 
 
-def _build(session, events: int, start: datetime) -> None:
-    """The log as `audit.record` would have written it, inserted in bulk."""
+def build_log(session, events: int, start: datetime, after: tuple[int, str] | None = None) -> None:
+    """The log as `audit.record` would have written it, inserted in bulk; `after`: the seq and
+    hash of the newest event already there."""
     from sqlmodel import insert
 
     from lbt_app.core.audit_chain import GENESIS, HASH_VERSION, EventFields, event_hash
     from lbt_app.db.models import AuditEvent
     from lbt_app.services import audit
 
-    prev, rows = GENESIS, []
-    for seq in range(1, events + 1):
+    first, prev = after or (0, GENESIS)
+    rows = []
+    for seq in range(first + 1, first + events + 1):
         fields = EventFields(
             seq=seq,
             at=start + timedelta(seconds=seq),
@@ -74,7 +76,7 @@ def bench_audit(events: int = 100_000, new: int = 1_000, url: str | None = None)
     url = throwaway(url, "lbt_bench_audit")
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with Session(engine_for(url)) as session:
-        _, build = _timed(lambda: _build(session, events, start))
+        _, build = _timed(lambda: build_log(session, events, start))
         first, _ = _timed(lambda: audit.run_check(session=session, now=start, full=True))
         session.commit()
         later = start + timedelta(days=30)

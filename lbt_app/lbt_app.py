@@ -4,7 +4,7 @@ import logging
 
 import reflex as rx
 
-from lbt_app import routes
+from lbt_app import heap, routes
 from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
@@ -67,6 +67,7 @@ app = rx.App(
     api_transformer=[api, SecurityHeaders, CountSockets],
 )
 app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
+app.register_lifespan_task(heap.freeze_loaded)  # full collections no longer stop every event
 PAGES = [
     (login_page, routes.LOGIN, "LBT permits", LoginState.load),
     (signup_page, routes.SIGNUP, "Sign up", LoginState.load),

@@ -291,6 +291,17 @@ class Application(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="user.id")
     reason: str = Field(default="", max_length=500)
 
+    __table_args__ = (
+        # At most one waiting application per resident, whatever the concurrency.
+        sa.Index(
+            "uq_application_waiting",
+            "resident_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'submitted'"),
+            postgresql_where=sa.text("status = 'submitted'"),
+        ),
+    )
+
 
 class WalletSecret(SQLModel, table=True):
     """The live-code secret of a resident's wallet, sealed under the KEK (core/live.py)."""

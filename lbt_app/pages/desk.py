@@ -348,12 +348,27 @@ def authority_page() -> rx.Component:
                     size="2",
                     variant="soft",
                     on_click=AuthorityState.all_cards,
+                    disabled=AuthorityState.printing,
                     data_testid="print-all-cards",
                 ),
             ),
             width="100%",
             align="center",
             wrap="wrap",
+        ),
+        rx.cond(
+            AuthorityState.printing,
+            rx.hstack(
+                rx.progress(
+                    value=AuthorityState.print_done,
+                    max=AuthorityState.print_total,
+                    width="120px",
+                ),
+                rx.text(AuthorityState.print_status, size="2", data_testid="print-progress"),
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
         ),
         rx.vstack(
             rx.foreach(
@@ -391,6 +406,7 @@ def authority_page() -> rx.Component:
                                 variant="soft",
                                 color_scheme="gray",
                                 on_click=AuthorityState.card(p["number"]),
+                                disabled=AuthorityState.printing,
                                 data_testid="print-card",
                             ),
                         ),

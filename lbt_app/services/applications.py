@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from lbt_app.core.access import Action, Principal, require
@@ -67,6 +69,8 @@ MAX_PROOF_BYTES = 8_000_000
 PHOTO_MISSING = N_("A photo is required.")
 PROOF_MISSING = N_("A proof of residence is required.")
 PAGE_SIZE = 20  # applications on one page of the queue
+ALREADY_WAITING = N_("This resident already has an application waiting.")
+WAITING_INDEX = "uq_application_waiting"  # one submitted application per resident
 _MAGIC = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG": "image/png", b"%PDF": "application/pdf"}
 
 
@@ -255,14 +259,8 @@ def _file(
     content_type = next((t for magic, t in _MAGIC.items() if proof.startswith(magic)), None)
     if content_type is None:
         raise ApplicationError(N_("A proof of residence as JPEG, PNG or PDF."))
-    pending = session.exec(
-        select(Application.id).where(
-            Application.resident_id == resident.id,
-            Application.status == ApplicationStatus.SUBMITTED,
-        )
-    ).first()
-    if pending is not None:
-        raise ApplicationError(N_("This resident already has an application waiting."))
+    if _has_waiting(session, resident.id or 0):
+        raise ApplicationError(ALREADY_WAITING)
     document = Document(
         kind="proof_of_residence",
         content_type=content_type,
@@ -279,7 +277,13 @@ def _file(
         submitted_at=now,
     )
     session.add(application)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if not _another_waiting(error):
+            raise
+        session.rollback()  # the proof (and an online applicant's record) go with it
+        raise ApplicationError(ALREADY_WAITING) from None
     audit.record(
         session=session,
         action="application_submitted",
@@ -289,6 +293,26 @@ def _file(
         detail={"application": application.id},
     )
     return application
+
+
+def _has_waiting(session: Session, resident_id: int) -> bool:
+    return (
+        session.exec(
+            select(Application.id).where(
+                Application.resident_id == resident_id,
+                Application.status == ApplicationStatus.SUBMITTED,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _another_waiting(error: IntegrityError) -> bool:
+    """Whether the database refused the row as a resident's second waiting application: one
+    filed by someone else since `_has_waiting` looked (PostgreSQL names the index, SQLite the
+    column)."""
+    text = str(error.orig)
+    return WAITING_INDEX in text or "application.resident_id" in text
 
 
 def applicant_border_areas(session: Session) -> list[BorderArea]:
@@ -360,8 +384,15 @@ def apply_online(
     )
     session.add(resident)
     session.flush()
-    user.resident_id = resident.id
-    session.add(user)
+    # The account gets its record once: a second tab applying at the same moment finds it taken.
+    linked = session.execute(
+        sa.update(User)
+        .where(col(User.id) == user.id, col(User.resident_id).is_(None))
+        .values(resident_id=resident.id)
+    )
+    if linked.rowcount != 1:
+        session.rollback()
+        raise ApplicationError(ALREADY_WAITING)
     return _file(session, principal, resident, authority.id or 0, proof, now), {}
 
 

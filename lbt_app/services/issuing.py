@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from lbt_app.core.access import Principal
 from lbt_app.core.payload import PermitClaims, photo_hash, sign
+from lbt_app.db.engine import one_at_a_time
 from lbt_app.db.models import (
     Agreement,
     Application,
@@ -35,6 +36,8 @@ class IssueError(ValueError):
 
 
 ALREADY_DECIDED = N_("This application has already been decided.")
+ALREADY_HELD = N_("The holder already holds a usable permit for that time.")
+_HOLDER_PERMITS = 0x0C205518  # lock topic: one holder's permits are issued one at a time
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,19 @@ def issue_permit(
         raise IssueError(N_("The validity is shorter than the agreement allows."))
     photo = session.get(Document, resident.photo_id) if resident.photo_id else None
     key = keys.signing_key(session=session, authority_id=authority.id or 0, kek=kek)
+    # One usable permit per holder at a time, whatever the concurrency (a permit renewed
+    # twice, or renewed while an application is approved): checked under the holder's lock.
+    one_at_a_time(session, _HOLDER_PERMITS, resident.id or 0)
+    overlapping = session.exec(
+        select(Permit.id).where(
+            Permit.resident_id == resident.id,
+            Permit.status == PermitStatus.ACTIVE,
+            col(Permit.valid_from) <= request.valid_until,
+            col(Permit.valid_until) >= request.valid_from,
+        )
+    ).first()
+    if overlapping is not None:
+        raise IssueError(ALREADY_HELD)
     if request.application_id is not None:
         decide(
             session=session,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import ClassVar
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from lbt_app.services.residents import (
     SEX_LABEL,
     ResidentError,
 )
+from lbt_app.states import progress
 from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.paging import PagedList, page_number
 from lbt_app.states.session import SessionState, bring_into_view
@@ -324,33 +324,19 @@ class ResidentsState(PagedList, SessionState):
             if not data:
                 self.importing = False
                 return None
-        loop = asyncio.get_running_loop()
-        progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
 
-        def report_progress(done: int, total: int) -> None:
-            loop.call_soon_threadsafe(progress.put_nowait, (done, total))
-
-        def run() -> residents.ImportReport:
+        def run(report: progress.Report) -> residents.ImportReport:
             with session_scope() as session:
                 return residents.import_csv(
-                    session=session,
-                    principal=principal,
-                    data=data,
-                    now=utcnow(),
-                    progress=report_progress,
+                    session=session, principal=principal, data=data, now=utcnow(), progress=report
                 )
 
-        task = asyncio.ensure_future(asyncio.to_thread(run))
+        async def show(done: int, total: int) -> None:
+            async with self:
+                self.import_done, self.import_total = done, total
+
         try:
-            while not task.done():
-                await asyncio.sleep(0.25)
-                latest = None
-                while not progress.empty():
-                    latest = progress.get_nowait()
-                if latest:
-                    async with self:
-                        self.import_done, self.import_total = latest
-            report = task.result()
+            report = await progress.in_thread(run, show)
         finally:  # whatever happened, the next file may be imported
             async with self:
                 self.importing = False

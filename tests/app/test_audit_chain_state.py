@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
+import types
 
 import pytest
 from sqlmodel import select
@@ -32,7 +34,10 @@ class _Proxy:
         object.__setattr__(self, "_inside", False)
 
     def __getattr__(self, name):
-        return getattr(self._state, name)
+        value = getattr(self._state, name)
+        if inspect.ismethod(value) and value.__self__ is self._state:
+            return types.MethodType(value.__func__, self)  # as Reflex's: `self` is the proxy
+        return value
 
     def __setattr__(self, name, value) -> None:
         if not self._inside:

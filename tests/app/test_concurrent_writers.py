@@ -23,14 +23,25 @@ from alembic import command
 from lbt_app.core.stay import Direction
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for, session_scope
-from lbt_app.db.models import Application, ApplicationStatus, AuditEvent, Crossing, Permit
-from lbt_app.services import applications, audit, checks, demo, statistics
+from lbt_app.db.models import (
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    Crossing,
+    Document,
+    Permit,
+    Resident,
+    User,
+)
+from lbt_app.services import applications, audit, auth, checks, demo, issuing, statistics
 from lbt_app.services.checks import CrossingError
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import PROJECT_ROOT, get_settings
 from lbt_app.states import applications as applications_state
 from lbt_app.states.applications import ApplicationsState
-from tests.app.factories import permit_of, principal
+from lbt_app.states.residents import ResidentsState
+from lbt_app.states.wallet import WalletState
+from tests.app.factories import online_record, permit_of, portrait_jpeg, principal
 from tests.app.test_audit_chain_state import _Proxy
 from tests.app.test_states import _client, _sub
 from tests.app.test_statistics import _reference
@@ -70,18 +81,24 @@ def _permits_of(session: Session, application_id: int) -> int:
     ).one()
 
 
-def _decisions_meet(monkeypatch, parties: int = 2) -> None:
-    """Each decider has read the application as still submitted before any of them decides:
-    the moment two staff press Approve together."""
+def _meet_after(monkeypatch, module, name: str, parties: int = 2) -> None:
+    """Whoever calls `module.name` waits, once it has returned, until `parties` callers have:
+    each has read what it reads before any of them writes."""
     meet = threading.Barrier(parties)
-    real = applications.own_application
+    real = getattr(module, name)
 
-    def own_application(*args, **kwargs):
+    def met(*args, **kwargs):
         found = real(*args, **kwargs)
         meet.wait(timeout=30)
         return found
 
-    monkeypatch.setattr(applications, "own_application", own_application)
+    monkeypatch.setattr(module, name, met)
+
+
+def _decisions_meet(monkeypatch) -> None:
+    """Each decider has read the application as still submitted before any of them decides:
+    the moment two staff press Approve together."""
+    _meet_after(monkeypatch, applications, "own_application")
 
 
 def test_two_staff_approving_together_issue_one_permit(db_url, session, monkeypatch):
@@ -326,15 +343,31 @@ PERMIT_COLUMNS = (
 )
 
 
-def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):
-    """The later permit stays as issued, no longer names the application, and is named in a
-    warning; down and up again."""
-    url = empty_url
+def _demo_installation(url: str) -> Config:
+    """The demo data in an up-to-date database; the Alembic configuration to move it."""
     migrate.upgrade(url)
     with Session(engine_for(url)) as session:
         demo.load(session=session, kek=bytes(32), now=NOW)
         session.commit()
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    return Config(str(PROJECT_ROOT / "alembic.ini"))
+
+
+def _down_and_up_again(url: str, config: Config, revision: str) -> None:
+    """Down to `revision` and up again: the schema is the models' exactly."""
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    migrate.upgrade(url)
+    with engine_for(url).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+
+
+def test_an_old_installation_holding_two_permits_for_one_application_upgrades(empty_url, caplog):
+    """The later permit stays as issued, no longer names the application, and is named in a
+    warning; down and up again."""
+    url = empty_url
+    config = _demo_installation(url)
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "ed630585f8c6")
@@ -358,10 +391,205 @@ def test_an_old_installation_holding_two_permits_for_one_application_upgrades(em
         spare = session.exec(select(Permit).where(Permit.number == "SPARE-1")).one()
     assert linked != ["SPARE-1"] and len(linked) == 1
     assert spare.application_id is None and spare.status == "active"
+    _down_and_up_again(url, config, "ed630585f8c6")
+
+
+PROOF = b"%PDF-1.4 proof of residence"
+
+
+def _filings_meet(monkeypatch) -> None:
+    """Each filer has looked for a waiting application and found none before any of them
+    writes: the moment two people press Register (or Apply) together."""
+    _meet_after(monkeypatch, applications, "_has_waiting")
+
+
+def _filed(session: Session, resident_id: int) -> tuple[int, int, int]:
+    """Waiting applications of the resident, proofs of residence, application_submitted events."""
+    session.expire_all()
+    waiting = session.exec(
+        select(func.count())
+        .select_from(Application)
+        .where(
+            Application.resident_id == resident_id,
+            Application.status == ApplicationStatus.SUBMITTED,
+        )
+    ).one()
+    proofs = session.exec(
+        select(func.count()).select_from(Document).where(Document.kind == "proof_of_residence")
+    ).one()
+    submitted = session.exec(
+        select(func.count()).where(AuditEvent.action == "application_submitted")
+    ).one()
+    return waiting, proofs, submitted
+
+
+def _close_waiting(session: Session, resident_id: int) -> None:
+    session.execute(
+        sa.update(Application)
+        .where(Application.resident_id == resident_id)
+        .values(status=ApplicationStatus.REJECTED, reason="next round")
+    )
+    session.commit()
+
+
+def test_two_staff_filing_for_one_resident_together_file_one_application(
+    db_url, session, monkeypatch
+):
+    """Ten rounds: both have seen no waiting application; the database lets one through and
+    the other is told so, with nothing of theirs written."""
+    resident_id = permit_of(session, "GHAFUROVA").resident_id
+    staff = principal(session, "staff")
+    _filings_meet(monkeypatch)
+
+    def file():
+        with session_scope() as own:
+            return applications.submit(
+                session=own, principal=staff, resident_id=resident_id, proof=PROOF, now=NOW
+            )
+
+    for _ in range(10):
+        _, proofs, submitted = _filed(session, resident_id)
+        results = _at_once(file, file)
+        filed = [r for r in results if isinstance(r, Application)]
+        refused = [r for r in results if isinstance(r, applications.ApplicationError)]
+        assert len(filed) == 1 and len(refused) == 1, results
+        assert str(refused[0]) == applications.ALREADY_WAITING
+        assert _filed(session, resident_id) == (1, proofs + 1, submitted + 1)
+        _close_waiting(session, resident_id)
+    assert audit.verify_chain(session=session).ok
+
+
+def test_a_resident_online_and_staff_at_the_desk_together_file_one_application(
+    db_url, session, monkeypatch
+):
+    """Through the pages: farhod applies from the wallet while staff register an application
+    for him from his file."""
+    resident_id = principal(session, "farhod").resident_id
+    _filings_meet(monkeypatch)
+    for _ in range(5):
+        _, proofs, submitted = _filed(session, resident_id)
+        desk = _sub(_client("staff"), ResidentsState)
+        ResidentsState.load.fn(desk)
+        ResidentsState.open_resident.fn(desk, str(resident_id))
+        desk._proof = PROOF
+        wallet = _sub(_client("farhod"), WalletState)
+        WalletState.load.fn(wallet)
+        wallet._proof = PROOF
+        desk_said, _ = _at_once(
+            lambda: ResidentsState.register_application.fn(desk),  # noqa: B023
+            lambda: WalletState.apply.fn(wallet, {}),  # noqa: B023
+        )
+        desk_filed = not desk._proof  # the desk forgets the proof once it is registered
+        wallet_refusal = wallet.apply_errors.get("proof", "")
+        assert desk_filed == (wallet_refusal == applications.ALREADY_WAITING), wallet_refusal
+        assert desk_filed or (wallet_refusal == "" and not isinstance(desk_said, list))
+        assert _filed(session, resident_id) == (1, proofs + 1, submitted + 1)
+        _close_waiting(session, resident_id)
+
+
+def test_two_tabs_of_a_new_applicant_applying_together_make_one_record(
+    db_url, session, monkeypatch
+):
+    """A new account applies from two tabs at once: one record, one application."""
+    signed = auth.sign_up(
+        session=session,
+        username="+992900445566",
+        password="a-long-pass",
+        full_name="Z",
+        address="203.0.113.9",
+        now=NOW,
+    )
+    session.commit()
+    me = signed.principal
+    _meet_after(monkeypatch, applications, "check_record")  # both saw the account unlinked
+
+    def apply():
+        with session_scope() as own:
+            application, errors = applications.apply_online(
+                session=own,
+                principal=me,
+                raw=online_record("N7654321"),
+                photo=portrait_jpeg(),
+                proof=PROOF,
+                now=NOW,
+            )
+            assert errors == {}
+            return application
+
+    results = _at_once(apply, apply)
+    assert sum(isinstance(r, Application) for r in results) == 1, results
+    assert [str(r) for r in results if isinstance(r, Exception)] == [applications.ALREADY_WAITING]
+    session.expire_all()
+    user = session.exec(select(User).where(User.username == "+992900445566")).one()
+    records = session.exec(select(Resident).where(Resident.document_number == "N7654321")).all()
+    assert [r.id for r in records] == [user.resident_id]
+
+
+def test_an_old_installation_holding_two_waiting_applications_of_one_resident_upgrades(
+    empty_url, caplog
+):
+    """The oldest keeps waiting; the later ones are rejected with a reason naming it and are
+    named in a warning; down and up again."""
+    url = empty_url
+    config = _demo_installation(url)
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "ed630585f8c6")
-    migrate.upgrade(url)
-    with engine_for(url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    assert diff == []
+        command.downgrade(config, "5db6ca1559d4")
+        kept, resident_id = connection.execute(
+            sa.text("SELECT id, resident_id FROM application WHERE status = 'submitted'")
+        ).one()
+        copy = (
+            "INSERT INTO application (resident_id, authority_id, status, proof_id, submitted_at,"
+            " reason) SELECT resident_id, authority_id, status, proof_id, {later}, reason"
+            " FROM application WHERE id = :id"
+        )
+        pg = connection.dialect.name == "postgresql"
+        later = "submitted_at + INTERVAL '1 hour'" if pg else "datetime(submitted_at, '+1 hour')"
+        for _ in range(2):
+            connection.execute(sa.text(copy.format(later=later)), {"id": kept})
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        migrate.upgrade(url)
+    with Session(engine_for(url)) as session:
+        rows = session.exec(select(Application).where(Application.resident_id == resident_id)).all()
+    by_status = {s: sorted(a.id for a in rows if a.status == s) for s in ApplicationStatus}
+    assert by_status[ApplicationStatus.SUBMITTED] == [kept]
+    closed = by_status[ApplicationStatus.REJECTED]
+    assert len(closed) == 2
+    for application in rows:
+        if application.id in closed:
+            assert f"application {kept} of this resident was already waiting" in (
+                application.reason
+            )
+            assert application.decided_at is not None and application.decided_by_id is None
+            assert f"application {application.id} was a second waiting application" in (caplog.text)
+    _down_and_up_again(url, config, "5db6ca1559d4")
+
+
+def test_one_permit_renewed_by_two_staff_together_is_renewed_once(db_url, session, monkeypatch):
+    """Two renewals of one permit would give the holder two usable permits for the same years:
+    the holder's permits are issued one at a time, and the second is refused."""
+    old = permit_of(session, "RAHIMOV")
+    staff = principal(session, "staff")
+    _meet_after(monkeypatch, issuing, "own_permit")
+
+    def renew():
+        with session_scope() as own:
+            return issuing.renew(
+                session=own,
+                principal=staff,
+                number=old.number,
+                years=2,
+                kek=get_settings().key_encryption_key(),
+                now=NOW,
+            )
+
+    results = _at_once(renew, renew)
+    assert sum(isinstance(r, Permit) for r in results) == 1, results
+    assert [str(r) for r in results if isinstance(r, Exception)] == [issuing.ALREADY_HELD]
+    session.expire_all()
+    held = session.exec(
+        select(func.count())
+        .select_from(Permit)
+        .where(Permit.resident_id == old.resident_id, Permit.valid_from > old.valid_until)
+    ).one()
+    assert held == 1

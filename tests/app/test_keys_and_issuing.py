@@ -47,7 +47,7 @@ def test_rotation_retires_the_old_key_which_keeps_verifying(session):
         kek=kek,
         now=NOW,
         request=IssueRequest(
-            resident_id=old.resident_id,
+            resident_id=principal(session, "davlat").resident_id,  # holds no permit yet
             border_area_code="UZ-FRG",
             crossing_point_codes=("PATAR",),
             valid_from=NOW.date(),
@@ -98,16 +98,20 @@ def test_issuing_refuses_what_the_agreement_does_not_allow(session):
     assert len(session.exec(select(Permit)).all()) == before
 
 
-def test_renewal_starts_the_day_after_the_old_permit_ends(session):
-    old = permit_of(session, "RAHIMOV")
-    new = issuing.renew(
+def _renew(session, number: str, years: int) -> Permit:
+    return issuing.renew(
         session=session,
         principal=principal(session, "staff"),
-        number=old.number,
-        years=5,
+        number=number,
+        years=years,
         kek=get_settings().key_encryption_key(),
         now=NOW,
     )
+
+
+def test_renewal_starts_the_day_after_the_old_permit_ends(session):
+    old = permit_of(session, "RAHIMOV")
+    new = _renew(session, old.number, 5)
     assert new.valid_from == old.valid_until + timedelta(days=1)
     assert new.valid_until == date(
         new.valid_from.year + 5, new.valid_from.month, new.valid_from.day
@@ -118,6 +122,15 @@ def test_renewal_starts_the_day_after_the_old_permit_ends(session):
         year=new.valid_from.year, month=new.valid_from.month, day=new.valid_from.day
     )
     assert verify(new.payload, trust, starts).code is Code.VALID
+
+
+def test_a_permit_renewed_already_is_not_renewed_again(session):
+    old = permit_of(session, "RAHIMOV")
+    _renew(session, old.number, 2)
+    before = len(session.exec(select(Permit)).all())
+    with pytest.raises(IssueError, match="already holds a usable permit"):
+        _renew(session, old.number, 2)
+    assert len(session.exec(select(Permit)).all()) == before
 
 
 def test_revoked_permits_cannot_be_renewed_and_others_cannot_renew(session):

@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     assess_as_the_app,
     audit_details,
     capture_sockets,
+    choose_language,
     forge_event,
     hydrated,
     permit_field,
@@ -84,6 +85,41 @@ def test_a_permit_card_downloads_and_its_printed_qr_reads_back(page, app, tmp_pa
     download.value.save_as(path)
     text, qr = _card_text(path)
     assert "RAHIMOV" in text and qr == permit_field(app, "RAHIMOV", "payload")
+
+
+PRINTING = {
+    "en": "Printing card",
+    "ru": "Печать карточки",
+    "tg": "Чопи корти",
+    "uz": "Karta chop etilmoqda",
+    "ky": "Карточка басылууда",
+}
+
+
+@pytest.mark.parametrize("lang", list(PRINTING))
+def test_printing_all_cards_shows_its_progress_and_downloads_the_batch(page, app, tmp_path, lang):
+    """The batch renders in the background: the desk says how far it is (in the staff
+    member's language, within a 360 px screen), the buttons wait, then the PDF arrives."""
+    choose_language(page, app, lang)
+    sign_in(page, app, "staff", "staff-demo-2026")
+    page.wait_for_url("**/authority")
+    hydrated(page)
+    with page.expect_download(timeout=120_000) as download:
+        page.click("[data-testid=print-all-cards]")
+        progress = page.locator("[data-testid=print-progress]")
+        progress.wait_for(timeout=60_000)
+        assert PRINTING[lang] in progress.inner_text()
+        assert page.locator("[data-testid=print-all-cards]").is_disabled()
+        extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        progress.scroll_into_view_if_needed()
+        page.screenshot(path=tmp_path / f"desk-printing-{lang}.png")
+        assert extra <= 0
+    assert download.value.suggested_filename == "permit-cards.pdf"
+    path = tmp_path / "cards.pdf"
+    download.value.save_as(path)
+    assert len(pdfium.PdfDocument(path.read_bytes())) >= 2
+    progress.wait_for(state="detached")
+    assert page.locator("[data-testid=print-all-cards]").is_enabled()
 
 
 @pytest.mark.parametrize(("user", "path"), [("officer2", "/officer"), ("gulnora", "/wallet")])
