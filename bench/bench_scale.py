@@ -342,7 +342,7 @@ def _operations(ctx: Context) -> dict[str, Callable[[object], object]]:
     def oversight_refresh(session):
         audit_log(session)
         oversight.misuse_reports(session=session, principal=ctx.staff)
-        oversight.audit_actions(session=session, principal=ctx.staff)
+        oversight.audit_actions(principal=ctx.staff)
         return oversight.point_names(session=session, principal=ctx.staff)
 
     def check_and_record(session):
@@ -387,7 +387,7 @@ def _operations(ctx: Context) -> dict[str, Callable[[object], object]]:
 def _context(session, n: int, now: datetime) -> Context:
     from sqlmodel import col, select
 
-    from lbt_app.db.models import Permit, Resident, User, WalletSecret
+    from lbt_app.db.models import Crossing, Permit, Resident, User, WalletSecret
     from lbt_app.services.auth import principal_of
 
     def principal(username):
@@ -406,6 +406,11 @@ def _context(session, n: int, now: datetime) -> Context:
         )
         .order_by(Permit.id)
     ).first()
+    last = session.exec(
+        select(Crossing.direction)
+        .where(Crossing.permit_id == demo_permit.id)
+        .order_by(col(Crossing.at).desc())
+    ).first()
     middle = session.exec(
         select(Resident).where(Resident.document_number == f"B{n // 2:08d}")
     ).one()
@@ -416,6 +421,8 @@ def _context(session, n: int, now: datetime) -> Context:
         document=middle.document_number,
         name=middle.surname_latin.lower(),
         check_text=demo_permit.payload,
+        # a kept schema's permit may be inside already (an odd number of runs before)
+        direction=["exit" if last == "entry" else "entry"],
     )
 
 
