@@ -115,8 +115,8 @@ def point_names(*, session: Session, principal: Principal | None) -> dict[str, s
 
 
 def audit_actions(*, principal: Principal | None) -> list[str]:
-    """The actions the log can be filtered by: every action the app records (ACTION_NAMES),
-    not a DISTINCT over the log."""
+    """The actions the log can be filtered by: every action an agreement's people record
+    (ACTION_NAMES), not a DISTINCT over the log."""
     require(principal, Action.VIEW_AUTHORITY_DESK)
     return list(ACTION_NAMES)
 
@@ -217,8 +217,9 @@ def decide_misuse(
     )
 
 
-# Every action the app records, by name (also the log's action filter), and how each event
-# reads: one sentence per action, with the event's fields as placeholders.
+# Every action an agreement's staff and officers record, by name (also the log's action filter:
+# the app's own list, not a DISTINCT over the log), and how each event reads: one sentence per
+# action, with the event's fields as placeholders.
 ACTION_NAMES: dict[str, str] = {
     "login": N_("Signed in"),
     "access_denied": N_("Refused access"),
@@ -266,16 +267,6 @@ ACTION_NAMES: dict[str, str] = {
     "password_reset": N_("Password reset"),
     "second_factor_reset": N_("Second factor reset"),
     "user_unlocked": N_("Sign-in unlocked"),
-    "logout": N_("Signed out"),
-    "login_failed": N_("Sign-in failed"),
-    "login_throttled": N_("Sign-in throttled"),
-    "signed_up": N_("Resident signed up"),
-    "signup_throttled": N_("Sign-up throttled"),
-    "wallet_activated": N_("Wallet activated"),
-    "wallet_rotated": N_("Wallet secret renewed"),
-    "installation_initialised": N_("Installation set up"),
-    "administrator_rescued": N_("Administrator access restored"),
-    "demo_loaded": N_("Demo data loaded"),
 }
 SENTENCES: dict[str, str] = {
     "login": N_("{actor} signed in"),
