@@ -20,7 +20,8 @@ Create Date: 2026-12-02 11:40:00.000000
 from typing import Sequence, Union
 
 from alembic import op
-import sqlalchemy as sa
+
+from lbt_app.db.extensions import pg_trgm_schema
 
 
 # revision identifiers, used by Alembic.
@@ -29,11 +30,6 @@ down_revision: Union[str, None] = '5db6ca1559d4'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-NO_TRIGRAMS = (
-    "Could not create the PostgreSQL extension pg_trgm ({error}). The registry's name search "
-    "needs it. As a superuser, run in this database: CREATE EXTENSION pg_trgm WITH SCHEMA public; "
-    "then run the upgrade again."
-)
 SQLITE_UP = [
     "CREATE VIRTUAL TABLE resident_search USING fts5("
     "search_text, content='resident', content_rowid='id', tokenize='trigram')",
@@ -56,29 +52,9 @@ SQLITE_DOWN = [
 ]
 
 
-def _pg_trgm_schema() -> str:
-    """Create pg_trgm (in `public` when that schema exists: an installation may run in a schema
-    of its own, and an extension lives once per database) and say which schema holds it."""
-    connection = op.get_bind()
-    schema = connection.execute(
-        sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
-    ).scalar()
-    if schema:
-        return schema
-    public = connection.execute(sa.text("SELECT to_regnamespace('public') IS NOT NULL")).scalar()
-    try:
-        with connection.begin_nested():
-            connection.execute(
-                sa.text("CREATE EXTENSION pg_trgm" + (" WITH SCHEMA public" if public else ""))
-            )
-    except sa.exc.DBAPIError as error:
-        raise RuntimeError(NO_TRIGRAMS.format(error=str(error.orig).strip())) from None
-    return _pg_trgm_schema()
-
-
 def upgrade() -> None:
     if op.get_bind().dialect.name == 'postgresql':
-        schema = _pg_trgm_schema()
+        schema = pg_trgm_schema(op.get_bind())
         # The operator class named with its schema (quoted as needed): the search path may not
     # hold it.
         op.create_index(
