@@ -4,7 +4,7 @@ import reflex as rx
 
 from lbt_app.components.audit_chain import audit_chain
 from lbt_app.components.layout import T, T_var, page
-from lbt_app.components.pager import pager
+from lbt_app.components.pager import keyset_pager
 from lbt_app.pages.residents import authority_nav
 from lbt_app.states.oversight import OversightState
 
@@ -108,7 +108,7 @@ def _log() -> rx.Component:
             on_submit=S.filter,
         ),
         rx.foreach(S.events, _event),
-        pager(S, "audit"),
+        keyset_pager(S, "audit"),
         width="100%",
     )
 

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from lbt_app import app_version
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for
+from lbt_app.db.extensions import pg_trgm_schema
 
 FORMAT = "lbt-backup"
 FORMAT_VERSION = 1
@@ -461,6 +462,10 @@ def _restore_postgresql(copy: Path, manifest: Manifest, url: str) -> dict[str, i
             raise BackupError(f"The schema {schema!r} already has {tables} tables: {_NOT_EMPTY}.")
         quoted = '"' + schema.replace('"', '""') + '"'
         conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {quoted}"))
+        try:  # the dump names the name search index's operator class, not the extension
+            pg_trgm_schema(conn)
+        except RuntimeError as error:
+            raise BackupError(str(error)) from None
     listing = copy.with_suffix(".list")
     entries = _run([pg_restore, "--list", str(copy)], env).splitlines()
     listing.write_text(

@@ -8,20 +8,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, or_, select
 
 from lbt_app.core.access import Action, Principal, require
 from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.core.verdict import REASONS, Code
 from lbt_app.db.models import AuditEvent, Authority, CrossingPoint, PermitStatus, User
 from lbt_app.i18n import N_, t
-from lbt_app.services import audit, permits
+from lbt_app.services import audit, listing, permits
 from lbt_app.services.checks import REFUSAL_REASONS, Source
 from lbt_app.services.keys import STATUS_LABEL as KEY_STATUS_LABEL
 from lbt_app.services.permits import STATUS_LABEL, PermitError
 from lbt_app.services.refusals import STATUS_LABEL as REFUSAL_STATUS_LABEL
 
 PAGE_SIZE = 50
+REPORTS_SHOWN = 100  # the newest misuse reports the page lists
 DECISIONS: dict[str, str] = {
     "warning": N_("Warning"),
     "suspension": N_("Suspension"),
@@ -39,16 +40,30 @@ def _agreement_users(principal: Principal):
     )
 
 
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the audit log, newest first; whether newer and older events match too, and
+    how many match (counted up to listing.COUNT_LIMIT + 1)."""
+
+    events: list[AuditEvent]
+    newer: bool
+    older: bool
+    count: int
+
+
 def audit_log(
     *,
     session: Session,
     principal: Principal | None,
     action: str = "",
     text: str = "",
-    page: int = 1,
-) -> tuple[list[AuditEvent], int]:
+    up_to: int | None = None,
+    newer_than: int | None = None,
+) -> AuditPage:
     """One page of the agreement's audit events, newest first, filtered by action and by a text
-    found in the actor or the subject."""
+    found in the actor or the subject. Keyset paging on `seq` (the log's order, never reused):
+    the page of events up to `up_to` (the newest when None), or the page of events just newer
+    than `newer_than`; each reads PAGE_SIZE + 1 rows from an index, whatever the log's size."""
     principal = require(principal, Action.VIEW_AUTHORITY_DESK)
     where = [col(AuditEvent.actor_id).in_(_agreement_users(principal))]
     if action:
@@ -60,15 +75,32 @@ def audit_log(
                 col(AuditEvent.subject).contains(word, autoescape=True),
             )
         )
-    total = session.exec(select(func.count()).select_from(AuditEvent).where(*where)).one()
-    events = session.exec(
-        select(AuditEvent)
-        .where(*where)
-        .order_by(col(AuditEvent.seq).desc())
-        .offset((max(1, page) - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return list(events), total
+    seq = col(AuditEvent.seq)
+
+    def exists(*more) -> bool:
+        return (
+            session.exec(select(AuditEvent.seq).where(*where, *more).limit(1)).first() is not None
+        )
+
+    if newer_than is not None:
+        rows = session.exec(
+            select(AuditEvent)
+            .where(*where, seq > newer_than)
+            .order_by(seq.asc())
+            .limit(PAGE_SIZE + 1)
+        ).all()
+        events = list(reversed(rows[:PAGE_SIZE]))
+        newer, older = len(rows) > PAGE_SIZE, exists(seq <= newer_than)
+    else:
+        bound = [] if up_to is None else [seq <= up_to]
+        rows = session.exec(
+            select(AuditEvent).where(*where, *bound).order_by(seq.desc()).limit(PAGE_SIZE + 1)
+        ).all()
+        events = list(rows[:PAGE_SIZE])
+        newer = up_to is not None and exists(seq > up_to)
+        older = len(rows) > PAGE_SIZE
+    count = listing.bounded_count(session, select(AuditEvent.seq).where(*where))
+    return AuditPage(events=events, newer=newer, older=older, count=count)
 
 
 def point_names(*, session: Session, principal: Principal | None) -> dict[str, str]:
@@ -82,16 +114,11 @@ def point_names(*, session: Session, principal: Principal | None) -> dict[str, s
     return dict(rows)
 
 
-def audit_actions(*, session: Session, principal: Principal | None) -> list[str]:
-    principal = require(principal, Action.VIEW_AUTHORITY_DESK)
-    return list(
-        session.exec(
-            select(AuditEvent.action)
-            .where(col(AuditEvent.actor_id).in_(_agreement_users(principal)))
-            .distinct()
-            .order_by(AuditEvent.action)
-        ).all()
-    )
+def audit_actions(*, principal: Principal | None) -> list[str]:
+    """The actions the log can be filtered by: every action an agreement's people record
+    (ACTION_NAMES), not a DISTINCT over the log."""
+    require(principal, Action.VIEW_AUTHORITY_DESK)
+    return list(ACTION_NAMES)
 
 
 @dataclass(frozen=True)
@@ -106,20 +133,30 @@ class Report:
     decided_by: str
 
 
-def misuse_reports(*, session: Session, principal: Principal | None) -> list[Report]:
-    """Officers' misuse reports about the agreement's permits, newest first, with decisions."""
+def misuse_reports(
+    *, session: Session, principal: Principal | None, seq: int | None = None
+) -> list[Report]:
+    """Officers' misuse reports about the agreement's permits, the newest REPORTS_SHOWN (or the
+    one numbered `seq`), each with the decision taken on it."""
     principal = require(principal, Action.MANAGE_PERMITS)
     users = _agreement_users(principal)
+    reported = [AuditEvent.action == "misuse_reported", col(AuditEvent.actor_id).in_(users)]
+    if seq is not None:
+        reported.append(AuditEvent.seq == seq)
     reports = session.exec(
         select(AuditEvent)
-        .where(AuditEvent.action == "misuse_reported", col(AuditEvent.actor_id).in_(users))
+        .where(*reported)
         .order_by(col(AuditEvent.seq).desc())
+        .limit(REPORTS_SHOWN)
     ).all()
+    # A decision names its report; it is looked up among its permit's events (subject index).
     decisions = {
         e.detail.get("report"): e
         for e in session.exec(
             select(AuditEvent).where(
-                AuditEvent.action == "misuse_decided", col(AuditEvent.actor_id).in_(users)
+                AuditEvent.action == "misuse_decided",
+                col(AuditEvent.actor_id).in_(users),
+                col(AuditEvent.subject).in_({r.subject for r in reports}),
             )
         ).all()
     }
@@ -151,10 +188,8 @@ def decide_misuse(
     principal = require(principal, Action.MANAGE_PERMITS)
     if decision not in DECISIONS:
         raise PermitError(N_("Choose a decision."))
-    report = next(
-        (r for r in misuse_reports(session=session, principal=principal) if r.seq == report_seq),
-        None,
-    )
+    found = misuse_reports(session=session, principal=principal, seq=report_seq)
+    report = found[0] if found else None
     if report is None:
         raise PermitError(N_("No such report."))
     if report.decision:
@@ -182,7 +217,9 @@ def decide_misuse(
     )
 
 
-# How each audit event reads: one sentence per action, with the event's fields as placeholders.
+# Every action an agreement's staff and officers record, by name (also the log's action filter:
+# the app's own list, not a DISTINCT over the log), and how each event reads: one sentence per
+# action, with the event's fields as placeholders.
 ACTION_NAMES: dict[str, str] = {
     "login": N_("Signed in"),
     "access_denied": N_("Refused access"),

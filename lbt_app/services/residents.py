@@ -17,12 +17,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from lbt_app.core import imaging
 from lbt_app.core.access import AccessDenied, Action, Principal, require
 from lbt_app.core.translit import is_mrz_safe, latin
 from lbt_app.db.models import (
+    SEARCH_TABLE,
     Application,
     Authority,
     BorderArea,
@@ -33,7 +34,7 @@ from lbt_app.db.models import (
     Resident,
 )
 from lbt_app.i18n import N_
-from lbt_app.services import audit
+from lbt_app.services import audit, listing
 
 
 class ResidentError(ValueError):
@@ -90,6 +91,8 @@ BAD_CHARACTERS = N_("Contains characters that are not text.")
 MAX_CSV_BYTES = 5_000_000
 MAX_CSV_ROWS = 20_000
 PAGE_SIZE = 20
+MIN_WORD = 3  # the shortest word a trigram index can find
+SHORT_QUERY = N_("Type at least 3 letters of a name, or a document number.")
 _DOCUMENT = re.compile(r"[A-Z0-9]{5,24}")
 _NATIONALITY = re.compile(r"[A-Z]{3}")
 _LIMITS = {
@@ -305,6 +308,32 @@ def save_resident(
     return resident, {}
 
 
+def name_words(session: Session, query: str) -> list[sa.ColumnElement[bool]]:
+    """The conditions that find residents whose search text holds every word of `query`
+    (case-folded) — through the trigram index: PostgreSQL's GIN index serves `LIKE '%word%'`
+    for words of three characters or more, SQLite's FTS5 trigram table (`resident_search`,
+    kept by triggers) the same words as phrases. Shorter words only filter what the longer
+    ones found; a query with words but none of three characters is refused (SHORT_QUERY)."""
+    words = " ".join(query.split())[:100].casefold().split()
+    long_words = [word for word in words if len(word) >= MIN_WORD]
+    if words and not long_words:
+        raise ResidentError(SHORT_QUERY)
+    text = col(Resident.search_text)
+    # `|| ''` keeps a short word out of the index condition (a trigram index cannot narrow it).
+    where = [
+        text.contains(word, autoescape=True)
+        if len(word) >= MIN_WORD
+        else (text + "").contains(word, autoescape=True)
+        for word in words
+    ]
+    if long_words and session.get_bind().dialect.name == "sqlite":
+        phrases = " ".join('"' + word.replace('"', '""') + '"' for word in long_words)
+        found = sa.select(sa.column("rowid")).select_from(sa.table(SEARCH_TABLE))
+        found = found.where(sa.text(f"{SEARCH_TABLE} MATCH :phrases").bindparams(phrases=phrases))
+        where.append(col(Resident.id).in_(found))
+    return where
+
+
 @dataclass(frozen=True)
 class ResidentRow:
     id: int
@@ -320,28 +349,28 @@ def search_residents(
     *, session: Session, principal: Principal | None, query: str = "", page: int = 1
 ) -> tuple[list[ResidentRow], int]:
     """One page of the registry (newest first) matching `query` in either script or the
-    document number; also the number of matches. A query that is a whole document number
-    (with a digit: names have none) finds that number through its index; when no number is
-    exactly that, it is looked for as part of one (the last digits someone remembers)."""
+    document number; also the number of matches, counted up to `listing.COUNT_LIMIT` + 1.
+    A query that is a whole document number (with a digit: names have none) finds that
+    number through its index; when no number is exactly that, it is looked for as part of one
+    (the last digits someone remembers). Parts of names are found through the trigram index
+    (`name_words`), so every query needs a word of at least three letters (SHORT_QUERY)."""
     principal = _staff(principal)
     scope = col(Resident.authority_id).in_(_agreement_authorities(principal))
     number = normal_document_number(query)
     where = [scope, Resident.document_number == number]
     total = 0
     if valid_document_number(number) and any(c.isdigit() for c in number):
-        total = session.exec(select(func.count()).select_from(Resident).where(*where)).one()
+        total = listing.bounded_count(session, select(Resident.id).where(*where))
     if not total:
-        where = [scope]
-        for word in " ".join(query.split())[:100].casefold().split():
-            where.append(col(Resident.search_text).contains(word, autoescape=True))
-        total = session.exec(select(func.count()).select_from(Resident).where(*where)).one()
-    page = max(1, min(page, max(1, -(-total // PAGE_SIZE))))
+        where = [scope, *name_words(session, query)]
+        total = listing.bounded_count(session, select(Resident.id).where(*where))
+    pages = listing.page_count(total, PAGE_SIZE)
     rows = session.exec(
         select(Resident, BorderArea.code)
         .join(BorderArea, col(BorderArea.id) == Resident.border_area_id)
         .where(*where)
         .order_by(col(Resident.id).desc())
-        .offset((page - 1) * PAGE_SIZE)
+        .offset((max(1, min(page, pages)) - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
     return [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import reflex as rx
 
 from lbt_app.core.access import Action, Principal
@@ -15,17 +13,26 @@ from lbt_app.services.oversight import DECISIONS
 from lbt_app.services.permits import PermitError
 from lbt_app.states.audit_chain import AuditChainState, run_chain_check
 from lbt_app.states.handler import handler, whole_number
-from lbt_app.states.paging import PagedList, page_number
+from lbt_app.states.paging import describe_count
 
 
-class OversightState(PagedList, AuditChainState):
-    PAGE_SIZE: ClassVar[int] = oversight.PAGE_SIZE
+class OversightState(AuditChainState):
     events: list[dict[str, str]] = []  # seq, at, sentence
+    # Keyset paging (newest first): whether newer / older events match; matches counted up to
+    # listing.COUNT_LIMIT + 1; the page shows events up to `_up_to` (None: the newest).
+    newer: bool = False
+    older: bool = False
+    count: int = 0
+    _up_to: int | None = None
     event_fields: dict[str, list[list[str]]] = {}  # seq → [label, value] for its details
     action: str = ""
     text: str = ""
     actions: list[dict[str, str]] = []  # {"value", "label"} for the filter
     reports: list[dict[str, str]] = []
+
+    @rx.var
+    def count_words(self) -> str:
+        return describe_count(self.count, self.lang)  # SessionState's lang
 
     @rx.var
     def decisions(self) -> list[dict[str, str]]:
@@ -35,6 +42,7 @@ class OversightState(PagedList, AuditChainState):
     def load(self, principal: Principal):
         self._show(principal)
         self._show_chain(principal.zone)
+        self._up_to = None
         self._refresh(principal)
         return None
 
@@ -44,20 +52,28 @@ class OversightState(PagedList, AuditChainState):
         await run_chain_check(self, principal)
         return None
 
-    def _refresh(self, principal: Principal) -> None:
+    def _refresh(self, principal: Principal, newer_than: int | None = None) -> None:
+        """Show the page up to `_up_to`, or the page just newer than `newer_than`."""
         lang = self.lang
         with session_scope() as session:
-            events, self.total = oversight.audit_log(
+            log = oversight.audit_log(
                 session=session,
                 principal=principal,
                 action=self.action,
                 text=self.text,
-                page=self.page,
+                up_to=None if newer_than is not None else self._up_to,
+                newer_than=newer_than,
             )
             reports = oversight.misuse_reports(session=session, principal=principal)
-            actions = oversight.audit_actions(session=session, principal=principal)
             points = oversight.point_names(session=session, principal=principal)
-        self.actions = [{"value": a, "label": oversight.action_name(a, lang)} for a in actions]
+        events, self.newer, self.older, self.count = log.events, log.newer, log.older, log.count
+        if newer_than is not None:
+            self._up_to = events[0].seq if events and log.newer else None
+        actions = oversight.audit_actions(principal=principal)
+        self.actions = sorted(
+            ({"value": a, "label": oversight.action_name(a, lang)} for a in actions),
+            key=lambda a: a["label"].casefold(),
+        )
         texts = {e.seq: oversight.describe(e, lang, points) for e in events}
         self.events = [
             {
@@ -89,15 +105,26 @@ class OversightState(PagedList, AuditChainState):
     @handler(Action.MANAGE_PERMITS)
     def filter(self, principal: Principal, form: dict):
         action = str(form.get("action", ""))
-        self.action = action if action in {a["value"] for a in self.actions} else ""
-        self.text, self.page = str(form.get("text", ""))[:64], 1
+        self.action = action if action in oversight.ACTION_NAMES else ""
+        self.text, self._up_to = str(form.get("text", ""))[:64], None
         self._refresh(principal)
         return None
 
     @handler(Action.MANAGE_PERMITS)
-    def go_to_page(self, principal: Principal, page: int):
-        self.page = page_number(page, self.pages)
+    def show_older(self, principal: Principal):
+        """The next page back in time: the events older than the oldest one shown."""
+        if self.older and self.events:
+            self._up_to = int(self.events[-1]["seq"]) - 1
         self._refresh(principal)
+        return None
+
+    @handler(Action.MANAGE_PERMITS)
+    def show_newer(self, principal: Principal):
+        """The page just newer than the newest event shown (the newest page when none is)."""
+        newest = int(self.events[0]["seq"]) if self.newer and self.events else None
+        if newest is None:
+            self._up_to = None
+        self._refresh(principal, newer_than=newest)
         return None
 
     @handler(Action.MANAGE_PERMITS)

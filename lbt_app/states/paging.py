@@ -1,5 +1,5 @@
-"""Every paged list (residents, applications, the audit log) pages by one rule and reads alike:
-"Page 2 of 5 · 93 results"."""
+"""Every paged list (residents, applications) pages by one rule and reads alike:
+"Page 2 of 5 · 93 results" (or "over 1,000 results": lists count no further)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import reflex as rx
 from babel.numbers import format_decimal
 
 from lbt_app.i18n import N_, t
+from lbt_app.services.listing import COUNT_LIMIT, page_count
 from lbt_app.states.handler import whole_number
 
 RESULTS = N_("Page {page} of {pages} · {count} results")
+MANY_RESULTS = N_("Page {page} of {pages} · over {count} results")
 ONE_RESULT = N_("Page 1 of 1 · 1 result")
+# A list paged by keyset (newer / older, the audit log) says how many match, not the page.
+EVENTS = N_("Events: {count}")
+MANY_EVENTS = N_("Events: over {count}")
 NOTHING_FOUND = N_("Nothing found.")
-
-
-def page_count(total: int, size: int) -> int:
-    """How many pages `total` rows fill, `size` a page; an empty list is one (empty) page."""
-    return max(1, -(-total // size))
 
 
 def page_number(page: object, pages: int) -> int:
@@ -27,13 +27,23 @@ def page_number(page: object, pages: int) -> int:
 
 
 def describe_page(page: int, pages: int, total: int, lang: str) -> str:
-    """The pager's words in `lang`; counts written the language's way (93, 1 234)."""
+    """The pager's words in `lang`; counts written the language's way (93, 1 234); a total
+    counted past COUNT_LIMIT reads "over 1,000"."""
     if total == 0:
         return t(NOTHING_FOUND, lang)
     if total == 1:
         return t(ONE_RESULT, lang)
-    number = format_decimal(total, locale=lang)
-    return t(RESULTS, lang, page=page, pages=pages, count=number)
+    words = RESULTS if total <= COUNT_LIMIT else MANY_RESULTS
+    number = format_decimal(min(total, COUNT_LIMIT), locale=lang)
+    return t(words, lang, page=page, pages=pages, count=number)
+
+
+def describe_count(total: int, lang: str) -> str:
+    """A keyset-paged list's words: how many match, "over 1,000" past COUNT_LIMIT."""
+    if total == 0:
+        return t(NOTHING_FOUND, lang)
+    number = format_decimal(min(total, COUNT_LIMIT), locale=lang)
+    return t(EVENTS if total <= COUNT_LIMIT else MANY_EVENTS, lang, count=number)
 
 
 class PagedList(rx.State, mixin=True):

@@ -77,14 +77,18 @@ class ResidentsState(PagedList, SessionState):
         self._show(principal)
         with session_scope() as session:
             self.areas = sorted(residents.home_areas(session, principal))
-        self._search(principal)
-        return None
+        return self._search(principal)
 
-    def _search(self, principal: Principal) -> None:
-        with session_scope() as session:
-            found, self.total = residents.search_residents(
-                session=session, principal=principal, query=self.query, page=self.page
-            )
+    def _search(self, principal: Principal):
+        """Show the page of matches; a query the index cannot serve shows none, and says why."""
+        try:
+            with session_scope() as session:
+                found, self.total = residents.search_residents(
+                    session=session, principal=principal, query=self.query, page=self.page
+                )
+        except ResidentError as error:
+            self.rows, self.total, self.page = [], 0, 1
+            return rx.toast.error(self._t(str(error)))
         self.page = min(self.page, self.pages)
         self.rows = [
             {
@@ -101,14 +105,12 @@ class ResidentsState(PagedList, SessionState):
     @handler(Action.MANAGE_PERMITS)
     def search(self, principal: Principal, form: dict):
         self.query, self.page = str(form.get("query", ""))[:100], 1
-        self._search(principal)
-        return None
+        return self._search(principal)
 
     @handler(Action.MANAGE_PERMITS)
     def go_to_page(self, principal: Principal, page: int):
         self.page = page_number(page, self.pages)
-        self._search(principal)
-        return None
+        return self._search(principal)
 
     @handler(Action.MANAGE_PERMITS)
     def open_resident(self, principal: Principal, resident_id: str):

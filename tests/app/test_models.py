@@ -10,12 +10,21 @@ from sqlmodel import SQLModel, select
 
 from lbt_app.core.access import Role
 from lbt_app.db.engine import engine_for
-from lbt_app.db.models import Agreement, AuditEvent, Crossing, Permit, Resident, User
+from lbt_app.db.models import (
+    Agreement,
+    AuditEvent,
+    Crossing,
+    Permit,
+    Resident,
+    User,
+    managed_by_models,
+)
 
 
 def test_migrations_match_the_models(db_url):
     with engine_for(db_url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": managed_by_models})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 
@@ -226,3 +235,34 @@ def test_events_hashed_before_checkpoints_keep_verifying_after_the_upgrade(tmp_p
         check = audit.verify_chain(session=session)
     # A downgrade drops the version marks: the events written since no longer verify.
     assert not check.ok and check.first_broken_seq == 4
+
+
+def test_the_name_search_index_is_made_for_existing_residents_and_removed_again(db_url):
+    """Down to the revision before the search index and up again, on either database: the
+    residents registered meanwhile are found through the index the upgrade builds."""
+    from alembic.config import Config
+    from sqlmodel import Session
+
+    from alembic import command
+    from lbt_app.db import migrate
+    from lbt_app.services import residents
+    from lbt_app.settings import PROJECT_ROOT
+    from tests.app.factories import principal
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    with engine_for(db_url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "5db6ca1559d4")
+        names = set(sa.inspect(connection).get_table_names())
+        indexes = {i["name"] for i in sa.inspect(connection).get_indexes("resident")}
+    assert "resident_search" not in names and "ix_resident_search_trgm" not in indexes
+    with Session(engine_for(db_url)) as session:  # registered while the index is gone
+        resident = session.exec(select(Resident).where(Resident.surname_latin == "GHAFUROVA")).one()
+        resident.surname_native = "Ӯрунова"
+        session.add(resident)
+        session.commit()
+    migrate.upgrade(db_url)
+    with Session(engine_for(db_url)) as session:
+        staff = principal(session, "staff")
+        rows, total = residents.search_residents(session=session, principal=staff, query="ӯрун")
+    assert [r.surname_latin for r in rows] == ["GHAFUROVA"] and total == 1

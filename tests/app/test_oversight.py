@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from lbt_app.core.access import AccessDenied
 from lbt_app.core.stay import Direction
-from lbt_app.db.models import AuditEvent, Permit, PermitStatus
+from lbt_app.db.models import AuditEvent, Permit, PermitStatus, User
 from lbt_app.i18n import LANGUAGES, t
 from lbt_app.services import audit, auth, checks, oversight, permits, statistics
 from lbt_app.services.permits import PermitError
@@ -102,15 +102,17 @@ def test_the_audit_log_filters_and_stays_within_the_agreement(session):
         text=permit_of(session, "KARIMOVA").payload,
         now=NOW,
     )
-    events, total = oversight.audit_log(session=session, principal=staff)
-    assert total >= 1 and events[0].action == "permit_checked"
-    checked, _ = oversight.audit_log(
+    log = oversight.audit_log(session=session, principal=staff)
+    assert log.count >= 1 and log.events[0].action == "permit_checked"
+    checked = oversight.audit_log(
         session=session, principal=staff, action="permit_checked", text="officer2"
     )
-    assert [e.actor for e in checked] == ["officer2"]
-    assert "permit_checked" in oversight.audit_actions(session=session, principal=staff)
+    assert [e.actor for e in checked.events] == ["officer2"] and checked.count == 1
+    assert "permit_checked" in oversight.audit_actions(principal=staff)
     stranger = dataclasses.replace(staff, agreement_id=999)
-    assert oversight.audit_log(session=session, principal=stranger) == ([], 0)
+    assert oversight.audit_log(session=session, principal=stranger) == oversight.AuditPage(
+        events=[], newer=False, older=False, count=0
+    )
     with pytest.raises(AccessDenied):
         oversight.audit_log(session=session, principal=principal(session, "officer1"))
 
@@ -186,7 +188,7 @@ INTERNAL = re.compile(r"reflex___|\{|\}|\b[a-z]+_[a-z_]+\b")
 
 
 def _texts(session, staff, lang):
-    events, _ = oversight.audit_log(session=session, principal=staff)
+    events = oversight.audit_log(session=session, principal=staff).events
     points = oversight.point_names(session=session, principal=staff)
     return [oversight.describe(e, lang, points) for e in events]
 
@@ -337,3 +339,77 @@ def test_the_oversight_page_shows_sentences_and_translated_actions(db_url, sessi
     assert ["Кӣ", "officer1"] in state.event_fields[line["seq"]]
     OversightState.filter.fn(state, {"action": "no_such_action", "text": ""})
     assert state.action == ""
+
+
+def _walk(session, staff, **filters):
+    """The log paged from the newest to the oldest, then back: the seqs of each page."""
+    pages = [oversight.audit_log(session=session, principal=staff, **filters)]
+    while pages[-1].older:
+        up_to = pages[-1].events[-1].seq - 1
+        pages.append(oversight.audit_log(session=session, principal=staff, up_to=up_to, **filters))
+    back = [pages[-1]]
+    while back[-1].newer:
+        newer_than = back[-1].events[0].seq
+        back.append(
+            oversight.audit_log(session=session, principal=staff, newer_than=newer_than, **filters)
+        )
+    return [[e.seq for e in p.events] for p in pages], [[e.seq for e in p.events] for p in back]
+
+
+def _record(session, count: int, action: str = "permit_checked", actor: str = "officer2"):
+    who = principal(session, actor)
+    return [
+        audit.record(session=session, action=action, now=NOW, actor=who, subject=f"TJ-X{i}").seq
+        for i in range(count)
+    ]
+
+
+def test_the_audit_log_pages_by_keyset_every_event_once_forward_and_back(session):
+    staff = principal(session, "staff")
+    mine = _record(session, 2 * oversight.PAGE_SIZE + 7)
+    _record(session, 5, actor="admin")  # not a user of the agreement: never shown
+    # the demo's one agreement: its staff and officers
+    users = {u.id for u in session.exec(select(User)) if u.authority_id or u.crossing_point_id}
+    ours = [e.seq for e in session.exec(select(AuditEvent)) if e.actor_id in users]
+    for filters, expected in [
+        ({}, sorted(ours, reverse=True)),
+        ({"action": "permit_checked", "text": "TJ-X"}, sorted(mine, reverse=True)),
+        (
+            {"text": "TJ-X1"},
+            sorted([s for i, s in enumerate(mine) if str(i).startswith("1")])[::-1],
+        ),
+    ]:
+        forward, back = _walk(session, staff, **filters)
+        assert [seq for page in forward for seq in page] == expected, filters
+        assert back == forward[::-1], filters
+        assert all(0 < len(page) <= oversight.PAGE_SIZE for page in forward)
+        assert oversight.audit_log(session=session, principal=staff, **filters).count == len(
+            expected
+        )
+    stranger = dataclasses.replace(staff, agreement_id=999)
+    assert _walk(session, stranger) == ([[]], [[]])
+
+
+def test_keyset_pages_stay_right_when_events_arrive_between_pages(session):
+    staff = principal(session, "staff")
+    mine = _record(session, 2 * oversight.PAGE_SIZE)
+    first = oversight.audit_log(session=session, principal=staff, text="TJ-X")
+    arrived = _record(session, 3)  # while the reader looks at the first page
+    up_to = first.events[-1].seq - 1
+    second = oversight.audit_log(session=session, principal=staff, text="TJ-X", up_to=up_to)
+    assert [e.seq for e in second.events] == sorted(mine, reverse=True)[oversight.PAGE_SIZE :]
+    assert second.newer and not second.older
+    newer_than = second.events[0].seq
+    back = oversight.audit_log(session=session, principal=staff, text="TJ-X", newer_than=newer_than)
+    assert [e.seq for e in back.events] == [e.seq for e in first.events] and back.newer
+    newest = oversight.audit_log(
+        session=session, principal=staff, text="TJ-X", newer_than=back.events[0].seq
+    )
+    assert [e.seq for e in newest.events] == arrived[::-1] and not newest.newer
+
+
+def test_the_action_filter_lists_the_apps_own_actions_not_the_logs(session):
+    staff = principal(session, "staff")
+    assert oversight.audit_actions(principal=staff) == list(oversight.ACTION_NAMES)
+    with pytest.raises(AccessDenied):
+        oversight.audit_actions(principal=principal(session, "officer1"))

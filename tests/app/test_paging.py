@@ -6,10 +6,10 @@ import pytest
 from sqlmodel import select
 
 from lbt_app.db.models import Resident
-from lbt_app.services import applications, residents
+from lbt_app.services import applications, audit, oversight, residents
 from lbt_app.states.applications import ApplicationsState
 from lbt_app.states.oversight import OversightState
-from lbt_app.states.paging import describe_page, page_count, page_number
+from lbt_app.states.paging import describe_count, describe_page, page_count, page_number
 from lbt_app.states.residents import ResidentsState
 from tests.app.factories import principal
 from tests.app.test_states import _client, _sub
@@ -41,7 +41,8 @@ def test_the_pager_reads_as_words_in_each_language():
     assert describe_page(2, 5, 93, "en") == "Page 2 of 5 · 93 results"
     assert describe_page(1, 1, 1, "en") == "Page 1 of 1 · 1 result"
     assert describe_page(1, 1, 0, "en") == "Nothing found."
-    assert describe_page(3, 70, 1234, "en") == "Page 3 of 70 · 1,234 results"
+    assert describe_page(3, 50, 1001, "en") == "Page 3 of 50 · over 1,000 results"
+    assert page_count(1001, 20) == 50  # a list counted past the limit pages within it
     assert describe_page(2, 5, 93, "ru") == "Страница 2 из 5 · найдено: 93"
     assert describe_page(1, 1, 0, "ky") == "Эч нерсе табылган жок."
 
@@ -96,17 +97,41 @@ def test_residents_and_applications_page_by_the_one_rule(db_url, session):
     assert queue.page == 1 and [r["id"] for r in queue.rows] == first_page
 
 
-def test_the_audit_log_pages_by_the_same_rule(db_url):
+def test_the_audit_log_pages_newer_and_older_and_counts_within_bounds(db_url, session):
+    officer = principal(session, "officer1")
+    for i in range(2 * oversight.PAGE_SIZE + 3):
+        audit.record(session=session, action="login", now=NOW, actor=officer, subject=f"S{i}")
+    session.commit()
     log = _sub(_client("staff"), OversightState)
     OversightState.load.fn(log)
-    assert log.total > 0 and log.page_words.startswith(f"Page 1 of {log.pages} · ")
-    OversightState.go_to_page.fn(log, 10_000)
-    assert log.page == log.pages
+    assert log.newer is False and log.older is True and len(log.events) == oversight.PAGE_SIZE
+    assert log.count_words == f"Events: {log.count}" and log.count > 2 * oversight.PAGE_SIZE
+    pages = [[e["seq"] for e in log.events]]
+    while log.older:
+        OversightState.show_older.fn(log)
+        pages.append([e["seq"] for e in log.events])
+    OversightState.show_older.fn(log)  # nothing older: the page stays
+    assert [e["seq"] for e in log.events] == pages[-1] and log.newer
+    seqs = [int(seq) for page in pages for seq in page]
+    assert seqs == sorted(set(seqs), reverse=True) and len(seqs) == log.count
+    back = [[e["seq"] for e in log.events]]
+    while log.newer:
+        OversightState.show_newer.fn(log)
+        back.append([e["seq"] for e in log.events])
+    assert back == pages[::-1]
+    OversightState.filter.fn(log, {"action": "login", "text": "S1"})
+    assert log.count_words == "Events: 14" and not log.newer and not log.older  # S1, S10…S102
+    assert describe_count(1001, "en") == "Events: over 1,000"
+    assert describe_count(0, "ru") == "Ничего не найдено."
 
 
 def test_paging_events_from_other_roles_show_nothing(db_url, session):
     for username in [None, "officer1", "farhod"]:
-        for cls in (ResidentsState, ApplicationsState, OversightState):
+        for cls in (ResidentsState, ApplicationsState):
             state = _sub(_client(username), cls)
             cls.go_to_page.fn(state, 2)
             assert state.page == 1 and state.total == 0
+        log = _sub(_client(username), OversightState)
+        OversightState.show_older.fn(log)
+        OversightState.show_newer.fn(log)
+        assert log.events == [] and log.count == 0

@@ -421,3 +421,95 @@ def test_the_import_is_ready_for_the_next_file_after_a_refused_one(db_url):
     asyncio.run(ResidentsState.run_import.fn(state))
     assert state.importing is False
     assert state.import_summary.startswith("The file cannot be read as a table")
+
+
+TAJIK = [
+    # native surname, native given names, document number
+    ("Қаҳҳорова", "Ҷамила", "Q1000001"),
+    ("Ғуломов", "Зӯҳро", "Q1000002"),
+    ("Раҳимӣ", "Ҳусниддин", "Q1000003"),
+    ("Shodmonov", "Akbar", "Q1000004"),  # a record typed in Latin only
+]
+
+
+def _import(session, staff, rows) -> None:
+    lines = [",".join(residents.FIELDS)] + [
+        f"{surname},{given},,,1980-02-03,M,TJK,{number},Хуҷанд,TJ-SGD,1999-05-01"
+        for surname, given, number in rows
+    ]
+    report = residents.import_csv(
+        session=session, principal=staff, data="\n".join(lines).encode(), now=NOW
+    )
+    assert report.imported == len(rows), report.errors
+
+
+@pytest.mark.parametrize(
+    ("query", "numbers"),
+    [
+        ("ҳҳор", ["Q1000001"]),  # part of a surname, Tajik letters
+        ("ҚАҲҲОР", ["Q1000001"]),  # upper case
+        ("ҷамил", ["Q1000001"]),
+        ("зӯҳ", ["Q1000002"]),
+        ("ғулом зӯҳро", ["Q1000002"]),  # every word must match
+        ("ҳимӣ", ["Q1000003"]),
+        ("QAHHOR", ["Q1000001"]),  # the ICAO transliteration, either case
+        ("ghulom", ["Q1000002"]),
+        ("husnid", ["Q1000003"]),
+        ("dmonov akb", ["Q1000004"]),
+        ("Ҳу ҳусниддин", ["Q1000003"]),  # a short word filters what a long one found
+        ("ғулом ҷамила", []),
+        ("q100000", ["Q1000004", "Q1000003", "Q1000002", "Q1000001"]),  # newest first
+    ],
+)
+def test_name_search_finds_parts_of_names_in_both_scripts_through_the_index(
+    session, query, numbers
+):
+    staff = principal(session, "staff")
+    _import(session, staff, TAJIK)
+    rows, total = residents.search_residents(session=session, principal=staff, query=query)
+    assert [r.document_number for r in rows] == numbers and total == len(numbers)
+    stranger = dataclasses.replace(staff, agreement_id=999)
+    assert residents.search_residents(session=session, principal=stranger, query=query) == ([], 0)
+
+
+def test_the_search_index_follows_a_changed_name(session):
+    staff = principal(session, "staff")
+    resident, _ = residents.save_resident(
+        session=session, principal=staff, raw=GOOD, now=NOW, photo=_photo()
+    )
+    changed = {**GOOD, "surname_native": "Ӯроқова", "surname_latin": "", "given_names_latin": ""}
+    residents.save_resident(
+        session=session, principal=staff, raw=changed, now=NOW, resident_id=resident.id
+    )
+    session.flush()
+
+    def found(query):
+        return [
+            r.id
+            for r in residents.search_residents(session=session, principal=staff, query=query)[0]
+        ]
+
+    assert found("ӯроқ") == [resident.id] and found("uroq") == [resident.id]
+    assert found("қаҳҳор") == [] and found("qahhor") == []
+
+
+def test_a_query_of_short_words_only_asks_for_more_letters(session):
+    staff = principal(session, "staff")
+    for query in ["ка", "a b", "Ҷ"]:
+        with pytest.raises(ResidentError, match="at least 3 letters"):
+            residents.search_residents(session=session, principal=staff, query=query)
+    assert residents.search_residents(session=session, principal=staff, query="  ")[1] > 0
+
+
+def test_a_search_counts_up_to_the_limit_and_pages_within_it(session):
+    from lbt_app.services.listing import COUNT_LIMIT
+    from lbt_app.states.paging import describe_page
+
+    staff = principal(session, "staff")
+    _import(session, staff, [("Каримов", "Алишер", f"K{i:07d}") for i in range(COUNT_LIMIT + 5)])
+    rows, total = residents.search_residents(session=session, principal=staff, query="карим")
+    assert total == COUNT_LIMIT + 1 and len(rows) == residents.PAGE_SIZE
+    last, _ = residents.search_residents(session=session, principal=staff, query="карим", page=999)
+    pages = COUNT_LIMIT // residents.PAGE_SIZE
+    assert last[-1].document_number == f"K{COUNT_LIMIT + 4 - pages * residents.PAGE_SIZE + 1:07d}"
+    assert describe_page(2, pages, total, "en") == "Page 2 of 50 · over 1,000 results"

@@ -108,7 +108,7 @@ def test_arguments_of_the_wrong_type_are_answered_calmly_and_change_nothing(page
     oversight, residents = OversightState.get_full_name(), ResidentsState.get_full_name()
     path = "/authority/oversight"
     for page_asked in (1e30, "Infinity", "²", -5, [2], {"page": 2}):
-        forge_event(sockets, f"{oversight}.go_to_page", {"page": page_asked}, path)
+        forge_event(sockets, f"{residents}.go_to_page", {"page": page_asked}, path)
     forge_event(sockets, f"{residents}.open_resident", {"resident_id": "²"}, path)
     forge_event(sockets, f"{residents}.search", {"form": ["query"]}, path)
     forge_event(sockets, f"{oversight}.decide", {"form": {"report": "²", "decision": []}}, path)

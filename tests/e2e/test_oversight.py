@@ -140,6 +140,9 @@ def test_the_audit_log_reads_as_sentences_on_a_phone(page, app, lang):
         assert expected in sentences, (expected, sentences)
     options = page.locator("[data-testid=audit-action] option").all_inner_texts()
     assert t("Refused access", lang) in options and "access_denied" not in options
+    counted = page.locator("[data-testid=audit-count]").inner_text()
+    assert counted.startswith(t("Events: {count}", lang).split("{")[0]), counted
+    assert page.locator("[data-testid=audit-newer]").is_disabled()  # the newest page
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     details = page.locator("[data-testid=audit-event]").filter(has_text=refused).first.inner_text()
     assert f"{t('Page', lang)}: {t('the authority desk', lang)}" in details
