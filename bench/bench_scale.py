@@ -407,7 +407,7 @@ def operations(ctx: Context) -> dict[str, Callable[[object], object]]:
 def make_context(session, n: int, now: datetime) -> Context:
     from sqlmodel import col, select
 
-    from lbt_app.db.models import Crossing, Permit, Resident, User, WalletSecret
+    from lbt_app.db.models import Permit, Resident, User, WalletSecret
     from lbt_app.services.auth import principal_of
 
     def principal(username):
@@ -426,11 +426,6 @@ def make_context(session, n: int, now: datetime) -> Context:
         )
         .order_by(Permit.id)
     ).first()
-    last = session.exec(
-        select(Crossing.direction)
-        .where(Crossing.permit_id == demo_permit.id)
-        .order_by(col(Crossing.at).desc())
-    ).first()
     middle = session.exec(
         select(Resident).where(Resident.document_number == f"B{n // 2:08d}")
     ).one()
@@ -441,8 +436,6 @@ def make_context(session, n: int, now: datetime) -> Context:
         document=middle.document_number,
         name=middle.surname_latin.lower(),
         check_text=demo_permit.payload,
-        # a kept schema's permit may be inside already (an odd number of runs before)
-        direction=["exit" if last == "entry" else "entry"],
     )
 
 

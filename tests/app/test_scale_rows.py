@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bench import bench_scale
 from lbt_app.db.engine import engine_for
-from lbt_app.services import statistics
+from lbt_app.services import oversight, statistics
 from lbt_app.settings import get_settings
 from tests.conftest import PG_URL, Snapshot
 
@@ -40,6 +40,7 @@ GROWTH = 5
 CAPPED = {
     "authority dashboard": statistics.ATTENTION_LIMIT,
     "desk refresh (dashboard + list)": statistics.ATTENTION_LIMIT,
+    "oversight refresh": oversight.REPORTS_SHOWN,  # one report per 1,000 generated permits
 }
 
 OPERATIONS = [
@@ -53,23 +54,6 @@ OPERATIONS = [
     "oversight refresh",
     "officer check + record",
 ]
-
-# On main, 2026-12-02; the work on issue #14 removes these (flip them as it merges).
-_ISSUE = "issue #14: "
-EXCEEDS: dict[str, str] = {}
-GROWS = {
-    "oversight refresh": _ISSUE
-    + "misuse reports are read all at once, not a page (1 at 1k, 10 at 10k)",
-}
-
-
-def _marked(reasons: dict[str, str]) -> list:
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=reasons[name]))
-        if name in reasons
-        else name
-        for name in OPERATIONS
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +105,14 @@ def test_every_operation_is_counted(fetched) -> None:
     assert fetched[SIZES[-1]]["permit list, first page, no filter"].rows >= 50
 
 
-@pytest.mark.parametrize("name", _marked(EXCEEDS))
+@pytest.mark.parametrize("name", OPERATIONS)
 def test_rows_and_statements_bounded_at_10k(fetched, name) -> None:
     counted = fetched[SIZES[-1]][name]
     assert counted.rows <= MAX_ROWS, f"{name}: {counted.rows} rows at 10k"
     assert counted.statements <= MAX_STATEMENTS, f"{name}: {counted.statements} statements"
 
 
-@pytest.mark.parametrize("name", _marked(GROWS))
+@pytest.mark.parametrize("name", OPERATIONS)
 def test_rows_and_statements_do_not_grow_with_the_data(fetched, name) -> None:
     small, large = (fetched[n][name] for n in SIZES)
     allowed = GROWTH + CAPPED.get(name, 0)
