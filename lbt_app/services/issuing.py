@@ -109,7 +109,8 @@ def decide(
     """Decide a submitted application once, whoever decides it at the same moment: the row
     changes only while it is still submitted, a condition the database checks again under the
     row's write lock, so the transaction that comes second finds nothing to change and is told
-    ALREADY_DECIDED. Call it after every check that may refuse, right before the writes."""
+    ALREADY_DECIDED. Call it right before the writes; a refusal after it must end the
+    transaction without committing (every caller runs in `session_scope`)."""
     decided = session.execute(
         sa.update(Application)
         .where(
@@ -174,6 +175,14 @@ def issue_permit(
     # One usable permit per holder at a time, whatever the concurrency (a permit renewed
     # twice, or renewed while an application is approved): checked under the holder's lock.
     one_at_a_time(session, _HOLDER_PERMITS, resident.id or 0)
+    if request.application_id is not None:  # first: two approvals of one are told "decided"
+        decide(
+            session=session,
+            application_id=request.application_id,
+            status=ApplicationStatus.APPROVED,
+            now=now,
+            actor=actor,
+        )
     overlapping = session.exec(
         select(Permit.id).where(
             Permit.resident_id == resident.id,
@@ -182,16 +191,8 @@ def issue_permit(
             col(Permit.valid_until) >= request.valid_from,
         )
     ).first()
-    if overlapping is not None:
+    if overlapping is not None:  # the caller rolls back: the application stays undecided
         raise IssueError(ALREADY_HELD)
-    if request.application_id is not None:
-        decide(
-            session=session,
-            application_id=request.application_id,
-            status=ApplicationStatus.APPROVED,
-            now=now,
-            actor=actor,
-        )
     permit = Permit(
         number=uuid.uuid4().hex[:24],
         resident_id=resident.id or 0,

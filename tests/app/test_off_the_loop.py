@@ -129,7 +129,7 @@ def _usable_copies(session, count: int) -> None:
 def test_printing_cards_leaves_the_loop_free_shows_progress_and_runs_once(db_url, session):
     _usable_copies(session, 60)
     state = _sub(_client("staff"), AuthorityState)
-    AuthorityState.load.fn(state)
+    asyncio.run(AuthorityState.load.fn(state))
     numbers = [p["number"] for p in state.permits if p["status"] == "active"]
     staff = principal(session, "staff")
 
