@@ -283,7 +283,7 @@ class AuthorityState(SessionState):
             if self.printing:
                 return None
             self.printing, self.print_done, self.print_total = True, 0, len(numbers)
-            self.print_status = ""
+            self.print_status = self._t(PRINTING, done=0, total=len(numbers))
 
         def render(report: progress.Report) -> bytes:
             with session_scope() as session:
