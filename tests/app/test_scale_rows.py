@@ -33,9 +33,10 @@ SIZES = (1_000, 10_000)
 # also settles the holder's open stay and counts the crossing, in its transaction).
 MAX_ROWS = 500
 MAX_STATEMENTS = 46
-# Rows an operation may read more at 10k than at 1k: none grows with the data (misuse reports,
-# one per 1,000 permits, would add 9). The dashboard's attention list fills up to its cap (a
-# few holders at 1k, the cap at 10k), and grows no further (test_statistics.py).
+# Rows an operation may read more at 10k than at 1k: none grows with the data, except lists
+# that fill up to their cap and grow no further: the dashboard's attention list (a few holders
+# at 1k, the cap at 10k; test_statistics.py) and the oversight page's misuse reports (one per
+# 1,000 generated permits, at most the newest 100).
 GROWTH = 5
 CAPPED = {
     "authority dashboard": statistics.ATTENTION_LIMIT,
