@@ -8,7 +8,8 @@ and opens /officer again. From the page's own clock it reads:
 
 * live: from the navigation to the officer page signed in, hydrated (its state came over the
   websocket) and showing "Scan a permit";
-* the bytes that crossed the network until then (Resource Timing transfer sizes);
+* the bytes that crossed the network until then (Resource Timing transfer sizes), and the
+  largest of those files;
 * after the page has been open `--open-seconds`, from the tap on "Scan a permit" to the scanner
   ready: the decoder loaded (the scanner says `data-mode=browser`) and the camera's frames
   playing in its video;
@@ -79,6 +80,8 @@ RESOURCES = """() => {
   const live = __live;
   return {
     live_bytes: all.filter(e => e.startTime <= live).reduce((n, e) => n + e.transferSize, 0),
+    largest: all.filter(e => e.startTime <= live).sort((a, b) => b.transferSize - a.transferSize)
+      .slice(0, 6).map(e => [new URL(e.name).pathname, e.transferSize]),
     wasm: performance.getEntriesByType('resource').filter(e => e.name.endsWith('.wasm'))
       .map(e => ({wire: e.encodedBodySize, size: e.decodedBodySize, end: e.responseEnd})),
   };
@@ -89,6 +92,7 @@ RESOURCES = """() => {
 class Run:
     live_ms: float
     live_bytes: int
+    largest: list[tuple[str, int]]  # the largest transfers before live
     ready_ms: float
     wasm_wire: int
     wasm_size: int
@@ -137,6 +141,7 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
     return Run(
         live_ms=live,
         live_bytes=resources["live_bytes"],
+        largest=[tuple(x) for x in resources["largest"]],
         ready_ms=ready - tap,
         wasm_wire=wasm["wire"],
         wasm_size=wasm["size"],
@@ -162,6 +167,8 @@ def print_figures(results: list[Run], open_seconds: float = 30) -> None:
             f"{r.wasm_size / 1000:.0f} KB decoded), "
             f"{'arrived before the tap' if r.wasm_before_tap else 'fetched after the tap'}"
         )
+    largest = ", ".join(f"{path} {n / 1000:.0f} KB" for path, n in results[0].largest)
+    print(f"  largest before live (run 1): {largest}")
     live = statistics.median(r.live_ms for r in results) / 1000
     ready = statistics.median(r.ready_ms for r in results) / 1000
     print(f"median: live {live:.1f} s (goal ≤ 5 s); scanner ready {ready:.1f} s after the tap")
