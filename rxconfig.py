@@ -5,6 +5,7 @@ import sys
 import reflex as rx
 
 from lbt_app import logs
+from lbt_app.frontend_build import WasmCompression
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
@@ -37,5 +38,10 @@ config = rx.Config(
     telemetry_enabled=False,
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],
-    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="medium"))],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="medium")),
+        WasmCompression(),  # the scanner's decoder compressed too
+    ],
+    # The built files are compressed once, at build; each browser gets the smallest it accepts.
+    frontend_compression_formats=["brotli", "gzip"],
 )

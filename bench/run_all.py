@@ -17,6 +17,7 @@ import bench_scale
 import bench_scan
 import bench_sign
 import bench_signin
+import bench_slow_link
 
 if __name__ == "__main__":
     print("== sign / verify ==")
@@ -39,3 +40,5 @@ if __name__ == "__main__":
     bench_load.main([])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())
+    print("\n== the officer page on a slow link (400 kbps, 400 ms; cold cache) ==")
+    bench_slow_link.main([])

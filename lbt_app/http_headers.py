@@ -1,5 +1,6 @@
 """What every HTTP answer of the app gets: the security headers (pages, assets, API, health),
-and, when the public address is https://, a redirect there for a page asked over plain HTTP.
+how long a browser may keep it (`cache_control`), and, when the public address is https://, a
+redirect there for a page asked over plain HTTP.
 
 The deployment's proxy (deploy/Caddyfile) sends the same headers; the app sends them itself
 so that it is safe when reached directly too. Reflex's pages need inline scripts (React
@@ -10,6 +11,7 @@ frame the app.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
@@ -55,6 +57,22 @@ def security_headers(https: bool) -> list[tuple[bytes, bytes]]:
     return [(name.encode(), value.encode()) for name, value in headers.items()]
 
 
+# Vite names what it builds after its content (`/assets/NAME-HASH.EXT`): a new build gives new
+# names, so a phone keeps these a year without asking again. Everything else (the pages, sw.js,
+# manifest.json, env.json, icons, errors) is asked again each time: an unchanged file answers
+# 304 without its body. An answer that says itself (the API: /api/health is no-store) keeps it.
+CONTENT_HASHED = re.compile(r"/assets/[^/]+-[A-Za-z0-9_-]{8}\.[A-Za-z0-9.]+")
+IMMUTABLE = b"public, max-age=31536000, immutable"
+REVALIDATE = b"no-cache"
+
+
+def cache_control(path: str, status: int) -> bytes:
+    """The Cache-Control of an answer that has none of its own."""
+    if status in (200, 304) and CONTENT_HASHED.fullmatch(path):
+        return IMMUTABLE
+    return REVALIDATE
+
+
 # Asked on the app's own port by the proxy's health checks and by monitoring, never by people.
 MACHINE_PATHS = frozenset({"/ping", "/api/health", "/metrics"})
 
@@ -65,10 +83,11 @@ def _through_https(scope: Scope) -> bool:
 
 
 class SecurityHeaders:
-    """ASGI middleware: the headers above on every HTTP response (websockets pass as they are;
-    Socket.IO checks their Origin). Behind an https:// public address, a request that did not
-    come through the HTTPS proxy is redirected to that address: phones need a secure context
-    for the camera and the service worker, and passwords must not cross the network in clear."""
+    """ASGI middleware: the headers above and a Cache-Control on every HTTP response
+    (websockets pass as they are; Socket.IO checks their Origin). Behind an https:// public
+    address, a request that did not come through the HTTPS proxy is redirected to that address:
+    phones need a secure context for the camera and the service worker, and passwords must not
+    cross the network in clear."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -101,6 +120,8 @@ class SecurityHeaders:
                 kept = [
                     (k, v) for k, v in message.get("headers", []) if k.lower() not in self.names
                 ]
+                if not any(k.lower() == b"cache-control" for k, _ in kept):
+                    kept.append((b"cache-control", cache_control(scope["path"], message["status"])))
                 message["headers"] = kept + self.headers
             await send(message)
 

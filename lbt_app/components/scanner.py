@@ -1,4 +1,4 @@
-"""The live camera scanner and the verdict cue, wrapped from assets/scanner.jsx."""
+"""The live camera scanner, its decoder's warm-up and the verdict cue, from assets/scanner.jsx."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ class Scanner(rx.Component):
     on_text: rx.EventHandler[passthrough_event_spec(str, float)]
     on_frame: rx.EventHandler[passthrough_event_spec(str, float)]
     on_close: rx.EventHandler[no_args_event_spec]
+
+
+class DecoderWarmup(rx.Component):
+    """Nothing on screen: once `live`, the decoder loads in the background (browser idle)."""
+
+    library = "$/public/scanner.jsx"
+    tag = "DecoderWarmup"
+
+    live: rx.Var[bool]
 
 
 class VerdictCue(rx.Component):

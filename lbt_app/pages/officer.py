@@ -4,7 +4,7 @@ import reflex as rx
 
 from lbt_app.components.files import IMAGE_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
-from lbt_app.components.scanner import Scanner, VerdictCue
+from lbt_app.components.scanner import DecoderWarmup, Scanner, VerdictCue
 from lbt_app.states.officer import (
     MAX_PHOTO_BYTES,
     PHOTO_UPLOAD_ID,
@@ -499,5 +499,6 @@ def officer_page() -> rx.Component:
         rx.cond(OfficerState.outcome != "", _verdict()),
         rx.cond(OfficerState.scanning, _scanner()),
         VerdictCue.create(outcome=OfficerState.outcome, stamp=OfficerState.cue),
+        DecoderWarmup.create(live=rx.State.is_hydrated),  # ready before the first tap
         testid="officer-page",
     )

@@ -64,12 +64,14 @@ class _ToThisMachine(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
 
 
-def _https(deployment: Deployment, path: str) -> tuple[int, dict[str, str], bytes]:
+def _https(
+    deployment: Deployment, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     context = ssl.create_default_context(cafile=str(deployment.root_cert))
     port = int(deployment.public.url.rsplit(":", 1)[1])
     conn = _ToThisMachine(SITE, port, context=context, timeout=10)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=headers or {})
         answer = conn.getresponse()
         return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
     finally:
@@ -233,6 +235,22 @@ def test_caddy_sends_the_apps_security_headers_on_every_answer(deployment):
             assert headers.get(name) == value, (path, name)
         assert "server" not in headers
     assert "max-age=31536000" in expected["strict-transport-security"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding"), [("gzip, deflate, br, zstd", "br"), ("gzip", "gzip")]
+)
+def test_the_scanners_decoder_comes_through_caddy_compressed_and_kept(deployment, accept, encoding):
+    built = PROJECT_ROOT / ".web" / "build" / "client" / "assets"
+    path = "/assets/" + next(built.glob("zxing_reader-*.wasm")).name
+    status, headers, body = _https(deployment, path, {"Accept-Encoding": accept})
+    assert status == 200
+    assert headers["content-type"] == "application/wasm"
+    assert headers["content-encoding"] == encoding
+    assert len(body) <= 450_000  # 947 KB as it is
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    status, headers, _ = _https(deployment, "/officer/", {"Accept-Encoding": accept})
+    assert status == 200 and headers["cache-control"] == "no-cache"
 
 
 def test_metrics_stay_off_the_public_site_and_health_is_on_it(deployment):

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import psutil
 import pytest
 
+from lbt_app.settings import PROJECT_ROOT
 from tests.e2e.conftest import hydrated, metrics_of, sign_in, sign_in_as_officer, wait_until
 
 pytestmark = pytest.mark.browser
@@ -52,6 +53,44 @@ def test_every_answer_carries_the_security_headers(app):
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "no-referrer"
         assert "camera=(self)" in headers["permissions-policy"]
+
+
+def _built(pattern: str) -> str:
+    """The address of a file of the build the app serves (Vite names it after its content)."""
+    return (
+        "/assets/"
+        + next((PROJECT_ROOT / ".web" / "build" / "client" / "assets").glob(pattern)).name
+    )
+
+
+def _fetch(url: str, accept: str) -> tuple[dict[str, str], bytes]:
+    """The headers and the body as they travelled (urllib decodes nothing)."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": accept})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding"), [("gzip, deflate, br, zstd", "br"), ("gzip", "gzip")]
+)
+def test_the_scanners_decoder_travels_compressed_and_is_kept_a_year(app, accept, encoding):
+    headers, body = _fetch(app.url + _built("zxing_reader-*.wasm"), accept)
+    assert headers["content-type"] == "application/wasm"
+    assert headers["content-encoding"] == encoding
+    assert len(body) <= 450_000  # 947 KB as it is
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_content_hashed_files_are_kept_pages_and_the_rest_asked_again(app):
+    for path in (_built("*.js"), _built("*.css")):
+        headers, _ = _fetch(app.url + path, "br")
+        assert headers["cache-control"] == "public, max-age=31536000, immutable", path
+        assert headers["content-encoding"] == "br", path
+    for path in ("/", "/officer", "/sw.js", "/manifest.json", "/favicon.ico", "/ping"):
+        headers, _ = _fetch(app.url + path, "br")
+        assert headers["cache-control"] == "no-cache", path
+    headers, _ = _fetch(app.url + "/api/health", "br")
+    assert headers["cache-control"] == "no-store"
 
 
 def test_the_health_check_answers_beside_the_pages(app):

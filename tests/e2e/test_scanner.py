@@ -62,6 +62,25 @@ def test_live_scan_valid_then_entry_then_already_inside(camera, app, tmp_path):
     assert len(crossings_of(app, "ABDURAHMONZODA")) == 1
 
 
+def test_the_decoder_is_loaded_before_the_first_tap(camera, app, tmp_path):
+    page = camera(_video(tmp_path, app, "KARIMOVA"))
+    wasm = []
+    page.on("response", lambda r: r.url.endswith(".wasm") and wasm.append(r))
+    sign_in_as_officer(page, app)
+    ready = "performance.getEntriesByName('lbt:decoder-ready').length > 0"
+    assert wait_until(page, lambda: page.evaluate(ready), 30)  # fetched and compiled
+    assert page.locator("[data-testid=scanner]").count() == 0  # nobody tapped
+    [response] = wasm
+    assert response.headers["content-type"] == "application/wasm"
+    assert response.headers["content-encoding"] in ("br", "gzip")
+    fetched = "performance.getEntriesByType('resource').filter(e => e.name.endsWith('.wasm'))"
+    [entry] = page.evaluate(f"{fetched}.map(e => [e.encodedBodySize, e.decodedBodySize])")
+    assert entry[0] < entry[1] / 2  # it travelled compressed
+    _scan(page)  # the tap finds it ready: nothing fetched again, the code read
+    assert verdict_of(page)[2] == "camera"
+    assert len(wasm) == 1
+
+
 def test_revoked_permit_is_invalid_with_the_reason(camera, app, tmp_path):
     page = camera(_video(tmp_path, app, "GHAFUROVA"))
     page.add_init_script(RECORD_VIBRATIONS)

@@ -1,0 +1,187 @@
+"""The officer page on a slow link: a live page on a cold cache, and the scanner after the tap.
+
+Starts the app as in production (embedded mode, fresh demo data, own port), signs in as officer1
+in a phone-sized Chromium whose camera is Chromium's fake one (a looped still video), then
+empties the browser's cache and turns on Chromium's network emulation (CDP
+`Network.emulateNetworkConditions`: 400 kbps down and up, 400 ms round trip — a rural 3G cell)
+and opens /officer again. From the page's own clock it reads:
+
+* live: from the navigation to the officer page signed in, hydrated (its state came over the
+  websocket) and showing "Scan a permit";
+* the bytes that crossed the network until then (Resource Timing transfer sizes), and the
+  largest of those files;
+* after the page has been open `--open-seconds`, from the tap on "Scan a permit" to the scanner
+  ready: the decoder loaded (the scanner says `data-mode=browser`) and the camera's frames
+  playing in its video;
+* the decoder's `.wasm` as it travelled: bytes on the wire, its Content-Encoding, and whether it
+  had arrived before the tap.
+
+The service worker is blocked: a first visit has none. Prints figures, asserts nothing.
+
+    .venv/bin/python bench/bench_slow_link.py [--runs 3] [--open-seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from playwright.sync_api import sync_playwright
+
+from tests.e2e.camera import empty_scene, write_y4m
+from tests.e2e.conftest import sign_in_as_officer
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MOBILE,
+    RunningApp,
+    fake_camera_args,
+    running_app,
+)
+
+KBPS = 400
+SLOW_LINK = {
+    "offline": False,
+    "latency": 400,  # ms, added to every round trip
+    "downloadThroughput": KBPS * 1000 / 8,  # bytes per second
+    "uploadThroughput": KBPS * 1000 / 8,
+}
+
+# On the page's performance clock (0 = the navigation): live, the tap, the scanner ready.
+PROBE = """
+window.__live = null; window.__tap = null; window.__ready = null;
+const watch = () => {
+  if (__live === null && document.querySelector('[data-testid=hydrated]')
+      && document.querySelector('[data-testid=scan-start]')) __live = performance.now();
+  if (__tap !== null && __ready === null) {
+    const scanner = document.querySelector('[data-testid=scanner]');
+    const video = scanner && scanner.querySelector('video');
+    if (scanner && scanner.dataset.mode === 'browser' && video && video.readyState >= 2
+        && video.currentTime > 0) __ready = performance.now();
+  }
+  requestAnimationFrame(watch);
+};
+requestAnimationFrame(watch);
+document.addEventListener('click', (e) => {
+  if (__tap === null && e.target.closest('[data-testid=scan-start]')) __tap = performance.now();
+}, true);
+"""
+
+RESOURCES = """() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const all = [nav, ...performance.getEntriesByType('resource')];
+  const live = __live;
+  return {
+    live_bytes: all.filter(e => e.startTime <= live).reduce((n, e) => n + e.transferSize, 0),
+    largest: all.filter(e => e.startTime <= live).sort((a, b) => b.transferSize - a.transferSize)
+      .slice(0, 6).map(e => [new URL(e.name).pathname, e.transferSize]),
+    wasm: performance.getEntriesByType('resource').filter(e => e.name.endsWith('.wasm'))
+      .map(e => ({wire: e.encodedBodySize, size: e.decodedBodySize, end: e.responseEnd})),
+  };
+}"""
+
+
+@dataclass
+class Run:
+    live_ms: float
+    live_bytes: int
+    largest: list[tuple[str, int]]  # the largest transfers before live
+    ready_ms: float
+    wasm_wire: int
+    wasm_size: int
+    wasm_encoding: str
+    wasm_before_tap: bool
+
+
+def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
+    encodings: dict[str, str] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera_args(video)
+        )
+        context = browser.new_context(
+            viewport=MOBILE,
+            is_mobile=True,
+            has_touch=True,
+            locale="en-US",
+            permissions=["camera"],
+            service_workers="block",
+        )
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        sign_in_as_officer(page, app)
+        page.on(
+            "response",
+            lambda r: (
+                r.url.endswith(".wasm")
+                and encodings.setdefault(r.url, r.headers.get("content-encoding", "none"))
+            ),
+        )
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.clearBrowserCache")
+        cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
+        page.add_init_script(PROBE)
+        page.goto(app.url + "/officer", wait_until="commit")
+        page.wait_for_function("window.__live !== null", polling=100)
+        page.wait_for_timeout(open_seconds * 1000)
+        page.click("[data-testid=scan-start]")
+        page.wait_for_function("window.__ready !== null", polling=100)
+        live, tap, ready = page.evaluate("[__live, __tap, __ready]")
+        resources = page.evaluate(RESOURCES)
+        browser.close()
+    wasm = resources["wasm"][0] if resources["wasm"] else {"wire": 0, "size": 0, "end": tap}
+    return Run(
+        live_ms=live,
+        live_bytes=resources["live_bytes"],
+        largest=[tuple(x) for x in resources["largest"]],
+        ready_ms=ready - tap,
+        wasm_wire=wasm["wire"],
+        wasm_size=wasm["size"],
+        wasm_encoding=next(iter(encodings.values()), "-"),
+        wasm_before_tap=wasm["end"] < tap,
+    )
+
+
+def run(runs: int = 3, open_seconds: float = 30) -> list[Run]:
+    with running_app("embedded") as app, tempfile.TemporaryDirectory() as tmp:
+        video = write_y4m(Path(tmp) / "desk.y4m", [(empty_scene(), 1.0)])
+        return [_one_run(app, video, open_seconds) for _ in range(runs)]
+
+
+def print_figures(results: list[Run], open_seconds: float = 30) -> None:
+    link = SLOW_LINK["latency"]
+    print(f"Chromium network emulation: {KBPS} kbps down and up, {link} ms RTT; cold cache")
+    for i, r in enumerate(results, 1):
+        print(
+            f"  run {i}: live {r.live_ms / 1000:5.1f} s ({r.live_bytes / 1000:6.0f} KB)   "
+            f"tap → scanner ready {r.ready_ms / 1000:5.1f} s   "
+            f"wasm {r.wasm_wire / 1000:4.0f} KB on the wire ({r.wasm_encoding}, "
+            f"{r.wasm_size / 1000:.0f} KB decoded), "
+            f"{'arrived before the tap' if r.wasm_before_tap else 'fetched after the tap'}"
+        )
+    largest = ", ".join(f"{path} {n / 1000:.0f} KB" for path, n in results[0].largest)
+    print(f"  largest before live (run 1): {largest}")
+    live = statistics.median(r.live_ms for r in results) / 1000
+    ready = statistics.median(r.ready_ms for r in results) / 1000
+    print(f"median: live {live:.1f} s (goal ≤ 5 s); scanner ready {ready:.1f} s after the tap")
+    print(f"  on a page open {open_seconds:.0f} s (goal ≤ 3 s)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--open-seconds", type=float, default=30)
+    args = parser.parse_args(argv)
+    print_figures(run(args.runs, args.open_seconds), args.open_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""What the production build adds to Reflex's own: compressed copies of the WebAssembly.
+
+Reflex writes `FILE.br` and `FILE.gz` beside each built text file (js, css, html, json, ...)
+and, in production, serves the one the browser accepts (`frontend_compression_formats` in
+rxconfig.py). It leaves out `.wasm`, yet the scanner's decoder is the largest file the app sends
+(947 KB; a third of that as brotli). This plugin writes the same copies for every `.wasm` once
+the build is done, with Node.js as Reflex's own compressor does (the build needs Node anyway).
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+import reflex as rx
+from reflex.config import get_config
+from reflex.utils import path_ops
+
+# The formats as Reflex names them, the suffix of each copy, how Node.js makes it.
+COMPRESS = """
+import * as zlib from "node:zlib";
+import { readFileSync, writeFileSync } from "node:fs";
+const best = { [zlib.constants.BROTLI_PARAM_QUALITY]: zlib.constants.BROTLI_MAX_QUALITY };
+const FORMATS = {
+  gzip: [".gz", (raw) => zlib.gzipSync(raw, { level: 9 })],
+  brotli: [".br", (raw) => zlib.brotliCompressSync(raw, { params: best })],
+  zstd: [".zst", (raw) => zlib.zstdCompressSync(raw)],
+};
+const [formats, ...files] = process.argv.slice(1);
+for (const file of files) {
+  const raw = readFileSync(file);
+  for (const format of formats.split(",")) {
+    const [suffix, compress] = FORMATS[format];
+    writeFileSync(file + suffix, compress(raw));
+  }
+}
+"""
+
+
+class WasmCompression(rx.plugins.Plugin):
+    """After `reflex export`/`run --env prod` builds: a compressed copy beside each `.wasm`."""
+
+    def post_build(self, **context) -> None:
+        formats = get_config().frontend_compression_formats
+        files = sorted(str(p) for p in context["static_dir"].rglob("*.wasm"))
+        node = path_ops.get_node_path()
+        if not formats or not files or node is None:  # no Node: Reflex's build fails anyway
+            return
+        subprocess.run(  # noqa: S603 — Node.js, our script, the build's own files
+            [str(node), "--input-type=module", "-e", COMPRESS, ",".join(formats), *files],
+            check=True,
+        )
