@@ -17,6 +17,7 @@ import bench_scale
 import bench_scan
 import bench_sign
 import bench_signin
+import bench_weight
 
 if __name__ == "__main__":
     print("== sign / verify ==")
@@ -39,3 +40,5 @@ if __name__ == "__main__":
     bench_load.main([])
     print("\n== scan to verdict in Chromium (fake camera) ==")
     bench_scan.print_figures(bench_scan.run())
+    print("\n== cold-load JS and CSS per page (Chromium, cache off) ==")
+    bench_weight.main()
