@@ -50,7 +50,8 @@ def _photo_answer(token: str) -> Response:
 
 
 async def photo(request: Request) -> Response:
-    """A holder's photo by the capability a checked handler minted (services/photos.py)."""
+    """A picture (holder photo, image proof) by the capability a checked handler minted
+    (services/photos.py)."""
     return await run_in_threadpool(_photo_answer, request.path_params["token"])
 
 
