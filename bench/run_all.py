@@ -18,6 +18,7 @@ import bench_scan
 import bench_sign
 import bench_signin
 import bench_slow_link
+import bench_weight
 
 if __name__ == "__main__":
     print("== sign / verify ==")
@@ -42,3 +43,5 @@ if __name__ == "__main__":
     bench_scan.print_figures(bench_scan.run())
     print("\n== the officer page on a slow link (400 kbps, 400 ms; cold cache) ==")
     bench_slow_link.main([])
+    print("\n== cold-load JS and CSS per page (Chromium, cache off) ==")
+    bench_weight.main()

@@ -7,11 +7,13 @@ from __future__ import annotations
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lbt_app import app_version, metrics
-from lbt_app.services import health
+from lbt_app import app_version, metrics, routes
+from lbt_app.db.engine import session_scope
+from lbt_app.db.types import utcnow
+from lbt_app.services import health, photos
 from lbt_app.settings import get_settings
 
 
@@ -28,8 +30,34 @@ async def health_status(_request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
 
+def _photo_answer(token: str) -> Response:
+    now = utcnow()
+    with session_scope() as session:
+        found = photos.photo_for(session=session, token=token, now=now)
+        if found is None:  # forged, expired or gone: nothing tells which
+            return Response(status_code=404, headers={"Cache-Control": "no-store"})
+        document, link = found
+        body, content_type = document.data, document.content_type
+    return Response(
+        body,
+        media_type=content_type,
+        headers={
+            # this browser only, until the address expires; never a shared cache
+            "Cache-Control": f"private, max-age={max(0, link.expires - int(now.timestamp()))}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def photo(request: Request) -> Response:
+    """A picture (holder photo, image proof) by the capability a checked handler minted
+    (services/photos.py)."""
+    return await run_in_threadpool(_photo_answer, request.path_params["token"])
+
+
 ROUTES: list[Route] = [
     Route("/api/health", health_status, methods=["GET"]),
+    Route(routes.photo("{token}"), photo, methods=["GET"]),
     Route("/metrics", metrics.page, methods=["GET"]),
 ]
 

@@ -22,3 +22,9 @@ HOME: dict[Role, str] = {
     Role.RESIDENT: WALLET,
     Role.ADMIN: ADMIN,
 }
+
+PHOTO = "/photo"  # a holder's photo by capability (core/photo_link.py, endpoints.py)
+
+
+def photo(token: str) -> str:
+    return f"{PHOTO}/{token}"

@@ -11,11 +11,17 @@ from lbt_app.states.audit_chain import AuditChainState as S
 def audit_chain(check: rx.EventHandler) -> rx.Component:
     """`check` is the page state's own background handler (each checks its own role)."""
     return rx.vstack(
-        rx.callout(
-            S.chain,
-            icon=rx.match(
-                S.chain_state, ("intact", "shield-check"), ("broken", "shield-alert"), "shield"
+        rx.callout.root(
+            # three named icons: an icon named by a var would ship a map of all of lucide's
+            rx.callout.icon(
+                rx.match(
+                    S.chain_state,
+                    ("intact", rx.icon("shield-check")),
+                    ("broken", rx.icon("shield-alert")),
+                    rx.icon("shield"),
+                )
             ),
+            rx.callout.text(S.chain),
             color_scheme=rx.match(S.chain_state, ("intact", "green"), ("broken", "red"), "gray"),
             data_testid="audit-chain",
             data_chain=S.chain_state,

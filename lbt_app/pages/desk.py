@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from lbt_app.components.desk_chart import DeskChart
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.pages.residents import authority_nav
 from lbt_app.states.desk import PERMIT_PANEL_ID, AuthorityState
@@ -127,22 +128,7 @@ def _dashboard() -> rx.Component:
         rx.grid(
             rx.card(
                 rx.text(T("Crossings per day, last 30 days"), weight="bold", size="2"),
-                rx.recharts.bar_chart(
-                    rx.foreach(
-                        A.points,
-                        lambda code, i: rx.recharts.bar(
-                            data_key=code,
-                            stack_id="points",
-                            fill=rx.match(i, (0, "#0d9488"), (1, "#f59e0b"), "#6366f1"),
-                        ),
-                    ),
-                    rx.recharts.x_axis(data_key="day"),
-                    rx.recharts.y_axis(allow_decimals=False),
-                    rx.recharts.graphing_tooltip(),
-                    rx.recharts.legend(),
-                    data=A.chart,
-                    height=220,
-                ),
+                DeskChart.create(data=A.chart, series=A.points, height=220),
                 data_testid="chart-crossings",
             ),
             rx.card(

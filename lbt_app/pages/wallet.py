@@ -43,6 +43,7 @@ def _wallet_card() -> rx.Component:
                         height="112px",
                         border_radius="6px",
                         alt=T("Holder's photo"),
+                        data_testid="wallet-photo",
                     ),
                 ),
                 rx.vstack(

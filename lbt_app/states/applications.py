@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 from typing import ClassVar
 
 import reflex as rx
@@ -13,7 +12,7 @@ from lbt_app.db.engine import session_scope
 from lbt_app.db.models import Agreement
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import applications
+from lbt_app.services import applications, photos
 from lbt_app.services.applications import RULES
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
@@ -52,7 +51,7 @@ class ApplicationsState(PagedList, SessionState):
     rules: list[dict[str, str]] = []  # the selected application's eligibility, rule by rule
     selected: int = 0
     applicant: dict[str, str] = {}  # whose application is under review
-    proof: str = ""  # data URL of an image proof
+    proof: str = ""  # address of an image proof (services/photos.py)
     proof_is_pdf: bool = False
     areas: list[str] = []  # the host border areas a permit may name
     area: str = ""
@@ -146,11 +145,7 @@ class ApplicationsState(PagedList, SessionState):
             {"label": self._t(RULES[k]), "ok": "yes" if ok else "no"} for k, ok in verdicts.items()
         ]
         self.proof_is_pdf = proof_type == "application/pdf"
-        self.proof = (
-            f"data:{proof_type};base64,{base64.b64encode(proof_data).decode()}"
-            if proof_data and not self.proof_is_pdf
-            else ""
-        )
+        self.proof = "" if self.proof_is_pdf else photos.photo_url(proof_data, utcnow())
         self.chosen_points, self.years = self._point_codes(), str(self.max_years)
         return bring_into_view(REVIEW_ID)
 

@@ -7,7 +7,6 @@ way ends in `_accept`, which runs the one verdict (`checks.verify_scan`) on the 
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Sequence
 
@@ -21,7 +20,7 @@ from lbt_app.db.engine import session_scope
 from lbt_app.db.models import CrossingPoint
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_clock, format_day
-from lbt_app.services import checks, decoding
+from lbt_app.services import checks, decoding, photos
 from lbt_app.services.checks import Check, CrossingError, Source
 from lbt_app.states.handler import handler
 from lbt_app.states.session import SessionState
@@ -247,8 +246,7 @@ class OfficerState(SessionState):
             }
             for c in check.recent
         ]
-        if check.photo:
-            self.photo = "data:image/jpeg;base64," + base64.b64encode(check.photo).decode()
+        self.photo = photos.photo_url(check.photo, utcnow())
         # The server's own rule, whatever lane the officer scans in (it follows the history).
         self.can_enter = Direction.ENTRY in check.recordable
         self.can_exit = Direction.EXIT in check.recordable

@@ -15,7 +15,7 @@ from lbt_app.core.translit import latin
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import applications, decoding, residents
+from lbt_app.services import applications, decoding, photos, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import (
@@ -142,7 +142,7 @@ class ResidentsState(PagedList, SessionState):
             "address": r.address,
             "area": found.area,
             "since": format_day(r.residence_since, lang),
-            "photo": _data_url(found.photo),
+            "photo": photos.photo_url(found.photo, utcnow()),
         }
         self.documents = [
             {"kind": DOCUMENT_LABEL.get(kind, kind), "at": format_day(at, lang, zone)}

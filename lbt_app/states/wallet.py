@@ -16,6 +16,7 @@ from lbt_app.i18n import N_, format_day, place_name
 from lbt_app.services import (
     applications,
     decoding,
+    photos,
     wallet,
 )
 from lbt_app.services.issuing import IssueError
@@ -122,11 +123,7 @@ class WalletState(SessionState):
             "reason": p.status_reason,
             "payload": p.payload if view.status is PermitStatus.ACTIVE else "",
             "refreshed": now.isoformat(timespec="minutes"),
-            "photo": (
-                "data:image/jpeg;base64," + base64.b64encode(view.photo).decode()
-                if view.photo
-                else ""
-            ),
+            "photo": photos.photo_url(view.photo, now),
         }
         stay = view.stay
         self.stay = (

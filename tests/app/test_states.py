@@ -395,7 +395,7 @@ def test_officer_checks_by_number_and_records_once(db_url, session):
         True,
         False,
     )
-    assert state.photo.startswith("data:image/jpeg;base64,")
+    assert state.photo.startswith("/photo/")
     before = _crossings(session)
     asyncio.run(OfficerState.record_crossing.fn(state, "entry"))
     assert state.recorded == "entry" and _crossings(session) == before + 1

@@ -42,6 +42,9 @@ def test_valid_then_entry_recorded_then_already_inside(page, app):
     number = permit_field(app, "YUSUPOVA")
     assert _check(page, number) == ("VALID", "valid", "manual")
     assert page.locator("[data-testid=holder-photo]").count() == 1
+    # the photo comes by its own address (services/photos.py), and it arrives
+    assert page.get_attribute("[data-testid=holder-photo]", "src").startswith("/photo/")
+    page.wait_for_function("document.querySelector('[data-testid=holder-photo]').naturalWidth > 0")
     assert "YUSUPOVA" in page.inner_text("[data-testid=holder-latin]")
     page.click("[data-testid=record-entry]")
     page.wait_for_selector("[data-testid=recorded]")

@@ -92,6 +92,16 @@ def test_a_tap_shows_the_qr_full_screen_with_a_brightness_hint(page, app):
     page.wait_for_selector("[data-testid=wallet-qr-full]", state="detached")
 
 
+def test_the_portrait_comes_by_its_own_address_not_inside_the_page_state(page, app):
+    received: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(str(f))))
+    _open_wallet(page, app)
+    portrait = "[data-testid=wallet-photo]"
+    assert page.get_attribute(portrait, "src").startswith("/photo/")
+    page.wait_for_function(f"document.querySelector('{portrait}').naturalWidth > 0")
+    assert received and not any("data:image" in frame for frame in received)
+
+
 def test_after_one_visit_the_wallet_opens_offline_and_its_qr_still_verifies(page, app, monkeypatch):
     _open_wallet(page, app)
     page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
