@@ -41,20 +41,26 @@ def error_note(text: rx.Var, testid: str) -> rx.Component:
     )
 
 
-class DocumentLanguage(rx.Fragment):
-    """Keeps `<html lang>` to the language the page is shown in (what screen readers read it
-    in): set once the page has its state, and again on each switch."""
+class Document(rx.Fragment):
+    """Marks on `<html>`: `lang`, the language the page is shown in (what screen readers read
+    it in), set once the page has its state and again on each switch; and `data-loaded` from
+    the tab's first complete load on (state and on_load data: Reflex's is_hydrated). Until then
+    assets/theme.css keeps the content invisible: it shows the build's English defaults and
+    empty lists, and what arrived later moved what was drawn. Later navigations show at once."""
 
     def add_hooks(self) -> list[str | Var]:
-        lang = SessionState.lang
-        return [
-            Var(
-                f"useEffect(() => {{ document.documentElement.lang = {lang}; }}, [{lang}]);",
-                _var_data=VarData.merge(
-                    lang._get_all_var_data(), VarData(imports={"react": ["useEffect"]})
-                ),
-            )
+        lang, loaded = SessionState.lang, rx.State.is_hydrated
+        effects = [
+            f"useEffect(() => {{ document.documentElement.lang = {lang}; }}, [{lang}]);",
+            f"useEffect(() => {{ if ({loaded}) document.documentElement.dataset.loaded = ''; }},"
+            f" [{loaded}]);",
         ]
+        var_data = VarData.merge(
+            lang._get_all_var_data(),
+            loaded._get_all_var_data(),
+            VarData(imports={"react": ["useEffect"]}),
+        )
+        return [Var(effect, _var_data=var_data) for effect in effects]
 
 
 def language_switcher() -> rx.Component:
@@ -123,11 +129,17 @@ def _user() -> rx.Component:
 def header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
-            rx.icon("shield-check", size=22, flex_shrink="0"),
             rx.cond(
                 SessionState.user_name != "",
-                _user(),
-                rx.text(T("LBT permits"), weight="bold", style=ONE_LINE, flex="1"),
+                _user(),  # the room the name needs at 360 px: the brand steps aside
+                rx.hstack(
+                    rx.icon("shield-check", size=22, flex_shrink="0"),
+                    rx.text(T("LBT permits"), weight="bold", style=ONE_LINE),
+                    align="center",
+                    spacing="2",
+                    flex="1",
+                    min_width="0",
+                ),
             ),
             language_switcher(),
             width="100%",
@@ -142,28 +154,20 @@ def header() -> rx.Component:
 
 
 def page(*children: rx.Component, testid: str) -> rx.Component:
-    """The header and the page's content. The content shows once the page has its state and
-    its on_load data (Reflex's is_hydrated): before that the tab holds the build's English
-    defaults and empty lists, and what arrived later pushed what was already drawn down."""
     return rx.box(
         header(),
         rx.el.main(
-            rx.cond(
-                rx.State.is_hydrated,
-                rx.vstack(
-                    *children,
-                    width="100%",
-                    max_width="960px",
-                    margin="0 auto",
-                    padding="12px",
-                    spacing="4",
-                ),
-                rx.center(rx.spinner(size="3"), padding="48px", aria_hidden="true"),
-            ),
-            aria_busy=rx.cond(rx.State.is_hydrated, "false", "true"),
+            rx.vstack(
+                *children,
+                width="100%",
+                max_width="960px",
+                margin="0 auto",
+                padding="12px",
+                spacing="4",
+            )
         ),
         rx.cond(rx.State.is_hydrated, rx.box(data_testid="hydrated", display="none")),
-        DocumentLanguage.create(),
+        Document.create(),
         data_testid=testid,
         min_height="100vh",
     )
