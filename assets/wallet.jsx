@@ -99,7 +99,8 @@ export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel }) 
         <canvas
           ref={small}
           data-testid="wallet-qr"
-          style={{ display: "block", width: "100%", height: "auto", imageRendering: "pixelated" }}
+          // square from the start: a blank canvas is 2:1 and grew, pushing the card down
+          style={{ display: "block", width: "100%", aspectRatio: "1 / 1", imageRendering: "pixelated" }}
         />
       </button>
       {open && (

@@ -5,6 +5,7 @@ import logging
 import reflex as rx
 
 from lbt_app import heap, routes
+from lbt_app.components.layout import DESCRIPTION, T
 from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
@@ -71,20 +72,20 @@ app = rx.App(
 app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
 app.register_lifespan_task(heap.freeze_loaded)  # full collections no longer stop every event
 PAGES = [
-    (login_page, routes.LOGIN, "LBT permits", LoginState.load),
-    (signup_page, routes.SIGNUP, "Sign up", LoginState.load),
-    (authority_page, routes.AUTHORITY, "Authority desk", AuthorityState.load),
-    (residents_page, routes.RESIDENTS, "Residents", ResidentsState.load),
-    (applications_page, routes.APPLICATIONS, "Applications", ApplicationsState.load),
-    (oversight_page, routes.OVERSIGHT, "Oversight", OversightState.load),
-    (officer_page, routes.OFFICER, "Officer", OfficerState.load),
-    (wallet_page, routes.WALLET, "My permits", WalletState.load),
-    (admin_page, routes.ADMIN, "Administration", AdminState.load),
-    (admin_refusals_page, routes.ADMIN_REFUSALS, "Refusal list", AdminRefusalsState.load),
-    (admin_keys_page, routes.ADMIN_KEYS, "Signing keys", AdminKeysState.load),
-    (admin_agreements_page, routes.ADMIN_AGREEMENTS, "Agreements", AdminAgreementsState.load),
-    (account_page, routes.ACCOUNT, "My account", AccountState.load),
+    (login_page, routes.LOGIN, T("LBT permits"), LoginState.load),
+    (signup_page, routes.SIGNUP, T("Sign up"), LoginState.load),
+    (authority_page, routes.AUTHORITY, T("Authority desk"), AuthorityState.load),
+    (residents_page, routes.RESIDENTS, T("Residents"), ResidentsState.load),
+    (applications_page, routes.APPLICATIONS, T("Applications"), ApplicationsState.load),
+    (oversight_page, routes.OVERSIGHT, T("Oversight"), OversightState.load),
+    (officer_page, routes.OFFICER, T("Border officer"), OfficerState.load),
+    (wallet_page, routes.WALLET, T("My permit"), WalletState.load),
+    (admin_page, routes.ADMIN, T("Administration"), AdminState.load),
+    (admin_refusals_page, routes.ADMIN_REFUSALS, T("Refusal list"), AdminRefusalsState.load),
+    (admin_keys_page, routes.ADMIN_KEYS, T("Signing keys"), AdminKeysState.load),
+    (admin_agreements_page, routes.ADMIN_AGREEMENTS, T("Agreements"), AdminAgreementsState.load),
+    (account_page, routes.ACCOUNT, T("My account"), AccountState.load),
 ]
 for component, route, title, load in PAGES:
-    app.add_page(component, route=route, title=title, on_load=load)
+    app.add_page(component, route=route, title=title, description=T(DESCRIPTION), on_load=load)
     PAGE_LOADS[route] = load  # a language switch runs it again: dates in the new language

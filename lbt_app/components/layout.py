@@ -1,14 +1,22 @@
 """The frame every page shares: header with user, role and language; mobile-first body.
-Landmarks (banner, main) and the page's language are set here, for every page."""
+Landmarks (banner, main) and the document's language (`<html lang>`) are set here, for every
+page."""
 
 from __future__ import annotations
 
 import reflex as rx
+from reflex.vars import Var, VarData
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, Role
-from lbt_app.i18n import LANGUAGES, language_name, message_ids
+from lbt_app.i18n import LANGUAGES, N_, language_name, message_ids
 from lbt_app.states.session import SessionState
+
+# Every page's meta description: what a search engine or a shared link shows under the title.
+DESCRIPTION = N_(
+    "Local Border Traffic permits: apply for a permit, carry it on your phone, "
+    "have it checked at the crossing point."
+)
 
 
 def T(msgid: str) -> rx.Var:
@@ -33,6 +41,28 @@ def error_note(text: rx.Var, testid: str) -> rx.Component:
     )
 
 
+class Document(rx.Fragment):
+    """Marks on `<html>`: `lang`, the language the page is shown in (what screen readers read
+    it in), set once the page has its state and again on each switch; and `data-loaded` from
+    the tab's first complete load on (state and on_load data: Reflex's is_hydrated). Until then
+    assets/theme.css keeps the content invisible: it shows the build's English defaults and
+    empty lists, and what arrived later moved what was drawn. Later navigations show at once."""
+
+    def add_hooks(self) -> list[str | Var]:
+        lang, loaded = SessionState.lang, rx.State.is_hydrated
+        effects = [
+            f"useEffect(() => {{ document.documentElement.lang = {lang}; }}, [{lang}]);",
+            f"useEffect(() => {{ if ({loaded}) document.documentElement.dataset.loaded = ''; }},"
+            f" [{loaded}]);",
+        ]
+        var_data = VarData.merge(
+            lang._get_all_var_data(),
+            loaded._get_all_var_data(),
+            VarData(imports={"react": ["useEffect"]}),
+        )
+        return [Var(effect, _var_data=var_data) for effect in effects]
+
+
 def language_switcher() -> rx.Component:
     return rx.el.select(
         *[rx.el.option(language_name(code), value=code) for code in LANGUAGES],
@@ -40,7 +70,7 @@ def language_switcher() -> rx.Component:
         on_change=SessionState.set_language,
         aria_label=T("Language"),
         data_testid="language",
-        style={"padding": "4px", "border_radius": "6px"},
+        style={"padding": "4px", "border_radius": "6px", "flex_shrink": "0"},
     )
 
 
@@ -58,48 +88,67 @@ def account_link() -> rx.Component:
     )
 
 
+# The header's one row: as tall as its 44 px controls, in every language and before the page
+# knows who is signed in (filled in after hydration), so that nothing below it moves.
+HEADER_HEIGHT = "65px"  # 44 px controls, 2 × 10 px padding, 1 px border
+ONE_LINE = {"white_space": "nowrap", "overflow": "hidden", "text_overflow": "ellipsis"}
+
+
+def _user() -> rx.Component:
+    """Who is signed in: name and role, cut short with an ellipsis rather than wrapping."""
+    return rx.hstack(
+        rx.vstack(
+            rx.text(SessionState.user_name, size="2", style=ONE_LINE, data_testid="user-name"),
+            rx.text(
+                T_var(SessionState.user_role),
+                size="1",
+                color_scheme="gray",
+                style=ONE_LINE,
+                data_testid="user-role",
+            ),
+            spacing="0",
+            align="stretch",
+            min_width="0",
+            flex="1",
+        ),
+        rx.cond(SessionState.user_role != ROLE_LABEL[Role.RESIDENT], account_link()),
+        rx.icon_button(
+            rx.icon("log-out", size=16),
+            on_click=SessionState.sign_out,
+            variant="soft",
+            aria_label=T("Sign out"),
+            data_testid="sign-out",
+        ),
+        align="center",
+        spacing="2",
+        flex="1",
+        min_width="0",
+    )
+
+
 def header() -> rx.Component:
     return rx.el.header(
         rx.hstack(
-            rx.hstack(
-                rx.icon("shield-check", size=22),
-                rx.text(T("LBT permits"), weight="bold"),
-                align="center",
-                spacing="2",
-            ),
-            rx.spacer(),
             rx.cond(
                 SessionState.user_name != "",
+                _user(),  # the room the name needs at 360 px: the brand steps aside
                 rx.hstack(
-                    rx.vstack(
-                        rx.text(SessionState.user_name, size="2", data_testid="user-name"),
-                        rx.text(
-                            T_var(SessionState.user_role),
-                            size="1",
-                            color_scheme="gray",
-                            data_testid="user-role",
-                        ),
-                        spacing="0",
-                        align="end",
-                    ),
-                    rx.cond(SessionState.user_role != ROLE_LABEL[Role.RESIDENT], account_link()),
-                    rx.icon_button(
-                        rx.icon("log-out", size=16),
-                        on_click=SessionState.sign_out,
-                        variant="soft",
-                        aria_label=T("Sign out"),
-                        data_testid="sign-out",
-                    ),
+                    rx.icon("shield-check", size=22, flex_shrink="0"),
+                    rx.text(T("LBT permits"), weight="bold", style=ONE_LINE),
                     align="center",
+                    spacing="2",
+                    flex="1",
+                    min_width="0",
                 ),
             ),
             language_switcher(),
             width="100%",
+            height=HEADER_HEIGHT,
             padding="10px 12px",
             align="center",
             border_bottom="1px solid var(--gray-5)",
-            spacing="3",
-            wrap="wrap",  # a long name or language name wraps rather than widening the page
+            spacing="2",
+            wrap="nowrap",
         )
     )
 
@@ -118,7 +167,7 @@ def page(*children: rx.Component, testid: str) -> rx.Component:
             )
         ),
         rx.cond(rx.State.is_hydrated, rx.box(data_testid="hydrated", display="none")),
+        Document.create(),
         data_testid=testid,
-        lang=SessionState.lang,  # what screen readers read it in
         min_height="100vh",
     )

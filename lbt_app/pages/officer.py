@@ -4,6 +4,7 @@ import reflex as rx
 
 from lbt_app.components.files import IMAGE_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.portrait import portrait
 from lbt_app.components.scanner import DecoderWarmup, Scanner, VerdictCue
 from lbt_app.states.officer import (
     MAX_PHOTO_BYTES,
@@ -390,14 +391,11 @@ def _verdict() -> rx.Component:
             ),
             rx.cond(
                 OfficerState.photo != "",
-                rx.image(
-                    src=OfficerState.photo,
-                    width="150px",
-                    height="188px",
-                    object_fit="cover",
+                portrait(
+                    OfficerState.photo,
+                    150,
                     border_radius="8px",
                     border="3px solid white",
-                    alt=T("Holder's photo"),
                     data_testid="holder-photo",
                 ),
             ),

@@ -7,6 +7,7 @@ from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, PROOF_TYPES, file_b
 from lbt_app.components.form_field import labelled
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.pager import pager
+from lbt_app.components.portrait import portrait
 from lbt_app.core import imaging
 from lbt_app.services import residents
 from lbt_app.services.applications import MAX_PROOF_BYTES
@@ -145,13 +146,7 @@ def _file() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     f["photo"] != "",
-                    rx.image(
-                        src=f["photo"],
-                        width="96px",
-                        height="128px",
-                        border_radius="6px",
-                        alt=T("Holder's photo"),
-                    ),
+                    portrait(f["photo"], 96, border_radius="6px"),
                 ),
                 rx.vstack(
                     rx.heading(f["latin"], size="5", data_testid="file-latin"),
@@ -264,7 +259,7 @@ def _form() -> rx.Component:
                 rx.hstack(
                     rx.cond(
                         S.photo_preview != "",
-                        rx.image(src=S.photo_preview, width="72px", height="96px"),
+                        portrait(S.photo_preview, 72),
                     ),
                     file_button(
                         rx.icon("camera", size=16),

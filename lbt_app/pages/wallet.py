@@ -4,6 +4,7 @@ import reflex as rx
 
 from lbt_app.components.files import IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.portrait import portrait
 from lbt_app.components.wallet import LiveQr
 from lbt_app.core import imaging
 from lbt_app.pages.residents import sex_options
@@ -37,14 +38,7 @@ def _wallet_card() -> rx.Component:
             rx.hstack(
                 rx.cond(
                     card["photo"] != "",
-                    rx.image(
-                        src=card["photo"],
-                        width="84px",
-                        height="112px",
-                        border_radius="6px",
-                        alt=T("Holder's photo"),
-                        data_testid="wallet-photo",
-                    ),
+                    portrait(card["photo"], 84, border_radius="6px", data_testid="wallet-photo"),
                 ),
                 rx.vstack(
                     rx.text(card["latin"], weight="bold", size="4"),
@@ -180,7 +174,7 @@ def _apply() -> rx.Component:
                         rx.hstack(
                             rx.cond(
                                 WalletState.apply_photo != "",
-                                rx.image(src=WalletState.apply_photo, width="60px", height="80px"),
+                                portrait(WalletState.apply_photo, 60),
                             ),
                             file_button(
                                 rx.icon("camera", size=16),
