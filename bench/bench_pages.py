@@ -7,7 +7,7 @@ each role of the accessibility walk (tests/e2e/test_accessibility.py WALKS) sign
 Lighthouse (mobile, the version scripts/bootstrap.py pins) measures each of its pages in that
 profile (`--disable-storage-reset`), the HTTP cache cleared through CDP first so every load is
 cold. The blank app is measured once before each role's pages, so both share the machine's
-load; its row is the median of those runs.
+load; its row is the median of those runs (and `--runs N` walks N times: medians of N).
 
 Per page: the performance score, layout shift (CLS), total blocking time, largest contentful
 paint, and the bytes on the wire of the cold load (all, and JavaScript), with the difference
@@ -15,11 +15,12 @@ in score and the ratio of bytes to the blank app's. Then the officer's scanner, 
 the tap on "Scan a permit": its decoder's JavaScript and .wasm on the wire. Prints a table,
 asserts nothing.
 
-    .venv/bin/python bench/bench_pages.py
+    .venv/bin/python bench/bench_pages.py [--runs 1]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -259,17 +260,17 @@ def print_table(blank: list[Measure], pages: list[tuple[str, str, Measure]]) -> 
     base = median(blank)
     scores = sorted(m.score for m in blank)
     print(
-        f"{'page':<22} {'as':<13} {'score':>5} {'Δ':>4} {'CLS':>5} {'TBT ms':>6} {'LCP ms':>6} "
+        f"{'page':<24} {'as':<13} {'score':>5} {'Δ':>4} {'CLS':>5} {'TBT ms':>6} {'LCP ms':>6} "
         f"{'KB':>5} {'×':>5} {'JS KB':>5} {'×':>5}"
     )
     print(
-        f"{'blank Reflex app':<22} {f'{len(blank)} runs':<13} {base.score:>5.0f} {'':>4} "
+        f"{'blank Reflex app':<24} {f'{len(blank)} runs':<13} {base.score:>5.0f} {'':>4} "
         f"{base.cls:>5.2f} {base.tbt_ms:>6.0f} {base.lcp_ms:>6.0f} {kb(base.bytes_total):>5} "
         f"{'':>5} {kb(base.bytes_js):>5} {'':>5}   (score {scores[0]:.0f}–{scores[-1]:.0f})"
     )
     for path, who, m in pages:
         print(
-            f"{path:<22} {who:<13} {m.score:>5.0f} {m.score - base.score:>+4.0f} {m.cls:>5.2f} "
+            f"{path:<24} {who:<13} {m.score:>5.0f} {m.score - base.score:>+4.0f} {m.cls:>5.2f} "
             f"{m.tbt_ms:>6.0f} {m.lcp_ms:>6.0f} {kb(m.bytes_total):>5} "
             f"{m.bytes_total / base.bytes_total:>5.2f} {kb(m.bytes_js):>5} "
             f"{m.bytes_js / base.bytes_js:>5.2f}"
@@ -287,7 +288,8 @@ def print_scanner(fetched: dict[str, int]) -> None:
         print(f"  {kb(size):>6} KB  {name}")
 
 
-def run() -> None:
+def run(runs: int = 1) -> None:
+    """The walk `runs` times over (each page's figures: the median of its runs)."""
     npm_package(*LIGHTHOUSE)
     started = time.monotonic()
     with (
@@ -299,19 +301,23 @@ def run() -> None:
         print(f"apps built and serving in {time.monotonic() - started:.0f} s")
         profile = Profile(pw, port)
         blank: list[Measure] = []
-        pages: list[tuple[str, str, Measure]] = []
+        pages: dict[tuple[str, str], list[Measure]] = {}
         fetched: dict[str, int] = {}
-        for who, paths in PAGES:
-            blank.append(profile.measure(port, blank_url + "/"))
-            profile.sign_in(app, who)
-            for path in paths:
-                pages.append((path, who or "signed out", profile.measure(port, app.url + path)))
-            if routes.OFFICER in paths:
-                fetched = scanner_bytes(profile, app)
+        for _ in range(runs):
+            for who, paths in PAGES:
+                blank.append(profile.measure(port, blank_url + "/"))
+                profile.sign_in(app, who)
+                for path in paths:
+                    measured = profile.measure(port, app.url + path)
+                    pages.setdefault((path, who or "signed out"), []).append(measured)
+                if routes.OFFICER in paths and not fetched:
+                    fetched = scanner_bytes(profile, app)
         print(f"measured in {time.monotonic() - started:.0f} s\n")
-        print_table(blank, pages)
+        print_table(blank, [(path, who, median(m)) for (path, who), m in pages.items()])
         print_scanner(fetched)
 
 
 if __name__ == "__main__":
-    run()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=1, help="walks; each figure their median")
+    run(parser.parse_args().runs)
