@@ -12,6 +12,7 @@ import bench_decode
 import bench_demo_qr
 import bench_import
 import bench_load
+import bench_pages
 import bench_qr
 import bench_scale
 import bench_scan
@@ -45,3 +46,5 @@ if __name__ == "__main__":
     bench_slow_link.main([])
     print("\n== cold-load JS and CSS per page (Chromium, cache off) ==")
     bench_weight.main()
+    print("\n== page weight and Lighthouse, next to a blank Reflex app ==")
+    bench_pages.run()

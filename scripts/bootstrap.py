@@ -1,6 +1,6 @@
 """Set up what the app needs beyond Python packages: zbar, Node.js >= 22.22, and for the tests
-Chromium, axe-core (the accessibility audit) and the deployment's proxy (Caddy, with NSS's
-certutil to trust its certificates).
+Chromium, axe-core (the accessibility audit), Lighthouse (the page-weight bench) and the
+deployment's proxy (Caddy, with NSS's certutil to trust its certificates).
 
 Runs with the system Python before the virtualenv exists, so it uses the standard library only.
 Usage: python3 scripts/bootstrap.py [--browser]
@@ -28,6 +28,9 @@ NPM_REGISTRY = "https://registry.npmjs.org"
 # The accessibility audit's engine (tests/e2e/test_accessibility.py), pinned: a new version
 # brings new rules, and a new rule should fail a change of its own, not someone else's.
 AXE_CORE = ("axe-core", "4.14.1")
+# The page-weight bench's (bench/bench_pages.py) and its test's Lighthouse, pinned: a new
+# version scores differently.
+LIGHTHOUSE = ("lighthouse", "13.5.0")
 
 
 def say(message: str) -> None:
@@ -220,6 +223,7 @@ def main() -> None:
     if "--browser" in sys.argv:
         ensure_chromium()
         npm_package(*AXE_CORE)
+        npm_package(*LIGHTHOUSE)
         ensure_proxy_tools()
 
 

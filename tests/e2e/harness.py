@@ -66,7 +66,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _node_path() -> str:
+def node_path() -> str:
     node_bin = PROJECT_ROOT / ".tools" / "node-bin"
     extra = node_bin.read_text().strip() if node_bin.exists() else ""
     return f"{extra}:{os.environ['PATH']}" if extra else os.environ["PATH"]
@@ -117,6 +117,41 @@ def fake_camera_args(video: Path) -> list[str]:
     ]
 
 
+@contextmanager
+def serving(root: Path, env: dict[str, str], port: int, log: Path) -> Iterator[int]:
+    """`reflex run` in production mode of the Reflex app in `root`: pages and events on `port`,
+    its output in `log`, until the block ends. Gives the pid of `reflex run`."""
+    bindir = Path(sys.executable).parent
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(bindir / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+                "--loglevel",
+                "info",
+            ],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for(f"http://localhost:{port}/ping", proc, log)
+        _wait_for(f"http://localhost:{port}/", proc, log)
+        yield proc.pid
+    finally:
+        if proc.poll() is not None:  # it died under the tests: say why before its log goes
+            sys.stderr.write(f"app exited with {proc.returncode}:\n{log.read_text()[-6000:]}\n")
+        _stop(proc)
+
+
 @dataclass(frozen=True)
 class Preparation:
     """What the database gets before the app starts: an `lbt` command (its standard input),
@@ -145,7 +180,7 @@ def running_app(
     port = free_port()
     env = {
         **os.environ,
-        "PATH": _node_path(),
+        "PATH": node_path(),
         "REFLEX_USE_NPM": "1",
         "LBT_ENV": "development",
         "LBT_DATA_DIR": str(tmp / "data"),
@@ -176,33 +211,10 @@ def running_app(
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    log = tmp / "app.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                str(bindir / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-                "--loglevel",
-                "info",
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
-        _wait_for(f"http://localhost:{port}/ping", proc, log)
-        _wait_for(f"http://localhost:{port}/", proc, log)
-        yield RunningApp(f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, log, proc.pid)
+        with serving(PROJECT_ROOT, env, port, tmp / "app.log") as pid:
+            yield RunningApp(
+                f"http://localhost:{port}", env["LBT_DATABASE_URL"], env, tmp / "app.log", pid
+            )
     finally:
-        if proc.poll() is not None:  # it died under the tests: say why before its log goes
-            sys.stderr.write(f"app exited with {proc.returncode}:\n{log.read_text()[-6000:]}\n")
-        _stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
