@@ -44,7 +44,7 @@ def _backend_error(exception: Exception) -> rx.event.EventSpec:
     """Log the details; the user sees a calm message, never a stack trace."""
     log.error("backend error", exc_info=exception)
     message = t("Something went wrong. Please try again.", get_settings().default_lang)
-    return rx.toast.error(message)
+    return rx.toast.error(message, position="top-center")
 
 
 # Installable (manifest, icons, service worker); the service worker keeps the wallet offline.
@@ -64,8 +64,6 @@ app = rx.App(
     head_components=PWA_HEAD,
     stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides
     backend_exception_handler=_backend_error,
-    # Messages at the top: at the bottom of a phone they covered the form's submit button.
-    toaster=rx.toast.provider(position="top-center"),
     # Endpoints beside the pages; headers on all; the browser tabs connected counted.
     api_transformer=[api, SecurityHeaders, CountSockets],
 )
