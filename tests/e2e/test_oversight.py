@@ -16,6 +16,7 @@ from tests.e2e.conftest import (
     overflow_and_internal_words,
     permit_field,
     sign_in,
+    sign_in_as_officer,
 )
 
 pytestmark = pytest.mark.browser
@@ -110,8 +111,7 @@ def _suspend_and_reinstate(app, number: str) -> None:
 def test_the_audit_log_reads_as_sentences_on_a_phone(page, app, lang):
     number = permit_field(app, "YUSUPOVA")
     _suspend_and_reinstate(app, number)
-    sign_in(page, app, "officer1", "officer1-demo-2026")
-    page.wait_for_url("**/officer")
+    sign_in_as_officer(page, app)  # the officer page loaded, before the address is typed
     page.goto(app.url + "/authority")  # not an officer's page: refused, and audited
     page.wait_for_url("**/officer")
     page.click("[data-testid=sign-out]")
