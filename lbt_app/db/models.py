@@ -437,8 +437,8 @@ class AuditCheckpoint(SQLModel, table=True):
     signature: str = Field(max_length=128)
 
 
-# --- Figures kept up to date on write (db/tallies.py, services/open_stays.py): the desk reads
-# these, never every permit or crossing. Rebuilt from the rows by `tallies.rebuild`.
+# --- Figures kept up to date on write (db/tallies.py, services/stays.py): the desk reads these,
+# never every permit or crossing. Rebuilt from the rows by `statistics.rebuild`.
 
 
 class PermitTally(SQLModel, table=True):
@@ -474,6 +474,16 @@ class OpenStay(SQLModel, table=True):
         # The desk's attention list: the stays whose last day is near, most urgent first.
         sa.Index("ix_openstay_agreement_leave", "agreement_id", "must_leave_by", "resident_id"),
     )
+
+
+class OpenStayTally(SQLModel, table=True):
+    """How many holders of an agreement are inside with each last allowed day: the desk's
+    inside, near and over the limit are sums over these rows (one per day, not per holder),
+    written with every open stay (services/stays.py)."""
+
+    agreement_id: int = Field(foreign_key="agreement.id", primary_key=True)
+    must_leave_by: date = Field(primary_key=True)
+    n: int = 0
 
 
 from lbt_app.db import tallies  # noqa: E402, F401  (keeps the tallies right on every flush)

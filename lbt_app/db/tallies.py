@@ -57,7 +57,9 @@ def local_day(at: datetime, zone: str) -> date:
     return at.astimezone(ZoneInfo(zone)).date()
 
 
-def _upsert(connection: sa.Connection, table: sa.Table, keys: list[str], deltas: Counter) -> None:
+def add(connection: sa.Connection, table: sa.Table, keys: list[str], deltas: Counter) -> None:
+    """Add each of `deltas` (key values → change) to the `n` of its row of `table`, creating
+    the row at need; in key order, so concurrent writers lock rows in one order."""
     rows = [{**dict(zip(keys, key, strict=True)), "n": n} for key, n in sorted(deltas.items()) if n]
     if not rows:
         return
@@ -89,7 +91,7 @@ def _after_flush(session: Session, _context) -> None:
     if not permits and not crossings:
         return
     connection = session.connection()
-    _upsert(connection, PermitTally.__table__, ["authority_id", "status", "valid_until"], permits)
+    add(connection, PermitTally.__table__, ["authority_id", "status", "valid_until"], permits)
     if crossings:
         per_day: Counter = Counter()
         with session.no_autoflush:  # the officer's point and agreement are loaded already
@@ -99,7 +101,7 @@ def _after_flush(session: Session, _context) -> None:
                 if agreement is not None:
                     day = local_day(crossing.at, agreement.timezone)
                     per_day[crossing.crossing_point_id, day] += 1
-        _upsert(connection, CrossingTally.__table__, ["crossing_point_id", "day"], per_day)
+        add(connection, CrossingTally.__table__, ["crossing_point_id", "day"], per_day)
 
 
 sa.event.listen(Session, "after_flush", _after_flush)

@@ -25,6 +25,7 @@ from lbt_app.db.models import (
     CrossingPoint,
     CrossingTally,
     OpenStay,
+    OpenStayTally,
     PermitTally,
     Resident,
 )
@@ -126,17 +127,18 @@ def dashboard(*, session: Session, principal: Principal | None, now: datetime) -
 
 
 def _stays_counted(session: Session, agreement_id: int, today: date) -> tuple[int, int, int]:
-    """Holders inside, near their last day (`NEAR_LIMIT_DAYS` or fewer left) and past it: one
-    count of the agreement's open stays, the last two over index ranges of `must_leave_by`."""
-    last_day = col(OpenStay.must_leave_by)
+    """Holders inside, near their last day (`NEAR_LIMIT_DAYS` or fewer left) and past it:
+    sums over the agreement's tally of open stays per last day (a row a day, not a holder)."""
+    last_day, n = col(OpenStayTally.must_leave_by), col(OpenStayTally.n)
+    near = (last_day >= today) & (last_day <= today + timedelta(NEAR_LIMIT_DAYS))
     inside, near, over = session.exec(
         select(
-            func.count(),
-            func.count().filter(last_day >= today, last_day <= today + timedelta(NEAR_LIMIT_DAYS)),
-            func.count().filter(last_day < today),
-        ).where(OpenStay.agreement_id == agreement_id)
+            func.coalesce(func.sum(n), 0),
+            func.coalesce(func.sum(n).filter(near), 0),
+            func.coalesce(func.sum(n).filter(last_day < today), 0),
+        ).where(OpenStayTally.agreement_id == agreement_id)
     ).one()
-    return inside, near, over
+    return int(inside), int(near), int(over)
 
 
 def _attention(session: Session, agreement_id: int, zone: ZoneInfo, today: date) -> list[Holder]:

@@ -3,6 +3,7 @@ restart a stay): one place for the officer's check, the wallet and the desk."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
@@ -20,7 +21,16 @@ from lbt_app.core.stay import (
     opening_entry,
     stay_status,
 )
-from lbt_app.db.models import Agreement, Authority, Crossing, CrossingPoint, OpenStay, Permit
+from lbt_app.db import tallies
+from lbt_app.db.models import (
+    Agreement,
+    Authority,
+    Crossing,
+    CrossingPoint,
+    OpenStay,
+    OpenStayTally,
+    Permit,
+)
 
 
 @dataclass(frozen=True)
@@ -82,13 +92,13 @@ def settle(session: Session, *, agreement: Agreement, resident_id: int, now: dat
         Authority.agreement_id == agreement.id, Permit.resident_id == resident_id
     )
     rows = _open_stays(session, {agreement.id: agreement}, history, now)
+    held = (col(OpenStay.agreement_id) == agreement.id, col(OpenStay.resident_id) == resident_id)
+    was = session.execute(select(OpenStay.must_leave_by).where(*held)).scalar_one_or_none()
+    is_now = rows[0]["must_leave_by"] if rows else None
+    if was != is_now:
+        _count_days(session, agreement.id or 0, Counter({was: -1, is_now: 1}))
     if not rows:
-        session.execute(
-            sa.delete(OpenStay).where(
-                col(OpenStay.agreement_id) == agreement.id,
-                col(OpenStay.resident_id) == resident_id,
-            )
-        )
+        session.execute(sa.delete(OpenStay).where(*held))
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(OpenStay.__table__).values(rows)
@@ -142,6 +152,7 @@ def rebuild_open_stays(session: Session, now: datetime) -> int:
     session.execute(sa.delete(OpenStay))
     if rows:  # multi-row VALUES, a thousand rows a statement
         session.connection().execute(sa.insert(OpenStay.__table__), rows)
+    _recount_days(session)
     return len(rows)
 
 
@@ -157,7 +168,31 @@ def resettle(session: Session, *, agreement: Agreement, now: datetime) -> int:
     session.execute(sa.delete(OpenStay).where(col(OpenStay.agreement_id) == agreement.id))
     if rows:
         session.connection().execute(sa.insert(OpenStay.__table__), rows)
+    _recount_days(session, agreement.id)
     return len(rows)
+
+
+def _count_days(session: Session, agreement_id: int, deltas: Counter) -> None:
+    """One holder's stay opened, closed or got another last day: the tally of open stays per
+    last day follows. A day no stay ends on any more keeps its row at zero (a row a day, at
+    most; the next rebuild drops them)."""
+    days = Counter({(agreement_id, day): n for day, n in deltas.items() if day is not None})
+    table = OpenStayTally.__table__
+    tallies.add(session.connection(), table, ["agreement_id", "must_leave_by"], days)
+
+
+def _recount_days(session: Session, agreement_id: int | None = None) -> None:
+    """The tally of open stays per last day counted again from the open stays (of one
+    agreement, or of all): after they were written all at once."""
+    stays, tally = OpenStay.__table__, OpenStayTally.__table__
+    keys = [stays.c.agreement_id, stays.c.must_leave_by]
+    counted = sa.select(*keys, sa.func.count()).group_by(*keys)
+    wiped = sa.delete(tally)
+    if agreement_id is not None:
+        counted = counted.where(stays.c.agreement_id == agreement_id)
+        wiped = wiped.where(tally.c.agreement_id == agreement_id)
+    session.execute(wiped)
+    session.execute(tally.insert().from_select(["agreement_id", "must_leave_by", "n"], counted))
 
 
 def _histories():

@@ -27,6 +27,7 @@ from lbt_app.db.models import (
     CrossingPoint,
     CrossingTally,
     OpenStay,
+    OpenStayTally,
     Permit,
     PermitTally,
     Resident,
@@ -375,6 +376,12 @@ def test_every_write_path_keeps_the_figures_right(session):
         assert board == _reference(session, staff, now), (kind, number, now)
     assert steps["cross"] > 40 and steps["status"] and steps["renew"], steps
     assert board.figures["inside"] >= 1
+    # the tally per last day is the open stays counted (days no stay ends on stay at zero)
+    stays = Counter(session.exec(select(OpenStay.agreement_id, OpenStay.must_leave_by)).all())
+    tally = session.exec(
+        select(OpenStayTally.agreement_id, OpenStayTally.must_leave_by, OpenStayTally.n)
+    ).all()
+    assert {(a, day): n for a, day, n in tally if n} == stays and len(stays) > 1
 
 
 def test_a_rebuild_counts_what_was_kept_on_write(session):
@@ -382,7 +389,8 @@ def test_a_rebuild_counts_what_was_kept_on_write(session):
     _populate(session, 300, _untidy)
     staff = principal(session, "staff")
     kept = statistics.dashboard(session=session, principal=staff, now=NOW)
-    tallies = {t: session.exec(select(t)).all() for t in (PermitTally, CrossingTally, OpenStay)}
+    kinds = (PermitTally, CrossingTally, OpenStay, OpenStayTally)
+    tallies = {t: session.exec(select(t)).all() for t in kinds}
     statistics.rebuild(session=session, now=NOW)
     session.commit()
     session.expire_all()
