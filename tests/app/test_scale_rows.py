@@ -29,8 +29,9 @@ SCHEMA = "lbt_test_scale_rows"
 SIZES = (1_000, 10_000)
 # What a page legitimately reads: a page of 50 permits or events (20 residents), a 30-day chart
 # per crossing point (90 rows), a capped attention list, a few figures and names; a request
-# sends up to 20 statements, and the officer's check + record is two (44 statements: the record
-# also settles the holder's open stay and counts the crossing, in its transaction).
+# sends up to 20 statements, and the officer's check + record is two (46 statements: the record
+# also settles the holder's open stay and its tally and counts the crossing, in its
+# transaction).
 MAX_ROWS = 500
 MAX_STATEMENTS = 46
 # Rows an operation may read more at 10k than at 1k: none grows with the data, except lists
