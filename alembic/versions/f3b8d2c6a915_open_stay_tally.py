@@ -10,6 +10,7 @@ Revision ID: f3b8d2c6a915
 Revises: c4a7e2f91b36
 Create Date: 2026-12-02 23:00:00.000000
 """
+
 from collections.abc import Sequence
 from datetime import UTC, datetime
 

@@ -367,7 +367,9 @@ class Permit(SQLModel, table=True):
         sa.Index(
             "ix_permit_authority_status", "authority_id", "status", "valid_until", "max_stay_days"
         ),
-        sa.Index("ix_permit_issued_at", "issued_at"),  # the desk's list, newest first
+        # The desk's list, newest first: the id orders permits issued at one instant (a bulk
+        # approval's), so a page reads its 50 rows from the index, ties and all.
+        sa.Index("ix_permit_issued_at_id", "issued_at", "id"),
         # One permit per application, whatever the concurrency (renewals have none).
         sa.Index("uq_permit_application", "application_id", unique=True),
     )
