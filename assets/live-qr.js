@@ -41,7 +41,11 @@ async function liveText(payload, secret) {
   return LIVE_PREFIX + code + payload.slice(PERMIT_PREFIX.length);
 }
 
+// Draws `text` `width` pixels wide; the same text at the same width is drawn once (the page
+// asks every second, the code moves on every 30: encoding a QR is a long task on a cheap phone).
 function drawQr(canvas, text, width) {
+  const drawn = `${width}:${text}`;
+  if (canvas.dataset.drawn === drawn) return;
   const qr = qrcode(0, "M");
   qr.addData(text, /^[0-9A-Z $%*+\-./:]*$/.test(text) ? "Alphanumeric" : "Byte");
   qr.make();
@@ -58,6 +62,7 @@ function drawQr(canvas, text, width) {
     }
   }
   canvas.dataset.text = text;
+  canvas.dataset.drawn = drawn;
 }
 
   window.LbtLiveQr = { STEP, STORE, liveCode, liveText, drawQr };

@@ -59,7 +59,7 @@ export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel }) 
   }, [payload, secret, JSON.stringify(saved)]);
 
   useEffect(() => {
-    const timer = setInterval(() => setTick((t) => t + 1), 1000); // redraw: the code moves on
+    const timer = setInterval(() => setTick((t) => t + 1), 1000); // drawn again when the code moves on
     return () => clearInterval(timer);
   }, []);
 

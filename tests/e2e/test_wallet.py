@@ -83,6 +83,30 @@ def test_the_wallet_qr_is_live_and_a_two_minute_old_copy_is_a_static_copy(
     assert "copy" in officer.inner_text("[data-testid=verdict-reason]")
 
 
+def test_the_qr_is_drawn_again_only_when_its_code_moves_on(page, app):
+    """The page asks for the QR every second; encoding it is a long task on a cheap phone, so
+    the same code is not encoded and drawn again."""
+    _open_wallet(page, app)
+    page.evaluate(
+        """() => {
+        window.cellsDrawn = 0;
+        const fill = CanvasRenderingContext2D.prototype.fillRect;
+        CanvasRenderingContext2D.prototype.fillRect = function (...args) {
+          window.cellsDrawn += 1;
+          return fill.apply(this, args);
+        };
+        }"""
+    )
+    qr = "[data-testid=wallet-qr]"
+    before = page.get_attribute(qr, "data-text")
+    page.wait_for_timeout(3_500)
+    drawn = page.evaluate("window.cellsDrawn")
+    if page.get_attribute(qr, "data-text") == before:
+        assert drawn == 0
+    else:  # a 30-second step passed meanwhile: drawn once more
+        assert drawn > 100
+
+
 def test_a_tap_shows_the_qr_full_screen_with_a_brightness_hint(page, app):
     _open_wallet(page, app)
     page.click("[data-testid=wallet-qr]")
