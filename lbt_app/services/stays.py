@@ -96,7 +96,7 @@ def settle(session: Session, *, agreement: Agreement, resident_id: int, now: dat
     was = session.execute(select(OpenStay.must_leave_by).where(*held)).scalar_one_or_none()
     is_now = rows[0]["must_leave_by"] if rows else None
     if was != is_now:
-        _count_days(session, agreement.id or 0, Counter({was: -1, is_now: 1}))
+        _add_to_tally(session, agreement.id or 0, Counter({was: -1, is_now: 1}))
     if not rows:
         session.execute(sa.delete(OpenStay).where(*held))
         return
@@ -152,7 +152,7 @@ def rebuild_open_stays(session: Session, now: datetime) -> int:
     session.execute(sa.delete(OpenStay))
     if rows:  # multi-row VALUES, a thousand rows a statement
         session.connection().execute(sa.insert(OpenStay.__table__), rows)
-    _recount_days(session)
+    _recount_tally(session)
     return len(rows)
 
 
@@ -168,11 +168,11 @@ def resettle(session: Session, *, agreement: Agreement, now: datetime) -> int:
     session.execute(sa.delete(OpenStay).where(col(OpenStay.agreement_id) == agreement.id))
     if rows:
         session.connection().execute(sa.insert(OpenStay.__table__), rows)
-    _recount_days(session, agreement.id)
+    _recount_tally(session, agreement.id)
     return len(rows)
 
 
-def _count_days(session: Session, agreement_id: int, deltas: Counter) -> None:
+def _add_to_tally(session: Session, agreement_id: int, deltas: Counter) -> None:
     """One holder's stay opened, closed or got another last day: the tally of open stays per
     last day follows. A day no stay ends on any more keeps its row at zero (a row a day, at
     most; the next rebuild drops them)."""
@@ -181,7 +181,7 @@ def _count_days(session: Session, agreement_id: int, deltas: Counter) -> None:
     tallies.add(session.connection(), table, ["agreement_id", "must_leave_by"], days)
 
 
-def _recount_days(session: Session, agreement_id: int | None = None) -> None:
+def _recount_tally(session: Session, agreement_id: int | None = None) -> None:
     """The tally of open stays per last day counted again from the open stays (of one
     agreement, or of all): after they were written all at once."""
     stays, tally = OpenStay.__table__, OpenStayTally.__table__
