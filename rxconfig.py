@@ -5,7 +5,7 @@ import sys
 import reflex as rx
 
 from lbt_app import logs
-from lbt_app.frontend_build import RadixStylesheets, WasmCompression
+from lbt_app.frontend_build import FewerChunks, RadixStylesheets, WasmCompression
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
@@ -42,6 +42,7 @@ config = rx.Config(
         # Radix Themes without the colour scales the app does not use (sage: teal's own gray)
         RadixStylesheets(theme=rx.theme(accent_color="teal", gray_color="sage", radius="medium")),
         WasmCompression(),  # the scanner's decoder compressed too
+        FewerChunks(),
     ],
     # The built files are compressed once, at build; each browser gets the smallest it accepts.
     frontend_compression_formats=["brotli", "gzip"],

@@ -2,8 +2,8 @@
 measures the sign-in page on a cold cache, and its report gives every figure the bench prints.
 The blank Reflex app the bench builds is not built here (a second frontend build).
 
-Also what every page's first paint waits for: the stylesheet, Radix Themes' colour scales only
-those the app uses (lbt_app/frontend_build.py)."""
+Also what a cold page waits for (lbt_app/frontend_build.py): the stylesheet, with only the
+colour scales of Radix Themes the app uses, and the officer page's scripts, in a few files."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ import pytest
 from bench import bench_pages
 from lbt_app import routes
 from lbt_app.frontend_build import COLOUR_SCALES
-from tests.e2e.conftest import hydrated
+from tests.e2e.conftest import hydrated, sign_in_as_officer
 
 pytestmark = pytest.mark.browser
 
 # Brotli bytes of the stylesheets a cold page loads: 36.5 KB measured with Radix's stylesheet in
 # parts, 51.7 KB with its all-in-one one (every colour scale).
 CSS_WIRE_BYTES = 40_000
+# Script files the officer page fetches cold: 23 with small chunks merged, 37 without (each one
+# more round trip on a slow link).
+OFFICER_SCRIPT_FILES = 26
 
 
 def test_lighthouse_measures_a_cold_page(playwright, app):
@@ -52,3 +55,17 @@ def test_the_first_paint_waits_for_only_the_colour_scales_the_app_uses(page, app
             .reduce((n, e) => n + e.encodedBodySize, 0)"""
     )
     assert 0 < wire <= CSS_WIRE_BYTES
+
+
+def test_the_officer_page_fetches_its_scripts_in_few_files(page, app):
+    sign_in_as_officer(page, app)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    page.goto(app.url + routes.OFFICER)
+    hydrated(page)
+    scripts = page.evaluate(
+        """() => new Set(performance.getEntriesByType('resource').map((e) => e.name)
+            .filter((name) => name.endsWith('.js'))).size"""
+    )
+    assert 0 < scripts <= OFFICER_SCRIPT_FILES
