@@ -5,7 +5,7 @@ import sys
 import reflex as rx
 
 from lbt_app import logs
-from lbt_app.frontend_build import WasmCompression
+from lbt_app.frontend_build import FewerChunks, RadixStylesheets, WasmCompression
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
@@ -39,8 +39,10 @@ config = rx.Config(
     show_built_with_reflex=False,
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
-        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="teal", radius="medium")),
+        # Radix Themes without the colour scales the app does not use (sage: teal's own gray)
+        RadixStylesheets(theme=rx.theme(accent_color="teal", gray_color="sage", radius="medium")),
         WasmCompression(),  # the scanner's decoder compressed too
+        FewerChunks(),
     ],
     # The built files are compressed once, at build; each browser gets the smallest it accepts.
     frontend_compression_formats=["brotli", "gzip"],

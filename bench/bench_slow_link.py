@@ -16,9 +16,13 @@ and opens /officer again. From the page's own clock it reads:
 * the decoder's `.wasm` as it travelled: bytes on the wire, its Content-Encoding, and whether it
   had arrived before the tap.
 
+With `--waterfall`, what run 1 fetched until live, from Chromium's own network events: each
+request's start, first byte, end and bytes on the wire, then the event websocket's handshake and
+frames (the page's state arrives in them).
+
 The service worker is blocked: a first visit has none. Prints figures, asserts nothing.
 
-    .venv/bin/python bench/bench_slow_link.py [--runs 3] [--open-seconds 30]
+    .venv/bin/python bench/bench_slow_link.py [--runs 3] [--open-seconds 30] [--waterfall]
 """
 
 from __future__ import annotations
@@ -88,6 +92,70 @@ RESOURCES = """() => {
 }"""
 
 
+class Waterfall:
+    """What crossed the network from the navigation on, from Chromium's own (CDP) events:
+    each request's start, first byte, end and bytes on the wire, and the event websocket's
+    handshake and frames (the state arrives in the frames)."""
+
+    def __init__(self, cdp) -> None:
+        self.requests: dict[str, dict] = {}
+        self.socket: list[tuple[float, str, int]] = []  # (time, what, bytes)
+        cdp.on("Network.requestWillBeSent", self._sent)
+        cdp.on("Network.responseReceived", self._response)
+        cdp.on("Network.loadingFinished", self._finished)
+        cdp.on(
+            "Network.webSocketWillSendHandshakeRequest",
+            lambda e: self._frame(e, "socket handshake sent"),
+        )
+        cdp.on(
+            "Network.webSocketHandshakeResponseReceived",
+            lambda e: self._frame(e, "socket open"),
+        )
+        cdp.on("Network.webSocketFrameSent", lambda e: self._frame(e, "frame sent"))
+        cdp.on("Network.webSocketFrameReceived", lambda e: self._frame(e, "frame received"))
+
+    def _sent(self, e: dict) -> None:
+        row = self.requests.setdefault(e["requestId"], {"start": e["timestamp"], "hops": 0})
+        row["url"] = e["request"]["url"]
+        row["hops"] += 1 if e.get("redirectResponse") else 0
+
+    def _response(self, e: dict) -> None:
+        if e["requestId"] in self.requests:
+            self.requests[e["requestId"]]["first_byte"] = e["timestamp"]
+
+    def _finished(self, e: dict) -> None:
+        if e["requestId"] in self.requests:
+            self.requests[e["requestId"]].update(end=e["timestamp"], wire=e["encodedDataLength"])
+
+    def _frame(self, e: dict, what: str) -> None:
+        payload = e.get("response", {}).get("payloadData", "")
+        self.socket.append((e["timestamp"], f"{what} {payload[:24]!r}", len(payload)))
+
+    def lines(self, live_ms: float) -> list[str]:
+        rows = sorted(self.requests.values(), key=lambda r: r["start"])
+        if not rows:
+            return []
+        zero = rows[0]["start"]
+        out = []
+        for r in rows:
+            start = (r["start"] - zero) * 1000
+            if start > live_ms:
+                continue
+            path = r["url"].split("://", 1)[-1].split("/", 1)[-1][:60]
+            first = (r.get("first_byte", r["start"]) - zero) * 1000
+            end = (r.get("end", r["start"]) - zero) * 1000
+            hops = f" ({r['hops']} redirect)" if r["hops"] else ""
+            out.append(
+                f"{start:7.0f} {first:7.0f} {end:7.0f} ms {r.get('wire', 0) / 1000:6.1f} KB"
+                f"  /{path}{hops}"
+            )
+        for when, what, size in self.socket:
+            at = (when - zero) * 1000
+            if at <= live_ms + 100:
+                out.append(f"{at:7.0f}                 {size / 1000:6.1f} KB  {what}")
+        return out
+
+
 @dataclass
 class Run:
     live_ms: float
@@ -98,6 +166,7 @@ class Run:
     wasm_size: int
     wasm_encoding: str
     wasm_before_tap: bool
+    waterfall: list[str]  # what crossed the network until live
 
 
 def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
@@ -128,6 +197,7 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
         cdp.send("Network.enable")
         cdp.send("Network.clearBrowserCache")
         cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
+        waterfall = Waterfall(cdp)
         page.add_init_script(PROBE)
         page.goto(app.url + "/officer", wait_until="commit")
         page.wait_for_function("window.__live !== null", polling=100)
@@ -147,6 +217,7 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
         wasm_size=wasm["size"],
         wasm_encoding=next(iter(encodings.values()), "-"),
         wasm_before_tap=wasm["end"] < tap,
+        waterfall=waterfall.lines(live),
     )
 
 
@@ -156,7 +227,7 @@ def run(runs: int = 3, open_seconds: float = 30) -> list[Run]:
         return [_one_run(app, video, open_seconds) for _ in range(runs)]
 
 
-def print_figures(results: list[Run], open_seconds: float = 30) -> None:
+def print_figures(results: list[Run], open_seconds: float = 30, waterfall: bool = False) -> None:
     link = SLOW_LINK["latency"]
     print(f"Chromium network emulation: {KBPS} kbps down and up, {link} ms RTT; cold cache")
     for i, r in enumerate(results, 1):
@@ -173,14 +244,22 @@ def print_figures(results: list[Run], open_seconds: float = 30) -> None:
     ready = statistics.median(r.ready_ms for r in results) / 1000
     print(f"median: live {live:.1f} s (goal ≤ 5 s); scanner ready {ready:.1f} s after the tap")
     print(f"  on a page open {open_seconds:.0f} s (goal ≤ 3 s)")
+    if waterfall:
+        print(f"waterfall of run 1 until live ({results[0].live_ms:.0f} ms):")
+        print("  start   first     end    on the wire")
+        for line in results[0].waterfall:
+            print("  " + line)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--open-seconds", type=float, default=30)
+    parser.add_argument(
+        "--waterfall", action="store_true", help="print what run 1 fetched until live"
+    )
     args = parser.parse_args(argv)
-    print_figures(run(args.runs, args.open_seconds), args.open_seconds)
+    print_figures(run(args.runs, args.open_seconds), args.open_seconds, args.waterfall)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from lbt_app.frontend_build import COLOUR_SCALES
 from lbt_app.settings import PROJECT_ROOT
 
 THEME = PROJECT_ROOT / "assets" / "theme.css"
@@ -70,6 +71,14 @@ def test_every_hue_the_pages_use_has_colours_of_ours():
         assert f"{hue}-11" in tokens and f"{hue}-a11" in tokens, hue
         if hue in WHITE_TEXT:
             assert f"{hue}-9" in tokens and f"{hue}-10" in tokens, hue
+
+
+def test_every_hue_the_pages_use_is_served():
+    """The stylesheet carries only the scales listed (lbt_app/frontend_build.py): a hue missing
+    there would show without colour."""
+    theme_gray = re.findall(r'gray_color="([a-z]+)"', (PROJECT_ROOT / "rxconfig.py").read_text())
+    assert theme_gray, "rxconfig.py names no gray: Radix would pick one by the accent"
+    assert _hues_used() | set(theme_gray) <= set(COLOUR_SCALES)
 
 
 def test_white_on_solid_and_text_on_soft_grounds_meet_aa():
