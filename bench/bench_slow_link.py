@@ -20,6 +20,10 @@ With `--waterfall`, what run 1 fetched until live, from Chromium's own network e
 request's start, first byte, end and bytes on the wire, then the event websocket's handshake and
 frames (the page's state arrives in them).
 
+Each run is followed by one of a blank Reflex app (`reflex init --template blank`, served the
+same way: bench_pages.blank_app) on the same link, cold: from its first request to the frame
+that says it is hydrated — what any Reflex 0.10 page costs on this link.
+
 The service worker is blocked: a first visit has none. Prints figures, asserts nothing.
 
     .venv/bin/python bench/bench_slow_link.py [--runs 3] [--open-seconds 30] [--waterfall]
@@ -31,6 +35,7 @@ import argparse
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +44,7 @@ if __package__ in (None, ""):
 
 from playwright.sync_api import sync_playwright
 
+from bench.bench_pages import blank_app
 from tests.e2e.camera import empty_scene, write_y4m
 from tests.e2e.conftest import sign_in_as_officer
 from tests.e2e.harness import (
@@ -92,6 +98,10 @@ RESOURCES = """() => {
 }"""
 
 
+# The frame in which Reflex tells the page it is hydrated (its state has come).
+HYDRATED = '"is_hydrated_rx_state_":true'
+
+
 class Waterfall:
     """What crossed the network from the navigation on, from Chromium's own (CDP) events:
     each request's start, first byte, end and bytes on the wire, and the event websocket's
@@ -130,6 +140,18 @@ class Waterfall:
     def _frame(self, e: dict, what: str) -> None:
         payload = e.get("response", {}).get("payloadData", "")
         self.socket.append((e["timestamp"], f"{what} {payload[:24]!r}", len(payload)))
+        if what == "frame received" and HYDRATED in payload and self.hydrated is None:
+            self.hydrated = e["timestamp"]
+
+    hydrated: float | None = None  # when Reflex's "hydrated" arrived over the socket
+
+    def until_hydrated(self) -> tuple[float, int]:
+        """From the first request to the hydrated state (ms), and the bytes that crossed
+        until then (`hydrated` must have come)."""
+        assert self.hydrated is not None
+        zero = min(r["start"] for r in self.requests.values())
+        before = [r for r in self.requests.values() if r.get("end", 0) <= self.hydrated]
+        return (self.hydrated - zero) * 1000, sum(r.get("wire", 0) for r in before)
 
     def lines(self, live_ms: float) -> list[str]:
         rows = sorted(self.requests.values(), key=lambda r: r["start"])
@@ -221,15 +243,52 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
     )
 
 
-def run(runs: int = 3, open_seconds: float = 30) -> list[Run]:
-    with running_app("embedded") as app, tempfile.TemporaryDirectory() as tmp:
+def _blank_run(url: str) -> tuple[float, int]:
+    """The blank Reflex app's page on the same link, cold: until hydrated (ms), bytes."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport=MOBILE, is_mobile=True, has_touch=True, service_workers="block"
+        )
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", SLOW_LINK)
+        waterfall = Waterfall(cdp)
+        page.goto(url + "/", wait_until="commit")
+        deadline = time.monotonic() + 120
+        while waterfall.hydrated is None and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
+        browser.close()
+    return waterfall.until_hydrated()
+
+
+def run(runs: int = 3, open_seconds: float = 30) -> tuple[list[Run], list[tuple[float, int]]]:
+    """The officer page's runs, and as many of the blank Reflex app's (bench_pages.blank_app,
+    served the same way) measured in turn with them."""
+    with (
+        running_app("embedded") as app,
+        blank_app() as blank_url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         video = write_y4m(Path(tmp) / "desk.y4m", [(empty_scene(), 1.0)])
-        return [_one_run(app, video, open_seconds) for _ in range(runs)]
+        officer, blank = [], []
+        for _ in range(runs):
+            officer.append(_one_run(app, video, open_seconds))
+            blank.append(_blank_run(blank_url))
+        return officer, blank
 
 
-def print_figures(results: list[Run], open_seconds: float = 30, waterfall: bool = False) -> None:
+def print_figures(
+    results: list[Run],
+    blank: list[tuple[float, int]],
+    open_seconds: float = 30,
+    waterfall: bool = False,
+) -> None:
     link = SLOW_LINK["latency"]
     print(f"Chromium network emulation: {KBPS} kbps down and up, {link} ms RTT; cold cache")
+    for i, (ms, sent) in enumerate(blank, 1):
+        print(f"  blank Reflex app, run {i}: hydrated {ms / 1000:5.1f} s ({sent / 1000:4.0f} KB)")
     for i, r in enumerate(results, 1):
         print(
             f"  run {i}: live {r.live_ms / 1000:5.1f} s ({r.live_bytes / 1000:6.0f} KB)   "
@@ -242,7 +301,11 @@ def print_figures(results: list[Run], open_seconds: float = 30, waterfall: bool 
     print(f"  largest before live (run 1): {largest}")
     live = statistics.median(r.live_ms for r in results) / 1000
     ready = statistics.median(r.ready_ms for r in results) / 1000
-    print(f"median: live {live:.1f} s (goal ≤ 5 s); scanner ready {ready:.1f} s after the tap")
+    floor = statistics.median(ms for ms, _ in blank) / 1000
+    print(
+        f"median: live {live:.1f} s (goal ≤ 5 s; the blank Reflex app hydrated in {floor:.1f} s);"
+    )
+    print(f"  scanner ready {ready:.1f} s after the tap")
     print(f"  on a page open {open_seconds:.0f} s (goal ≤ 3 s)")
     if waterfall:
         print(f"waterfall of run 1 until live ({results[0].live_ms:.0f} ms):")
@@ -259,7 +322,8 @@ def main(argv: list[str] | None = None) -> None:
         "--waterfall", action="store_true", help="print what run 1 fetched until live"
     )
     args = parser.parse_args(argv)
-    print_figures(run(args.runs, args.open_seconds), args.open_seconds, args.waterfall)
+    officer, blank = run(args.runs, args.open_seconds)
+    print_figures(officer, blank, args.open_seconds, args.waterfall)
 
 
 if __name__ == "__main__":
