@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from lbt_app.components.desk_chart import DeskChart
+from lbt_app.components.desk_chart import crossings_chart
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.pages.residents import authority_nav
 from lbt_app.states.desk import PERMIT_PANEL_ID, AuthorityState
@@ -128,7 +128,7 @@ def _dashboard() -> rx.Component:
         rx.grid(
             rx.card(
                 rx.text(T("Crossings per day, last 30 days"), weight="bold", size="2"),
-                DeskChart.create(data=A.chart, series=A.points, height=220),
+                crossings_chart(),
                 data_testid="chart-crossings",
             ),
             rx.card(

@@ -64,10 +64,21 @@ EVENT_LABEL = {
 }
 
 
+# The crossing points' colours in the chart, in the agreement's order (teal, amber, indigo).
+CHART_COLOURS = ("#0d9488", "#f59e0b", "#6366f1")
+
+
 class AuthorityState(SessionState):
     figures: dict[str, int] = {}
     by_status: list[dict[str, str | int]] = []
-    chart: list[dict[str, str | int]] = []
+    # The crossings-per-day chart, drawn as bars (components/desk_chart.py): per day, a
+    # segment per crossing point {"height": share of the busiest day, "colour"}, and what the
+    # day's bar says in words; the busiest day's total; each point's colour.
+    chart_bars: list[list[dict[str, str]]] = []
+    chart_labels: list[str] = []
+    chart_top: int = 0
+    chart_span: list[str] = ["", ""]  # the first and the last day
+    chart_legend: list[dict[str, str]] = []
     points: list[str] = []
     attention: list[dict[str, str]] = []
     permits: list[dict[str, str]] = []
@@ -99,6 +110,27 @@ class AuthorityState(SessionState):
         self._refresh(principal)
         return None
 
+    def _chart(self, points: list[str], per_day: list[dict[str, object]], lang: str) -> None:
+        colour = {p: CHART_COLOURS[min(i, len(CHART_COLOURS) - 1)] for i, p in enumerate(points)}
+        totals = [sum(int(row[p]) for p in points) for row in per_day]
+        top = max(totals, default=0)
+        self.chart_top = top
+        self.chart_legend = [{"code": p, "colour": colour[p]} for p in points]
+        self.chart_bars = [
+            [
+                {"height": f"{100 * int(row[p]) / top:.1f}%", "colour": colour[p]}
+                for p in points
+                if top and int(row[p])
+            ]
+            for row in per_day
+        ]
+        days = [format_date(row["day"], format="d MMM", locale=lang) for row in per_day]
+        self.chart_span = [days[0], days[-1]] if days else ["", ""]
+        self.chart_labels = [
+            f"{day}: " + (", ".join(f"{p} {row[p]}" for p in points if row[p]) or "0")
+            for day, row in zip(days, per_day, strict=True)
+        ]
+
     def _refresh(self, principal: Principal) -> None:
         now, lang = utcnow(), self.lang
         with session_scope() as session:
@@ -124,10 +156,7 @@ class AuthorityState(SessionState):
             }
             for status, label in STATUS_LABEL.items()
         ]
-        self.chart = [
-            {**row, "day": format_date(row["day"], format="d MMM", locale=lang)}
-            for row in board.crossings_per_day
-        ]
+        self._chart(board.points, board.crossings_per_day, lang)
         self.attention = [
             {
                 "name": h.name,

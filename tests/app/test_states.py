@@ -451,7 +451,12 @@ def test_staff_download_cards_and_other_roles_get_nothing(db_url, session):
 def test_the_desk_filters_opens_a_permit_and_renews_it(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
     asyncio.run(AuthorityState.load.fn(state))
-    assert state.figures["active"] == 5 and len(state.chart) == 30 and state.areas == ["UZ-FRG"]
+    assert state.figures["active"] == 5 and len(state.chart_bars) == len(state.chart_labels) == 30
+    assert (
+        state.areas == ["UZ-FRG"]
+        and state.chart_top > 0
+        and state.chart_span[1] in state.chart_labels[-1]
+    )
     AuthorityState.filter.fn(state, {"status": "suspended", "area": "nowhere", "expiring": "7"})
     assert state.filters == {"status": "suspended", "area": "", "expiring": ""}
     assert [p["status"] for p in state.permits] == ["suspended"]

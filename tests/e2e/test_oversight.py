@@ -32,7 +32,10 @@ def _desk(page, app) -> None:
 def test_dashboard_charts_filters_and_the_permit_page(page, app):
     _desk(page, app)
     assert "Inside now" in page.inner_text("[data-testid=dashboard]")
-    page.wait_for_selector("[data-testid=chart-crossings] .recharts-surface")
+    bars = page.locator("[data-testid=chart-crossings] [data-testid=chart-day]")
+    bars.first.wait_for()
+    assert bars.count() == 30  # a bar a day, each saying its day and counts in words
+    assert all(":" in label for label in bars.evaluate_all("bs => bs.map(b => b.ariaLabel)"))
     assert page.locator("[data-testid=chart-status] [data-testid=status-count]").count() == 4
     page.select_option("[data-testid=filter-status]", "revoked")
     page.click("[data-testid=filter-apply]")
