@@ -110,6 +110,7 @@ class Waterfall:
     def __init__(self, cdp) -> None:
         self.requests: dict[str, dict] = {}
         self.socket: list[tuple[float, str, int]] = []  # (time, what, bytes)
+        self.hydrated: float | None = None  # when Reflex's "hydrated" frame arrived
         cdp.on("Network.requestWillBeSent", self._sent)
         cdp.on("Network.responseReceived", self._response)
         cdp.on("Network.loadingFinished", self._finished)
@@ -142,8 +143,6 @@ class Waterfall:
         self.socket.append((e["timestamp"], f"{what} {payload[:24]!r}", len(payload)))
         if what == "frame received" and HYDRATED in payload and self.hydrated is None:
             self.hydrated = e["timestamp"]
-
-    hydrated: float | None = None  # when Reflex's "hydrated" arrived over the socket
 
     def until_hydrated(self) -> tuple[float, int]:
         """From the first request to the hydrated state (ms), and the bytes that crossed
