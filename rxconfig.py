@@ -5,7 +5,7 @@ import sys
 import reflex as rx
 
 from lbt_app import logs
-from lbt_app.frontend_build import FewerChunks, RadixStylesheets, WasmCompression
+from lbt_app.frontend_build import FewerChunks, LeanRadixThemes, WasmCompression
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
@@ -40,10 +40,13 @@ config = rx.Config(
     disable_plugins=[rx.plugins.SitemapPlugin],
     plugins=[
         # Radix Themes without the colour scales the app does not use (sage: teal's own gray)
-        RadixStylesheets(theme=rx.theme(accent_color="teal", gray_color="sage", radius="medium")),
+        LeanRadixThemes(theme=rx.theme(accent_color="teal", gray_color="sage", radius="medium")),
         WasmCompression(),  # the scanner's decoder compressed too
         FewerChunks(),
     ],
     # The built files are compressed once, at build; each browser gets the smallest it accepts.
     frontend_compression_formats=["brotli", "gzip"],
+    # Libraries for components built at run time (the app has none) loaded only if one is:
+    # LeanRadixThemes then drops Radix's loader, and pages fetch only the components they use.
+    frontend_lazy_bundled_libraries=True,
 )

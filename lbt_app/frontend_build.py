@@ -1,5 +1,5 @@
-"""What the frontend build does beyond Reflex's defaults: less of Radix Themes' stylesheet,
-fewer script files per page, compressed copies of the WebAssembly.
+"""What the frontend build does beyond Reflex's defaults: less of Radix Themes (its stylesheet
+and its scripts), fewer script files per page, compressed copies of the WebAssembly.
 
 Radix Themes' all-in-one stylesheet carries every one of its 30 colour scales (light, dark and
 P3 each): 35 KB of its 86 KB gzipped, render-blocking on every page. Radix also ships the
@@ -48,8 +48,24 @@ for (const file of files) {
 COLOUR_SCALES = ("gray", "sage", "amber", "green", "red", "teal")  # grays first, as Radix
 
 
-class RadixStylesheets(rx.plugins.RadixThemesPlugin):
-    """Radix Themes with its stylesheet in parts: the colour scales the app uses, not all 30."""
+# Reflex hands each bundled library to components built at run time (`window.__reflex`; lazily
+# with `frontend_lazy_bundled_libraries`, rxconfig.py). The app builds none, and Radix Themes
+# there kept its whole index alive, every component of it, in a chunk every page fetched: 38 KB
+# brotli unused on each. Without its loader the bundler keeps only the components pages use.
+RADIX_LOADER = '    "@radix-ui/themes": () => import("@radix-ui/themes"),\n'
+ROOT = "app/root.jsx"
+
+
+def _drop_radix_loader(root: str) -> str:
+    if RADIX_LOADER not in root:
+        msg = f"{ROOT} has no lazy loader for Radix Themes: Reflex's template changed"
+        raise RuntimeError(msg)
+    return root.replace(RADIX_LOADER, "", 1)
+
+
+class LeanRadixThemes(rx.plugins.RadixThemesPlugin):
+    """Radix Themes with its stylesheet in parts (the colour scales the app uses, not all 30)
+    and, in the scripts, only the components the pages use."""
 
     def get_stylesheet_paths(self, **context) -> tuple[str, ...]:
         if not self.enabled:
@@ -60,6 +76,11 @@ class RadixStylesheets(rx.plugins.RadixThemesPlugin):
             "@radix-ui/themes/components.css",
             "@radix-ui/themes/utilities.css",
         )
+
+    def pre_compile(self, **context) -> None:
+        super().pre_compile(**context)
+        if self.enabled:
+            context["add_modify_task"](ROOT, _drop_radix_loader)
 
 
 class WasmCompression(rx.plugins.Plugin):
@@ -80,19 +101,21 @@ class WasmCompression(rx.plugins.Plugin):
 # Rolldown's chunking (vite.config.js) gives each Radix component and each icon a chunk of its own:
 # the officer page fetched 37 scripts, 20 of them under 3 KB, each waiting for a round trip (and,
 # over HTTP/1.1, for one of the browser's 6 connections to the host). Modules used by the same
-# pages go into one chunk; sets under 20 KB merge into a neighbour (at 60 KB the merged chunks
-# ran in the wrong order: no page hydrated). Changed the way Reflex's own EmbedPlugin does.
+# set of pages go into one chunk. Small sets are not merged into a neighbour: which neighbour
+# changed from one build directory to the next, and the officer page then fetched 30 KB of
+# admin-only modules with its own (at 60 KB merged chunks even ran in the wrong order: no page
+# hydrated). Changed the way Reflex's own EmbedPlugin does.
 CHUNK_GROUP = """
             {
               name: "shared",
               test: /node_modules|[\\\\/]\\.web[\\\\/](app_components|utils|components)[\\\\/]/,
               entriesAware: true,
-              entriesAwareMergeThreshold: 20000,
+              entriesAwareMergeThreshold: 0,
             },"""
 GROUPS_ANCHOR = "groups: ["
 
 
-def _merge_small_chunks(config: str) -> str:
+def _group_chunks(config: str) -> str:
     if GROUPS_ANCHOR not in config:
         msg = f"vite.config.js has no {GROUPS_ANCHOR!r}: Reflex's template changed"
         raise RuntimeError(msg)
@@ -100,7 +123,8 @@ def _merge_small_chunks(config: str) -> str:
 
 
 class FewerChunks(rx.plugins.Plugin):
-    """Fewer, larger chunks: a page's scripts in a few requests instead of dozens."""
+    """Fewer, larger chunks: a page's scripts in a few requests instead of dozens, none of them
+    holding modules only other pages use."""
 
     def pre_compile(self, **context) -> None:
-        context["add_modify_task"]("vite.config.js", _merge_small_chunks)
+        context["add_modify_task"]("vite.config.js", _group_chunks)

@@ -1,5 +1,6 @@
 """The Reflex app: pages and routes, nothing else."""
 
+import functools
 import logging
 
 import reflex as rx
@@ -10,6 +11,7 @@ from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
 from lbt_app.metrics import CountSockets
+from lbt_app.page_paths import PagePaths
 from lbt_app.pages.account import account_page
 from lbt_app.pages.admin import admin_page
 from lbt_app.pages.admin_agreements import admin_agreements_page
@@ -60,15 +62,6 @@ PWA_HEAD = [
     rx.el.script("if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js');"),
 ]
 
-app = rx.App(
-    head_components=PWA_HEAD,
-    stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides
-    backend_exception_handler=_backend_error,
-    # Endpoints beside the pages; headers on all; the browser tabs connected counted.
-    api_transformer=[api, SecurityHeaders, CountSockets],
-)
-app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
-app.register_lifespan_task(heap.freeze_loaded)  # full collections no longer stop every event
 PAGES = [
     (login_page, routes.LOGIN, T("LBT permits"), LoginState.load),
     (signup_page, routes.SIGNUP, T("Sign up"), LoginState.load),
@@ -84,6 +77,22 @@ PAGES = [
     (admin_agreements_page, routes.ADMIN_AGREEMENTS, T("Agreements"), AdminAgreementsState.load),
     (account_page, routes.ACCOUNT, T("My account"), AccountState.load),
 ]
+
+app = rx.App(
+    head_components=PWA_HEAD,
+    stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides
+    backend_exception_handler=_backend_error,
+    # Pages by their routes as they are; endpoints beside them; headers on all; the browser
+    # tabs connected counted.
+    api_transformer=[
+        functools.partial(PagePaths, routes=[route for _, route, _, _ in PAGES]),
+        api,
+        SecurityHeaders,
+        CountSockets,
+    ],
+)
+app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
+app.register_lifespan_task(heap.freeze_loaded)  # full collections no longer stop every event
 for component, route, title, load in PAGES:
     app.add_page(component, route=route, title=title, description=T(DESCRIPTION), on_load=load)
     PAGE_LOADS[route] = load  # a language switch runs it again: dates in the new language
