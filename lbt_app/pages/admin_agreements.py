@@ -57,6 +57,7 @@ def _select(
     default: rx.Var | str,
     *,
     unchosen: bool = False,
+    **props,
 ) -> rx.Component:
     """A native select over `options` ({"value", "label"} each); `unchosen`: it starts at a
     blank choice, so that a forgotten field is noticed."""
@@ -72,23 +73,30 @@ def _select(
             default_value=default,
             style=SELECT_STYLE,
             data_testid=f"{form}-{name}",
+            **props,
         ),
     )
 
 
-def _zone_select(form: str, default: rx.Var | str) -> rx.Component:
-    return _labelled(
+def _country(form: str, side: str, label: rx.Var, default: rx.Var | str) -> rx.Component:
+    """One of the two countries; once picked, the form offers its time zones."""
+    return _select(
         form,
-        "timezone",
-        T("Time zone"),
-        rx.el.select(
-            rx.foreach(S.zones, lambda z: rx.el.option(z, value=z)),
-            name="timezone",
-            id=f"{form}-timezone",
-            default_value=default,
-            style=SELECT_STYLE,
-            data_testid=f"{form}-timezone",
-        ),
+        side,
+        label,
+        S.countries,
+        default,
+        unchosen=form == "agreement",
+        on_change=lambda code: S.pick_country(form, side, code),
+    )
+
+
+def _countries_and_zone(form: str, a: rx.Var | str, b: rx.Var | str, zone: rx.Var | str):
+    """The two countries, and the time zone among theirs."""
+    return (
+        _country(form, "country_a", T("First country"), a),
+        _country(form, "country_b", T("Second country"), b),
+        _select(form, "timezone", T("Time zone"), S.zones[form], zone),
     )
 
 
@@ -148,6 +156,19 @@ def _agreement_list() -> rx.Component:
 
 
 def _new_agreement() -> rx.Component:
+    """A button until it is wanted: the form's two lists of every country are long to draw."""
+    opener = rx.button(
+        rx.icon("plus", size=18),
+        T("New agreement"),
+        variant="soft",
+        width="100%",
+        on_click=S.show_new(True),
+        data_testid="agreement-new",
+    )
+    return rx.cond(S.adding, _new_agreement_form(), opener)
+
+
+def _new_agreement_form() -> rx.Component:
     return rx.card(
         _form(
             "agreement",
@@ -155,9 +176,7 @@ def _new_agreement() -> rx.Component:
             rx.heading(T("New agreement"), size="4"),
             _input("agreement", "code", T("Code (capital letters, digits, hyphens)"), ""),
             _input("agreement", "name", T("Name"), ""),
-            _select("agreement", "country_a", T("First country"), S.countries, "", unchosen=True),
-            _select("agreement", "country_b", T("Second country"), S.countries, "", unchosen=True),
-            _zone_select("agreement", "UTC"),
+            *_countries_and_zone("agreement", "", "", "UTC"),
             _note(
                 T(
                     "A new agreement starts with the regulation's limits: stays of up to 90 days, "
@@ -165,7 +184,18 @@ def _new_agreement() -> rx.Component:
                     "Set its own rules once it is created."
                 )
             ),
-            _submit(T("Create agreement"), "agreement-create"),
+            rx.hstack(
+                _submit(T("Create agreement"), "agreement-create"),
+                rx.button(
+                    T("Cancel"),
+                    type="button",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=S.show_new(False),
+                    data_testid="agreement-cancel",
+                ),
+                wrap="wrap",
+            ),
         ),
         width="100%",
     )
@@ -180,9 +210,7 @@ def _details() -> rx.Component:
             rx.heading(T("Agreement"), size="4"),
             _code(a["code"]),
             _input("details", "name", T("Name"), a["name"]),
-            _select("details", "country_a", T("First country"), S.countries, a["country_a"]),
-            _select("details", "country_b", T("Second country"), S.countries, a["country_b"]),
-            _zone_select("details", a["timezone"]),
+            *_countries_and_zone("details", a["country_a"], a["country_b"], a["timezone"]),
             _note(T("Days of stay are counted in this time zone.")),
             _select(
                 "details",

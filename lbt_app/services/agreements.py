@@ -21,6 +21,7 @@ from functools import cache
 
 from babel import Locale
 from babel.core import get_global
+from babel.dates import get_timezone_location
 from sqlmodel import Session, col, func, select
 
 from lbt_app.core.access import Action, Principal, require
@@ -46,18 +47,6 @@ from lbt_app.services.residents import BAD_CHARACTERS, REQUIRED, TOO_LONG
 # ISO 3166-1 alpha-3 codes withdrawn from the standard that CLDR still maps.
 _WITHDRAWN = {"BUR", "DDR", "FXX", "TMP", "YMD", "ZAR"}
 _CODE = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
-_ZONE_REGIONS = (
-    "Africa/",
-    "America/",
-    "Antarctica/",
-    "Arctic/",
-    "Asia/",
-    "Atlantic/",
-    "Australia/",
-    "Europe/",
-    "Indian/",
-    "Pacific/",
-)
 AREA_LIMITS = (30, 50)  # km: the regulation's rule, and its exception
 MAX_PERIOD_DAYS = 730
 MAX_RESIDENCE_YEARS = 50
@@ -148,10 +137,26 @@ def country_choices(lang: str) -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def time_zones() -> tuple[str, ...]:
-    """The zones offered: the regions' IANA names and UTC (the legacy aliases are left out)."""
+def time_zones(*codes: str) -> tuple[str, ...]:
+    """The zones offered for an agreement between the countries `codes` (alpha-3): UTC, then
+    those CLDR lists for each, by name. Days of stay are counted in one of them; a list of every
+    zone on Earth (nearly 500) was a long task to draw on a phone, and a long scroll."""
+    alpha2 = countries()
+    zones = get_global("territory_zones")
     available = zoneinfo.available_timezones()
-    return ("UTC", *sorted(z for z in available if z.startswith(_ZONE_REGIONS)))
+    found = {z for c in codes for z in zones.get(alpha2.get(c, ""), ()) if z in available}
+    return ("UTC", *sorted(found))
+
+
+def zone_label(zone: str, lang: str, now: datetime) -> str:
+    """A zone as people know it: its city in `lang` and its offset from UTC at `now`."""
+    if zone == "UTC":
+        return zone
+    offset = int(now.astimezone(zoneinfo.ZoneInfo(zone)).utcoffset().total_seconds()) // 60
+    hours, minutes = divmod(abs(offset), 60)
+    sign = "+" if offset >= 0 else "−"
+    city = get_timezone_location(zone, locale=Locale.parse(lang), return_city=True)
+    return f"{city} (UTC{sign}{hours}{f':{minutes:02d}' if minutes else ''})"
 
 
 def card_language_choices() -> tuple[tuple[str, str], ...]:

@@ -48,6 +48,8 @@ EMPTY_FORMS: dict[str, dict[str, str]] = {
     "point": {"code": "", "name": "", "name_native": ""},
     "authority": {"code": "", "name": "", "name_native": "", "country": "", "kind": "issuing"},
 }
+ZONE_FORMS = ("agreement", "details")  # the forms with two countries and a time zone
+SIDES = ("country_a", "country_b")
 
 
 def _say(error: AgreementError, translate: Callable[..., str]) -> str:
@@ -72,7 +74,10 @@ class AdminAgreementsState(SessionState):
     form_key: int = 0  # a new value redraws the forms with their opening values
     countries: list[dict[str, str]] = []
     sides: list[dict[str, str]] = []  # the chosen agreement's two countries
-    zones: list[str] = []
+    adding: bool = False  # the new agreement's form is open
+    # Each of ZONE_FORMS: the zones of the two countries chosen in it (saved or picked there).
+    zones: dict[str, list[dict[str, str]]] = {form: [] for form in ZONE_FORMS}
+    _picked: dict[str, dict[str, str]] = {}  # form → side → country picked, not yet sent
     card_languages: list[dict[str, str]] = []
     kinds: list[dict[str, str]] = []
 
@@ -80,16 +85,38 @@ class AdminAgreementsState(SessionState):
     def load(self, principal: Principal):
         self._show(principal)
         self.errors = {}
-        self.form_key += 1  # a language switch reorders the choices: forms open afresh
+        self._redraw_forms()  # a language switch reorders the choices: forms open afresh
         self._refresh(principal)
         return None
+
+    def _redraw_forms(self) -> None:
+        """New keys: every form opens afresh with its opening values."""
+        self.form_key += 1
+        self._picked = {}
+
+    def _zone_choices(self, sides: dict[str, str], keep: str = "") -> list[dict[str, str]]:
+        zones = {*agreements.time_zones(*sorted(c for c in sides.values() if c)), keep} - {""}
+        now, lang = utcnow(), self.lang
+        return sorted(
+            ({"value": z, "label": agreements.zone_label(z, lang, now)} for z in zones),
+            key=lambda choice: (choice["value"] != "UTC", choice["label"]),
+        )
+
+    def _offer_zones(self) -> None:
+        a = self.agreement
+        saved = {side: a.get(side, "") for side in SIDES}
+        self.zones = {
+            "agreement": self._zone_choices(self._picked.get("agreement", {})),
+            "details": self._zone_choices(
+                {**saved, **self._picked.get("details", {})}, keep=a.get("timezone", "")
+            ),
+        }
 
     def _refresh(self, principal: Principal) -> None:
         lang = self.lang
         self.countries = [
             {"value": code, "label": name} for code, name in agreements.country_choices(lang)
         ]
-        self.zones = list(agreements.time_zones())
         self.card_languages = [
             {"value": value, "label": self._t(label) if not value else label}
             for value, label in agreements.card_language_choices()
@@ -109,6 +136,7 @@ class AdminAgreementsState(SessionState):
             ]
             if self.chosen not in {a.code for a in rows}:
                 self.chosen = rows[0].code if len(rows) == 1 else ""
+            self.adding = self.adding or not rows  # nothing else to do yet
             setup = (
                 agreements.setup_of(session=session, principal=principal, code=self.chosen)
                 if self.chosen
@@ -121,6 +149,7 @@ class AdminAgreementsState(SessionState):
         if setup is None:
             self.agreement, self.areas, self.points, self.authorities = {}, [], [], []
             self.sides, self.has_permits = [], False
+            self._offer_zones()
             return
         a = setup.agreement
         self.agreement = {
@@ -182,6 +211,7 @@ class AdminAgreementsState(SessionState):
             for x in setup.authorities
         ]
         self.has_permits = setup.has_permits
+        self._offer_zones()
 
     def _fail(self, form: str, errors: dict[str, str]) -> rx.event.EventSpec:
         self.errors = {f"{form}.{k}": self._t(v) for k, v in errors.items()}
@@ -194,7 +224,7 @@ class AdminAgreementsState(SessionState):
 
     def _done(self, principal: Principal, message: str) -> rx.event.EventSpec:
         self.errors = {}
-        self.form_key += 1
+        self._redraw_forms()
         self._refresh(principal)
         return rx.toast.success(self._t(message))
 
@@ -213,7 +243,7 @@ class AdminAgreementsState(SessionState):
             self.forms = {**self.forms, form: dict(EMPTY_FORMS[form])}
             self.serves = []
         if form == "agreement" and row is not None:
-            self.chosen = row.code
+            self.chosen, self.adding = row.code, False
         return self._done(principal, SAVED[form])
 
     @handler(Action.ADMINISTER)
@@ -221,8 +251,26 @@ class AdminAgreementsState(SessionState):
         self.chosen = code if any(a["code"] == code for a in self.agreements) else ""
         self.errors, self.editing = {}, {"area": "", "point": "", "authority": ""}
         self.forms, self.serves = dict(EMPTY_FORMS), []
-        self.form_key += 1
+        self._redraw_forms()
         self._refresh(principal)
+        return None
+
+    @handler(Action.ADMINISTER)
+    def show_new(self, principal: Principal, shown: bool):
+        """Open or close the new agreement's form (it opens with nothing chosen)."""
+        self.adding = shown
+        self._picked = {k: v for k, v in self._picked.items() if k != "agreement"}
+        self._offer_zones()
+        return None
+
+    @handler(Action.ADMINISTER)
+    def pick_country(self, principal: Principal, form: str, side: str, code: str):
+        """A country chosen in a form, before it is sent: the form offers that country's zones."""
+        if form not in ZONE_FORMS or side not in SIDES:
+            return None
+        known = code if code in agreements.countries() else ""
+        self._picked = {**self._picked, form: {**self._picked.get(form, {}), side: known}}
+        self._offer_zones()
         return None
 
     @handler(Action.ADMINISTER)
@@ -274,7 +322,8 @@ class AdminAgreementsState(SessionState):
         if part == "point":
             self.serves = row["serves_codes"].split(",") if row and row["serves_codes"] else []
         self.errors = {}
-        self.form_key += 1
+        self._redraw_forms()
+        self._offer_zones()
         return bring_into_view(FORM_IDS[part])
 
     @handler(Action.ADMINISTER)

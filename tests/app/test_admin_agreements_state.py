@@ -14,6 +14,8 @@ S = AdminAgreementsState
 CALLS = {
     "load": (),
     "open_agreement": ("TJ-UZ",),
+    "show_new": (True,),
+    "pick_country": ("agreement", "country_a", "KGZ"),
     "create_agreement": (
         {
             "code": "KG-TJ",
@@ -87,6 +89,44 @@ def test_the_admin_creates_an_agreement_and_its_parts_through_the_handlers(db_ur
     assert [a["name"] for a in state.areas] == ["Batken"]
     assert state.points[0]["serves"] == "Batken"
     assert state.authorities[0]["kind_label"] == "Issues permits"
+
+
+def _zones(state, form: str) -> list[str]:
+    return [z["value"] for z in state.zones[form]]
+
+
+def test_each_form_offers_the_time_zones_of_its_two_countries(db_url, session):
+    state = _sub(_client("admin"), S)
+    S.load.fn(state)
+    assert not state.adding  # there is an agreement to set up: the new one's form waits
+    assert _zones(state, "details") == ["UTC", "Asia/Dushanbe", "Asia/Samarkand", "Asia/Tashkent"]
+    S.show_new.fn(state, True)
+    assert state.adding and _zones(state, "agreement") == ["UTC"]  # no country chosen yet
+    S.pick_country.fn(state, "agreement", "country_a", "KGZ")
+    S.pick_country.fn(state, "agreement", "country_b", "TJK")
+    assert [z["label"] for z in state.zones["agreement"]] == [
+        "UTC",
+        "Bishkek (UTC+6)",
+        "Dushanbe (UTC+5)",
+    ]
+    S.pick_country.fn(state, "agreement", "country_b", "XXX")  # no such country: no zones
+    S.pick_country.fn(state, "elsewhere", "country_b", "KAZ")  # no such form: nothing
+    assert _zones(state, "agreement") == ["UTC", "Asia/Bishkek"]
+    # the details' list follows the countries changed there, and keeps the zone saved
+    S.pick_country.fn(state, "details", "country_a", "KGZ")
+    S.pick_country.fn(state, "details", "country_b", "KGZ")
+    assert state.agreement["timezone"] == "Asia/Dushanbe"
+    assert _zones(state, "details") == ["UTC", "Asia/Bishkek", "Asia/Dushanbe"]
+    S.create_agreement.fn(state, CALLS["create_agreement"][0])
+    assert state.chosen == "KG-TJ" and not state.adding
+    assert _zones(state, "details") == ["UTC", "Asia/Bishkek", "Asia/Dushanbe"]
+    assert _zones(state, "agreement") == ["UTC"]  # the form opens empty next time
+    state.lang_choice = "ru"
+    S.load.fn(state)
+    assert [z["label"] for z in state.zones["details"]][1:] == [
+        "Бишкек (UTC+6)",
+        "Душанбе (UTC+5)",
+    ]
 
 
 def test_field_errors_show_under_their_fields_in_the_callers_language(db_url, session):

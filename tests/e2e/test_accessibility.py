@@ -80,6 +80,7 @@ WALKS: list[tuple[str | None, list[View]]] = [
         [
             View(routes.ADMIN),
             View(routes.ADMIN_AGREEMENTS),
+            View(routes.ADMIN_AGREEMENTS, "[data-testid=agreement-new]"),
             View(routes.ADMIN_REFUSALS),
             View(routes.ADMIN_KEYS),
             View(routes.ACCOUNT),

@@ -62,6 +62,7 @@ def test_the_admin_sets_up_an_agreement_on_a_phone(page, app, tmp_path, set_up_a
     hydrated(page)
     page.wait_for_selector("[data-testid=agreement-row][data-code='TJ-UZ']")
 
+    page.click("[data-testid=agreement-new]")  # an agreement exists: its form waits for a tap
     page.fill("[data-testid=agreement-code]", "KG-TJ")
     page.fill("[data-testid=agreement-name]", "Kyrgyzstan–Tajikistan local border traffic")
     page.select_option("[data-testid=agreement-country_a]", "KGZ")
@@ -70,6 +71,14 @@ def test_the_admin_sets_up_an_agreement_on_a_phone(page, app, tmp_path, set_up_a
     page.mouse.move(0, 0)  # off the error toast (hovering keeps it), which covers the button
     page.locator("[data-sonner-toast]").first.wait_for(state="detached", timeout=30_000)
     page.select_option("[data-testid=agreement-country_b]", "TJK")
+    # the zones offered are those of the two countries, by city, with their offsets
+    zones = "[data-testid=agreement-timezone] option"
+    page.wait_for_selector(f"{zones}[value='Asia/Dushanbe']", state="attached")
+    assert page.locator(zones).all_inner_texts() == [
+        "UTC",
+        "Bishkek (UTC+6)",
+        "Dushanbe (UTC+5)",
+    ]
     page.select_option("[data-testid=agreement-timezone]", "Asia/Bishkek")
     page.click("[data-testid=agreement-create]")
     page.wait_for_selector("[data-testid=agreement-row][data-code='KG-TJ']")

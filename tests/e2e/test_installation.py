@@ -124,14 +124,15 @@ def _set_up_the_agreement(page) -> None:
     page.click("[data-testid=nav-admin-agreements]")
     page.wait_for_url("**/admin/agreements")
     hydrated(page)
-    # the page's load has run (it fills the zones and clears the forms): now type
-    page.wait_for_selector(
-        "[data-testid=agreement-timezone] option[value='Asia/Dushanbe']", state="attached"
-    )
+    # the page's load has run (it opens the form, there being no agreement yet, fills the
+    # zones and clears the forms): now type
+    zone = "[data-testid=agreement-timezone] option[value='{}']"
+    page.wait_for_selector(zone.format("UTC"), state="attached")
     page.fill("[data-testid=agreement-code]", "TJ-UZ")
     page.fill("[data-testid=agreement-name]", AGREEMENT)
     page.select_option("[data-testid=agreement-country_a]", "TJK")
     page.select_option("[data-testid=agreement-country_b]", "UZB")
+    page.wait_for_selector(zone.format("Asia/Dushanbe"), state="attached")  # the countries' own
     page.select_option("[data-testid=agreement-timezone]", "Asia/Dushanbe")
     page.click("[data-testid=agreement-create]")
     page.wait_for_selector("[data-testid=agreement-chosen]:has-text('Tajikistan–Uzbekistan')")
