@@ -2,12 +2,13 @@
 // when /wallet cannot be fetched the static offline page is served in its place; it reads what
 // the wallet saved in localStorage and computes the live code on the phone (assets/live-qr.js).
 // A new name when the cached files change, so phones fetch them anew (sign-out keeps "lbt-offline-*").
-const CACHE = "lbt-offline-v3";
+const CACHE = "lbt-offline-v4";
 const OFFLINE_PAGE = "/wallet-offline.html";
 const KEEP = [
   OFFLINE_PAGE,
   "/live-qr.js",
-  "/vendor/qrcode-generator-2.0.4.js",
+  "/live-qr-worker.js",
+  "/vendor/qrcode-generator-2.0.4.js", // the worker's importScripts
   "/manifest.json",
   "/icons/icon-192.png",
   "/icons/icon-512.png",

@@ -3,27 +3,20 @@
 // localStorage: permit text, secret, and labels in the resident's language.
 import React, { useEffect, useRef, useState } from "react";
 
-// The same two classic scripts the offline page loads: one copy of the live-QR logic.
-const SCRIPTS = ["/vendor/qrcode-generator-2.0.4.js", "/live-qr.js"];
+// The classic script the offline page loads too: one copy of the live-QR logic (its worker,
+// assets/live-qr-worker.js, encodes; this page never loads the encoder itself).
 let loading = null;
 
 function liveQr() {
   loading =
     loading ||
-    SCRIPTS.reduce(
-      (previous, src) =>
-        previous.then(
-          () =>
-            new Promise((resolve, reject) => {
-              const script = document.createElement("script");
-              script.src = src;
-              script.onload = resolve;
-              script.onerror = reject;
-              document.head.appendChild(script);
-            }),
-        ),
-      Promise.resolve(),
-    ).then(() => window.LbtLiveQr);
+    new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = "/live-qr.js";
+      script.onload = () => resolve(window.LbtLiveQr);
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
   return loading;
 }
 
@@ -40,15 +33,31 @@ const full = {
   padding: "12px",
 };
 
+// In the code's square, so the card keeps its shape; the offline page's notice colours.
+const failedBox = {
+  aspectRatio: "1 / 1",
+  display: "flex",
+  alignItems: "center",
+  justifyContent: "center",
+  padding: "16px",
+  textAlign: "center",
+  background: "#fef3c7",
+  border: "1px solid #f59e0b",
+  borderRadius: "6px",
+  color: "#78350f",
+};
+
 // The code is a button (a tap or the keyboard opens it full screen); full screen is a dialog
 // that a tap anywhere, its close button or Escape closes, giving the focus back to the code.
-export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel }) {
+// If the code cannot be drawn (its script or worker failed), `failedLabel` says so in its place.
+export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel, failedLabel }) {
   const small = useRef(null);
   const big = useRef(null);
   const opener = useRef(null);
   const closer = useRef(null);
   const [open, setOpen] = useState(false);
   const [tick, setTick] = useState(0);
+  const [failed, setFailed] = useState(false);
 
   useEffect(() => {
     if (payload) {
@@ -66,12 +75,16 @@ export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel }) 
   useEffect(() => {
     if (!payload) return;
     let cancelled = false;
-    liveQr().then(async ({ liveText, drawQr }) => {
-      const text = await liveText(payload, secret);
-      if (cancelled) return;
-      if (small.current) drawQr(small.current, text, small.current.parentElement.clientWidth);
-      if (big.current) drawQr(big.current, text, Math.min(window.innerWidth, window.innerHeight) - 24);
-    });
+    liveQr()
+      .then(async ({ liveText, drawQr }) => {
+        const text = await liveText(payload, secret);
+        if (cancelled) return;
+        await Promise.all([
+          small.current && drawQr(small.current, text, small.current.parentElement.clientWidth),
+          big.current && drawQr(big.current, text, Math.min(window.innerWidth, window.innerHeight) - 24),
+        ]);
+      })
+      .catch(() => setFailed(true));
     return () => {
       cancelled = true;
     };
@@ -88,22 +101,28 @@ export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel }) 
 
   return (
     <div style={{ width: "100%" }}>
-      <button
-        ref={opener}
-        type="button"
-        aria-label={openLabel}
-        aria-haspopup="dialog"
-        onClick={() => setOpen(true)}
-        style={{ display: "block", width: "100%", padding: 0, border: 0, background: "none", cursor: "zoom-in" }}
-      >
-        <canvas
-          ref={small}
-          data-testid="wallet-qr"
-          // square from the start: a blank canvas is 2:1 and grew, pushing the card down
-          style={{ display: "block", width: "100%", aspectRatio: "1 / 1", imageRendering: "pixelated" }}
-        />
-      </button>
-      {open && (
+      {failed ? (
+        <div role="alert" data-testid="wallet-qr-failed" style={failedBox}>
+          {failedLabel}
+        </div>
+      ) : (
+        <button
+          ref={opener}
+          type="button"
+          aria-label={openLabel}
+          aria-haspopup="dialog"
+          onClick={() => setOpen(true)}
+          style={{ display: "block", width: "100%", padding: 0, border: 0, background: "none", cursor: "zoom-in" }}
+        >
+          <canvas
+            ref={small}
+            data-testid="wallet-qr"
+            // square from the start: a blank canvas is 2:1 and grew, pushing the card down
+            style={{ display: "block", width: "100%", aspectRatio: "1 / 1", imageRendering: "pixelated" }}
+          />
+        </button>
+      )}
+      {open && !failed && (
         <div
           role="dialog"
           aria-modal="true"

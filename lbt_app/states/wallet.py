@@ -30,6 +30,8 @@ from lbt_app.states.session import SessionState
 OFFLINE_EMPTY = N_("Open your permit once while online; then it shows here without a network.")
 # Saved with the permit in the resident's language; the offline page shows it on top.
 OFFLINE_NOTICE = N_("Offline: your permit as saved on this phone.")
+# In the QR's place, online and offline, if the phone could not draw it (assets/live-qr.js).
+QR_FAILED = N_("Something went wrong. Please try again.")
 
 
 APPLICATION_LABEL = {
@@ -69,6 +71,7 @@ class WalletState(SessionState):
             "label_refreshed": self._t("Last refreshed"),
             "label_hint": self._t("Turn the screen brightness up"),
             "label_offline": self._t(OFFLINE_NOTICE),
+            "label_failed": self._t(QR_FAILED),
         }
 
     @handler(Action.VIEW_WALLET, navigation=True)

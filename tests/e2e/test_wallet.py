@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from PIL import Image
 from sqlmodel import Session, select
 
-from lbt_app.core import live
+from lbt_app.core import imaging, live
 from lbt_app.core.qr import render_png
 from lbt_app.core.verdict import Code
 from lbt_app.db.models import Application, Resident, User
@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MOBILE,
+    _phone_page,
     approve_as_the_app,
     assess_as_the_app,
     audit_details,
@@ -107,6 +108,57 @@ def test_the_qr_is_drawn_again_only_when_its_code_moves_on(page, app):
         assert drawn > 100
 
 
+def test_a_worker_encodes_the_qr_and_the_page_only_draws_it(page, app):
+    """Encoding tries eight mask patterns: one long task (~250 ms) on a cheap phone, which held
+    the wallet page up. A worker encodes; the page never loads the encoder, and what it draws
+    reads as the live text."""
+    _open_wallet(page, app)
+    qr = "[data-testid=wallet-qr]"
+    assert page.evaluate("typeof window.qrcode") == "undefined"
+    before = page.get_attribute(qr, "data-text")
+    shot = page.locator(qr).screenshot()
+    read = imaging.decode_image(shot).texts
+    assert read in ((before,), (page.get_attribute(qr, "data-text"),))  # a step may pass
+
+
+def test_a_reply_for_an_older_code_does_not_draw_over_a_newer_one(page, app):
+    _open_wallet(page, app)
+    texts = page.evaluate(
+        """async () => {
+        const canvas = document.createElement("canvas");
+        const records = [];
+        const observer = new MutationObserver((changes) => records.push(...changes));
+        observer.observe(canvas, { attributeFilter: ["data-text"], attributeOldValue: true });
+        const { drawQr } = window.LbtLiveQr;
+        await Promise.all([drawQr(canvas, "LBT OLDER", 200), drawQr(canvas, "LBT NEWER", 200)]);
+        records.push(...observer.takeRecords());
+        // every text the canvas showed, in order
+        return [...records.slice(1).map((r) => r.oldValue), canvas.dataset.text];
+        }"""
+    )
+    assert texts == ["LBT NEWER"]
+
+
+def test_when_the_qr_cannot_be_encoded_the_wallet_says_so_in_its_place(browser, app):
+    # No service worker: it would answer from its cache what the route below refuses.
+    page = _phone_page(browser, service_workers="block")
+    try:
+        page.route("**/live-qr-worker.js", lambda route: route.abort())
+        sign_in(page, app, "farhod", "farhod-demo-2026")
+        page.wait_for_url("**/wallet")
+        hydrated(page)
+        failed = "[data-testid=wallet-qr-failed]"
+        page.wait_for_selector(failed)
+        assert page.inner_text(failed) == "Something went wrong. Please try again."
+        assert page.locator("[data-testid=wallet-qr]").count() == 0
+        page.goto(app.url + "/wallet-offline.html")  # what the wallet saved, as offline
+        page.wait_for_selector(failed)
+        assert page.inner_text(failed) == "Something went wrong. Please try again."
+        assert page.locator("[data-testid=wallet-qr]").is_hidden()
+    finally:
+        page.context.close()
+
+
 def test_a_tap_shows_the_qr_full_screen_with_a_brightness_hint(page, app):
     _open_wallet(page, app)
     page.click("[data-testid=wallet-qr]")
@@ -137,6 +189,7 @@ def test_after_one_visit_the_wallet_opens_offline_and_its_qr_still_verifies(page
             "document.querySelector('[data-testid=wallet-qr]').dataset.text?.startsWith('LBTL:')"
         )
         text = page.get_attribute("[data-testid=wallet-qr]", "data-text")
+        assert page.evaluate("typeof window.qrcode") == "undefined"  # encoded by the worker
         assert "RAHIMOV" in page.inner_text("[data-testid=offline-wallet]")
         assert page.inner_text("[data-testid=offline-refreshed]").strip()
     finally:
