@@ -36,7 +36,7 @@ from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.oversight import OversightState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.session import PAGE_LOADS, StateRecovery
+from lbt_app.states.session import PAGE_LOADS, SOMETHING_WENT_WRONG, StateRecovery
 from lbt_app.states.wallet import WalletState
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 def _backend_error(exception: Exception) -> rx.event.EventSpec:
     """Log the details; the user sees a calm message, never a stack trace."""
     log.error("backend error", exc_info=exception)
-    message = t("Something went wrong. Please try again.", get_settings().default_lang)
+    message = t(SOMETHING_WENT_WRONG, get_settings().default_lang)
     return rx.toast.error(message, position="top-center")
 
 

@@ -9,7 +9,8 @@ from lbt_app.components.wallet import LiveQr
 from lbt_app.core import imaging
 from lbt_app.pages.residents import sex_options
 from lbt_app.services.applications import MAX_PROOF_BYTES
-from lbt_app.states.wallet import QR_FAILED, WalletState
+from lbt_app.states.session import SOMETHING_WENT_WRONG
+from lbt_app.states.wallet import WalletState
 
 
 def _wallet_card() -> rx.Component:
@@ -25,7 +26,7 @@ def _wallet_card() -> rx.Component:
                     hint=T("Turn the screen brightness up"),
                     open_label=T("Show the permit code full screen"),
                     close_label=T("Close"),
-                    failed_label=T(QR_FAILED),
+                    failed_label=T(SOMETHING_WENT_WRONG),
                 ),
                 rx.callout.root(
                     rx.callout.icon(rx.icon("ban")),

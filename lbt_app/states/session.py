@@ -27,6 +27,8 @@ FILE_NOT_ACCEPTED = N_("This kind of file is not accepted here.")
 
 NOT_UNDERSTOOD = N_("This request was not understood.")
 TOO_MANY_REQUESTS = N_("Too many requests. Wait a moment.")
+# What went wrong on our side, without details: a failed event, a QR the phone could not draw.
+SOMETHING_WENT_WRONG = N_("Something went wrong. Please try again.")
 # Each page's on_load by route (filled where the pages are registered, lbt_app.py).
 PAGE_LOADS: dict[str, rx.event.EventHandler] = {}
 # Protected events from callers who are not signed in, per client address and worker process:

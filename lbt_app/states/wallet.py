@@ -24,14 +24,12 @@ from lbt_app.services.permits import STATUS_LABEL
 from lbt_app.services.residents import ResidentError
 from lbt_app.settings import get_settings
 from lbt_app.states.handler import handler
-from lbt_app.states.session import SessionState
+from lbt_app.states.session import SOMETHING_WENT_WRONG, SessionState
 
 # Shown by the static offline page (assets/wallet-offline.html holds every translation).
 OFFLINE_EMPTY = N_("Open your permit once while online; then it shows here without a network.")
 # Saved with the permit in the resident's language; the offline page shows it on top.
 OFFLINE_NOTICE = N_("Offline: your permit as saved on this phone.")
-# In the QR's place, online and offline, if the phone could not draw it (assets/live-qr.js).
-QR_FAILED = N_("Something went wrong. Please try again.")
 
 
 APPLICATION_LABEL = {
@@ -71,7 +69,7 @@ class WalletState(SessionState):
             "label_refreshed": self._t("Last refreshed"),
             "label_hint": self._t("Turn the screen brightness up"),
             "label_offline": self._t(OFFLINE_NOTICE),
-            "label_failed": self._t(QR_FAILED),
+            "label_failed": self._t(SOMETHING_WENT_WRONG),  # in the QR's place
         }
 
     @handler(Action.VIEW_WALLET, navigation=True)

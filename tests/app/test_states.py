@@ -27,8 +27,8 @@ from lbt_app.states.desk import AuthorityState
 from lbt_app.states.login import LoginState
 from lbt_app.states.officer import OfficerState
 from lbt_app.states.residents import ResidentsState
-from lbt_app.states.session import SessionState
-from lbt_app.states.wallet import OFFLINE_NOTICE, QR_FAILED, WalletState
+from lbt_app.states.session import SOMETHING_WENT_WRONG, SessionState
+from lbt_app.states.wallet import OFFLINE_NOTICE, WalletState
 from tests.app import factories
 
 PASSWORDS = {
@@ -256,7 +256,7 @@ def test_the_wallet_names_the_border_area_in_the_residents_language(db_url, lang
     assert state.card["area"] == area and "UZ-FRG" not in str(state.card)
     assert state.offline_saved["area"] == area
     assert state.offline_saved["label_offline"] == t(OFFLINE_NOTICE, lang) != ""
-    assert state.offline_saved["label_failed"] == t(QR_FAILED, lang) != ""
+    assert state.offline_saved["label_failed"] == t(SOMETHING_WENT_WRONG, lang) != ""
     assert [a["code"] for a in state.apply_areas] == ["TJ-SGD"]
 
 
