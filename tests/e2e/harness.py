@@ -74,10 +74,11 @@ def node_path() -> str:
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
-        return None  # behind an https:// public address the app redirects there: it is up
+        return None  # a redirect comes back as an HTTPError with its status
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+# Opens a URL without following redirects (the tests look at the redirect itself).
+no_redirects = urllib.request.build_opener(_NoRedirects)
 
 
 def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
@@ -86,11 +87,11 @@ def _wait_for(url: str, proc: subprocess.Popen, log: Path) -> None:
         if proc.poll() is not None:
             raise AppFailed(f"app exited early:\n{log.read_text()[-4000:]}")
         try:
-            with _opener.open(url, timeout=2) as resp:
+            with no_redirects.open(url, timeout=2) as resp:
                 if resp.status == 200:
                     return
         except urllib.error.HTTPError as answer:
-            if answer.code == 308:
+            if answer.code == 308:  # behind an https:// public address it redirects: it is up
                 return
         except OSError:
             pass

@@ -37,6 +37,7 @@ from tests.e2e.harness import (
     RunningApp,
     fake_camera_args,
     free_port,
+    no_redirects,
     running_app,
 )
 
@@ -78,15 +79,10 @@ def _https(
         conn.close()
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
 def _plain_http(url: str, host: str | None = None) -> tuple[int, dict[str, str]]:
     request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
-        with urllib.request.build_opener(_NoRedirects).open(request, timeout=10) as answer:
+        with no_redirects.open(request, timeout=10) as answer:
             return answer.status, {k.lower(): v for k, v in answer.headers.items()}
     except urllib.error.HTTPError as answer:
         return answer.code, {k.lower(): v for k, v in answer.headers.items()}
