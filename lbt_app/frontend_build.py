@@ -55,12 +55,55 @@ COLOUR_SCALES = ("gray", "sage", "amber", "green", "red", "teal")  # grays first
 RADIX_LOADER = '    "@radix-ui/themes": () => import("@radix-ui/themes"),\n'
 ROOT = "app/root.jsx"
 
+# Radix Themes' <Theme> wraps every page in Radix's tooltip provider. Importing it brings the
+# tooltip and the positioning code under it (react-popper, floating-ui): 9.6 KB brotli on every
+# page, and no page shows a tooltip. This Vite plugin gives <Theme> a provider that only renders
+# its children, and fails the build if anything else brings Radix's tooltip back: a tooltip
+# would need the real provider.
+THEME_WITHOUT_TOOLTIPS = r"""
+function themeWithoutTooltips() {
+  const theme = /@radix-ui[\\/]themes[\\/]dist[\\/]esm[\\/]components[\\/]theme\.js$/;
+  const tooltipImport = /,Tooltip as (\w+)\}from"radix-ui";/;
+  return {
+    name: "lbt-theme-without-tooltips",
+    enforce: "pre",
+    transform(code, id) {
+      if (!theme.test(id)) return;
+      const found = code.match(tooltipImport);
+      if (!found) this.error("Radix Themes' theme.js changed: no tooltip import to take out");
+      const provider = `}from"radix-ui";const ${found[1]}={Provider:({children:c})=>c};`;
+      return { code: code.replace(tooltipImport, provider), map: null };
+    },
+    generateBundle(_, bundle) {
+      for (const chunk of Object.values(bundle)) {
+        if (chunk.type === "chunk" && chunk.code.includes('"TooltipProvider"')) {
+          this.error(`${chunk.fileName} uses Radix's tooltip; lbt_app/frontend_build.py took ` +
+            "its provider out of <Theme>: put it back (THEME_WITHOUT_TOOLTIPS)");
+        }
+      }
+    },
+  };
+}
+
+"""
+VITE_CONFIG = "vite.config.js"
+CONFIG_ANCHOR = "export default defineConfig("
+PLUGINS_ANCHOR = "  plugins: [\n"
+
 
 def _drop_radix_loader(root: str) -> str:
     if RADIX_LOADER not in root:
         msg = f"{ROOT} has no lazy loader for Radix Themes: Reflex's template changed"
         raise RuntimeError(msg)
     return root.replace(RADIX_LOADER, "", 1)
+
+
+def _theme_without_tooltips(config: str) -> str:
+    if CONFIG_ANCHOR not in config or PLUGINS_ANCHOR not in config:
+        msg = f"{VITE_CONFIG} has no {CONFIG_ANCHOR!r} or plugins list: Reflex's template changed"
+        raise RuntimeError(msg)
+    config = config.replace(CONFIG_ANCHOR, THEME_WITHOUT_TOOLTIPS + CONFIG_ANCHOR, 1)
+    return config.replace(PLUGINS_ANCHOR, PLUGINS_ANCHOR + "    themeWithoutTooltips(),\n", 1)
 
 
 class LeanRadixThemes(rx.plugins.RadixThemesPlugin):
@@ -81,6 +124,7 @@ class LeanRadixThemes(rx.plugins.RadixThemesPlugin):
         super().pre_compile(**context)
         if self.enabled:
             context["add_modify_task"](ROOT, _drop_radix_loader)
+            context["add_modify_task"](VITE_CONFIG, _theme_without_tooltips)
 
 
 class WasmCompression(rx.plugins.Plugin):
@@ -117,7 +161,7 @@ GROUPS_ANCHOR = "groups: ["
 
 def _group_chunks(config: str) -> str:
     if GROUPS_ANCHOR not in config:
-        msg = f"vite.config.js has no {GROUPS_ANCHOR!r}: Reflex's template changed"
+        msg = f"{VITE_CONFIG} has no {GROUPS_ANCHOR!r}: Reflex's template changed"
         raise RuntimeError(msg)
     return config.replace(GROUPS_ANCHOR, GROUPS_ANCHOR + CHUNK_GROUP, 1)
 
@@ -127,4 +171,4 @@ class FewerChunks(rx.plugins.Plugin):
     holding modules only other pages use."""
 
     def pre_compile(self, **context) -> None:
-        context["add_modify_task"]("vite.config.js", _group_chunks)
+        context["add_modify_task"](VITE_CONFIG, _group_chunks)

@@ -6,7 +6,7 @@ import logging
 import reflex as rx
 
 from lbt_app import heap, routes
-from lbt_app.components.layout import DESCRIPTION, T
+from lbt_app.components.layout import T
 from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
@@ -63,19 +63,19 @@ PWA_HEAD = [
 ]
 
 PAGES = [
-    (login_page, routes.LOGIN, T("LBT permits"), LoginState.load),
-    (signup_page, routes.SIGNUP, T("Sign up"), LoginState.load),
-    (authority_page, routes.AUTHORITY, T("Authority desk"), AuthorityState.load),
-    (residents_page, routes.RESIDENTS, T("Residents"), ResidentsState.load),
-    (applications_page, routes.APPLICATIONS, T("Applications"), ApplicationsState.load),
-    (oversight_page, routes.OVERSIGHT, T("Oversight"), OversightState.load),
-    (officer_page, routes.OFFICER, T("Border officer"), OfficerState.load),
-    (wallet_page, routes.WALLET, T("My permit"), WalletState.load),
-    (admin_page, routes.ADMIN, T("Administration"), AdminState.load),
-    (admin_refusals_page, routes.ADMIN_REFUSALS, T("Refusal list"), AdminRefusalsState.load),
-    (admin_keys_page, routes.ADMIN_KEYS, T("Signing keys"), AdminKeysState.load),
-    (admin_agreements_page, routes.ADMIN_AGREEMENTS, T("Agreements"), AdminAgreementsState.load),
-    (account_page, routes.ACCOUNT, T("My account"), AccountState.load),
+    (login_page, routes.LOGIN, LoginState.load),
+    (signup_page, routes.SIGNUP, LoginState.load),
+    (authority_page, routes.AUTHORITY, AuthorityState.load),
+    (residents_page, routes.RESIDENTS, ResidentsState.load),
+    (applications_page, routes.APPLICATIONS, ApplicationsState.load),
+    (oversight_page, routes.OVERSIGHT, OversightState.load),
+    (officer_page, routes.OFFICER, OfficerState.load),
+    (wallet_page, routes.WALLET, WalletState.load),
+    (admin_page, routes.ADMIN, AdminState.load),
+    (admin_refusals_page, routes.ADMIN_REFUSALS, AdminRefusalsState.load),
+    (admin_keys_page, routes.ADMIN_KEYS, AdminKeysState.load),
+    (admin_agreements_page, routes.ADMIN_AGREEMENTS, AdminAgreementsState.load),
+    (account_page, routes.ACCOUNT, AccountState.load),
 ]
 
 app = rx.App(
@@ -85,7 +85,7 @@ app = rx.App(
     # Pages by their routes as they are; endpoints beside them; headers on all; the browser
     # tabs connected counted.
     api_transformer=[
-        functools.partial(PagePaths, routes=[route for _, route, _, _ in PAGES]),
+        functools.partial(PagePaths, routes=[route for _, route, _ in PAGES]),
         api,
         SecurityHeaders,
         CountSockets,
@@ -93,6 +93,7 @@ app = rx.App(
 )
 app.add_middleware(StateRecovery())  # a tab whose server state was lost carries on
 app.register_lifespan_task(heap.freeze_loaded)  # full collections no longer stop every event
-for component, route, title, load in PAGES:
-    app.add_page(component, route=route, title=title, description=T(DESCRIPTION), on_load=load)
+for component, route, load in PAGES:
+    title, description = T(routes.TITLE[route]), T(routes.DESCRIPTION)
+    app.add_page(component, route=route, title=title, description=description, on_load=load)
     PAGE_LOADS[route] = load  # a language switch runs it again: dates in the new language

@@ -9,14 +9,8 @@ from reflex.vars import Var, VarData
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, Role
-from lbt_app.i18n import LANGUAGES, N_, language_name, message_ids
-from lbt_app.states.session import SessionState
-
-# Every page's meta description: what a search engine or a shared link shows under the title.
-DESCRIPTION = N_(
-    "Local Border Traffic permits: apply for a permit, carry it on your phone, "
-    "have it checked at the crossing point."
-)
+from lbt_app.i18n import LANGUAGES, language_name, message_ids
+from lbt_app.states.session import LANGUAGE, SessionState
 
 
 def T(msgid: str) -> rx.Var:
@@ -68,7 +62,7 @@ def language_switcher() -> rx.Component:
         *[rx.el.option(language_name(code), value=code) for code in LANGUAGES],
         value=SessionState.lang,
         on_change=SessionState.set_language,
-        aria_label=T("Language"),
+        aria_label=T(LANGUAGE),
         data_testid="language",
         style={"padding": "4px", "border_radius": "6px", "flex_shrink": "0"},
     )
@@ -134,7 +128,7 @@ def header() -> rx.Component:
                 _user(),  # the room the name needs at 360 px: the brand steps aside
                 rx.hstack(
                     rx.icon("shield-check", size=22, flex_shrink="0"),
-                    rx.text(T("LBT permits"), weight="bold", style=ONE_LINE),
+                    rx.text(T(routes.BRAND), weight="bold", style=ONE_LINE),
                     align="center",
                     spacing="2",
                     flex="1",

@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 
 from lbt_app import routes
-from lbt_app.components.layout import DESCRIPTION
 from lbt_app.i18n import LANGUAGES, t
 from scripts.bootstrap import AXE_CORE, TOOLS
 from tests.e2e.conftest import PHONE_360, choose_language, hydrated, permit_field, sign_in
@@ -280,7 +279,7 @@ def test_every_page_is_accessible_and_fits_a_phone(browser, app, lang, tmp_path)
                         problems.append(f'<html lang="{shown}">')
                     problems += [f"image-aspect-ratio: {i}" for i in page.evaluate(OUT_OF_SHAPE)]
                     described = page.evaluate(DESCRIBED)
-                    if described != [t(DESCRIPTION, lang)]:
+                    if described != [t(routes.DESCRIPTION, lang)]:
                         problems.append(f"meta description: {described}")
                     other = "ru" if lang == "en" else "en"
                     shifts |= _switch_language(page, other) | _switch_language(page, lang)

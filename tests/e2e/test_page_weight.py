@@ -4,7 +4,8 @@ The blank Reflex app the bench builds is not built here (a second frontend build
 
 Also what a cold page waits for (lbt_app/frontend_build.py): the stylesheet, with only the
 colour scales of Radix Themes the app uses; the officer page's scripts, in a few files, with
-none of the Radix components no page uses."""
+none of the Radix components no page uses, no tooltip and not the whole English table
+(states/session.py `tr`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ OFFICER_SCRIPT_FILES = 30
 # Radix Themes components no page uses, by the class each gives its root element: with all of
 # Radix Themes kept for run-time components, every page fetched them (38 KB brotli).
 UNUSED_RADIX = ("rt-SelectTrigger", "rt-ContextMenuContent", "rt-SliderTrack", "rt-TabsList")
+# Radix's tooltip, which <Theme> brought to every page with the positioning code under it.
+TOOLTIP = '"TooltipProvider"'
+# Words only the administrators' pages use: with the whole English table in every page's
+# initial state, every page carried them (42 KB, 10 KB brotli).
+ADMIN_ONLY_WORDS = "This is the last active administrator"
 
 
 def test_lighthouse_measures_a_cold_page(playwright, app):
@@ -78,5 +84,15 @@ def test_the_officer_page_fetches_its_scripts_in_few_files_and_no_unused_compone
     assert 0 < len(files) <= OFFICER_SCRIPT_FILES
     scripts = "".join(urllib.request.urlopen(url, timeout=10).read().decode() for url in files)
     assert "rt-SegmentedControlRoot" in scripts  # the lane switch: Radix components do come
-    for unused in UNUSED_RADIX:
+    for unused in (*UNUSED_RADIX, TOOLTIP, ADMIN_ONLY_WORDS):
         assert unused not in scripts, unused
+
+
+def test_a_page_comes_with_its_title_description_and_header_in_words(app):
+    """Before its state comes, a page's HTML still has its words: the few the first paint
+    shows are all that the scripts' initial state keeps of the English table."""
+    with urllib.request.urlopen(app.url + routes.OFFICER, timeout=10) as answer:
+        html = answer.read().decode()
+    assert "<title>Border officer</title>" in html
+    assert f'<meta content="{routes.DESCRIPTION}" name="description"/>' in html
+    assert f">{routes.BRAND}</" in html  # the header's brand
