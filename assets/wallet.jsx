@@ -49,8 +49,9 @@ const failedBox = {
 
 // The code is a button (a tap or the keyboard opens it full screen); full screen is a dialog
 // that a tap anywhere, its close button or Escape closes, giving the focus back to the code.
-// If the code cannot be drawn (its script or worker failed), `failedLabel` says so in its place.
-export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel, failedLabel }) {
+// Under the code, `tapLabel` says a tap opens it. If the code cannot be drawn (its script or
+// worker failed), `failedLabel` says so in its place, and nothing invites a tap.
+export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel, tapLabel, failedLabel }) {
   const small = useRef(null);
   const big = useRef(null);
   const opener = useRef(null);
@@ -121,6 +122,11 @@ export function LiveQr({ payload, secret, saved, hint, openLabel, closeLabel, fa
             style={{ display: "block", width: "100%", aspectRatio: "1 / 1", imageRendering: "pixelated" }}
           />
         </button>
+      )}
+      {!failed && (
+        <p data-testid="wallet-qr-tap" style={{ margin: "8px 0 0", fontSize: "12px", color: "var(--gray-11)" }}>
+          {tapLabel}
+        </p>
       )}
       {open && !failed && (
         <div

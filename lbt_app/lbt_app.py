@@ -46,7 +46,7 @@ def _backend_error(exception: Exception) -> rx.event.EventSpec:
     """Log the details; the user sees a calm message, never a stack trace."""
     log.error("backend error", exc_info=exception)
     message = t(SOMETHING_WENT_WRONG, get_settings().default_lang)
-    return rx.toast.error(message, position="top-center")
+    return rx.toast.error(message)
 
 
 # Installable (manifest, icons, service worker); the service worker keeps the wallet offline.
@@ -81,6 +81,8 @@ PAGES = [
 app = rx.App(
     head_components=PWA_HEAD,
     stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides
+    # Messages at the top: at the bottom of a phone they covered the form's submit button.
+    toaster=rx.toast.provider(position="top-center"),
     backend_exception_handler=_backend_error,
     # Pages by their routes as they are; endpoints beside them; headers on all; the browser
     # tabs connected counted.

@@ -7,8 +7,8 @@ import reflex as rx
 
 class LiveQr(rx.Component):
     """The permit QR with its 30-second live code, drawn on the phone; a button that shows it
-    full screen (`open_label` names it, `close_label` names the way back). `failed_label` takes
-    its place if the code cannot be drawn."""
+    full screen (`open_label` names it, `close_label` names the way back, `tap_label` under it
+    says so). `failed_label` takes its place if the code cannot be drawn."""
 
     library = "$/public/wallet.jsx"
     tag = "LiveQr"
@@ -19,4 +19,5 @@ class LiveQr(rx.Component):
     hint: rx.Var[str]
     open_label: rx.Var[str]
     close_label: rx.Var[str]
+    tap_label: rx.Var[str]
     failed_label: rx.Var[str]

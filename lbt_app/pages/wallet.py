@@ -26,6 +26,7 @@ def _wallet_card() -> rx.Component:
                     hint=T("Turn the screen brightness up"),
                     open_label=T("Show the permit code full screen"),
                     close_label=T("Close"),
+                    tap_label=T("Tap the code to show it full screen."),
                     failed_label=T(SOMETHING_WENT_WRONG),
                 ),
                 rx.callout.root(
@@ -36,7 +37,6 @@ def _wallet_card() -> rx.Component:
                     data_testid="wallet-unusable",
                 ),
             ),
-            rx.text(T("Tap the code to show it full screen."), size="1", color_scheme="gray"),
             rx.hstack(
                 rx.cond(
                     card["photo"] != "",

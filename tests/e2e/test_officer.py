@@ -54,6 +54,18 @@ def test_valid_then_entry_recorded_then_already_inside(page, app):
     assert page.locator("[data-testid=stay]").count() == 1
 
 
+def test_a_message_shows_at_the_top_clear_of_the_buttons(page, app):
+    """Messages (toasts) came up at the bottom of the phone, over the form's buttons."""
+    sign_in_as_officer(page, app)
+    page.click("[data-testid=manual-check]")  # no number typed
+    toast = page.locator("[data-sonner-toast]", has_text="Type the permit number.")
+    toast.wait_for()
+    box = toast.bounding_box()
+    button = page.locator("[data-testid=manual-check]").bounding_box()
+    assert box["y"] + box["height"] < page.viewport_size["height"] / 3
+    assert box["y"] + box["height"] <= button["y"] or box["y"] >= button["y"] + button["height"]
+
+
 def test_revoked_and_wrong_crossing_point_are_invalid_with_the_reason(page, app):
     sign_in_as_officer(page, app, "officer2")
     assert _check(page, permit_field(app, "GHAFUROVA"))[:2] == ("INVALID", "revoked")

@@ -151,6 +151,7 @@ def test_when_the_qr_cannot_be_encoded_the_wallet_says_so_in_its_place(browser, 
         page.wait_for_selector(failed)
         assert page.inner_text(failed) == "Something went wrong. Please try again."
         assert page.locator("[data-testid=wallet-qr]").count() == 0
+        assert page.locator("[data-testid=wallet-qr-tap]").count() == 0  # no code to tap
         page.goto(app.url + "/wallet-offline.html")  # what the wallet saved, as offline
         page.wait_for_selector(failed)
         assert page.inner_text(failed) == "Something went wrong. Please try again."
@@ -161,6 +162,7 @@ def test_when_the_qr_cannot_be_encoded_the_wallet_says_so_in_its_place(browser, 
 
 def test_a_tap_shows_the_qr_full_screen_with_a_brightness_hint(page, app):
     _open_wallet(page, app)
+    assert page.inner_text("[data-testid=wallet-qr-tap]") == "Tap the code to show it full screen."
     page.click("[data-testid=wallet-qr]")
     full = page.wait_for_selector("[data-testid=wallet-qr-full]")
     assert "brightness" in full.inner_text()
