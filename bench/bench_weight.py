@@ -55,7 +55,7 @@ WEIGHT = """() => new Promise((done) => setTimeout(() => {
 # What a chunk holds, told by strings that survive minification.
 MARKERS = {
     "recharts": "recharts-",
-    "react-dropzone": "file-invalid-type",
+    "react-dropzone": "too-many-files",  # (the app sends "file-invalid-type" itself)
     "lucide icon map": "a-arrow-down",
 }
 

@@ -155,7 +155,7 @@ class OfficerState(SessionState):
     async def upload_photo(self, principal: Principal, files: list[rx.UploadFile]):
         """A still photo of the permit, taken with the phone's camera app and uploaded."""
         if not files:
-            return None  # the browser refused the file; `file_rejected` says why
+            return None  # nothing came: the browser keeps a refused file, `file_rejected` says why
         upload = files[0]
         if upload.size is not None and upload.size > MAX_PHOTO_BYTES:
             return rx.toast.error(self._t(imaging.FILE_TOO_LARGE))

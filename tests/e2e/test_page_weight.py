@@ -4,8 +4,8 @@ The blank Reflex app the bench builds is not built here (a second frontend build
 
 Also what a cold page waits for (lbt_app/frontend_build.py): the stylesheet, with only the
 colour scales of Radix Themes the app uses; the officer page's scripts, in a few files, with
-none of the Radix components no page uses, no tooltip and not the whole English table
-(states/session.py `tr`)."""
+none of the Radix components no page uses, no tooltip, no dropzone and not the whole English
+table (states/session.py `tr`)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ TOOLTIP = '"TooltipProvider"'
 # Words only the administrators' pages use: with the whole English table in every page's
 # initial state, every page carried them (42 KB, 10 KB brotli).
 ADMIN_ONLY_WORDS = "This is the last active administrator"
+# react-dropzone (its error codes) and file-selector (its table of MIME types), which rx.upload
+# brings: 13 KB brotli the photo button needs none of (lbt_app/components/files.py).
+DROPZONE = ("too-many-files", "application/x-moz-file", "vnd.lotus-1-2-3")
 
 
 def test_lighthouse_measures_a_cold_page(playwright, app):
@@ -84,7 +87,7 @@ def test_the_officer_page_fetches_its_scripts_in_few_files_and_no_unused_compone
     assert 0 < len(files) <= OFFICER_SCRIPT_FILES
     scripts = "".join(urllib.request.urlopen(url, timeout=10).read().decode() for url in files)
     assert "rt-SegmentedControlRoot" in scripts  # the lane switch: Radix components do come
-    for unused in (*UNUSED_RADIX, TOOLTIP, ADMIN_ONLY_WORDS):
+    for unused in (*UNUSED_RADIX, TOOLTIP, ADMIN_ONLY_WORDS, *DROPZONE):
         assert unused not in scripts, unused
 
 

@@ -173,14 +173,44 @@ def test_the_photo_and_the_typed_number_reach_the_same_verdict(page, app, surnam
 def test_bad_photos_get_a_clear_message_and_no_verdict(page, app):
     sign_in_as_officer(page, app)
     checked = len(audit_details(app, "permit_checked"))
-    _upload(page, "huge.jpg", b"\xff\xd8" + b"\0" * (30 * 1024 * 1024))  # 30 MB
-    page.wait_for_selector("text=The file is too large.")
     _upload(page, "desk.jpg", _jpeg(empty_scene()))
     page.wait_for_selector("text=No QR code was found in the image.")
     _upload(page, "notes.jpg", b"this is not a picture at all")
     page.wait_for_selector("text=The file is not an image.")
     assert page.locator("[data-testid=verdict]").count() == 0
     assert len(audit_details(app, "permit_checked")) == checked
+
+
+def _choose(page, how: str, name: str, data: bytes, mime: str = "image/jpeg") -> None:
+    """A file chosen in the system's picker, opened by a tap on the photo button or a key."""
+    button = page.get_by_role("button", name="Take a photo")
+    with page.expect_file_chooser() as chooser:
+        if how == "tap":
+            button.click()
+        else:
+            button.focus()
+            page.keyboard.press(how)
+    chooser.value.set_files(files=[{"name": name, "mimeType": mime, "buffer": data}])
+
+
+def test_a_refused_photo_never_travels_and_the_same_photo_goes_twice(page, app):
+    sign_in_as_officer(page, app)
+    sent: list[str] = []
+    page.on("request", lambda r: "/_upload" in r.url and sent.append(r.url))
+    _choose(page, "tap", "huge.jpg", b"\xff\xd8" + b"\0" * (30 * 1024 * 1024))  # 30 MB
+    page.wait_for_selector("text=The file is too large.")
+    _choose(page, "Enter", "permit.pdf", b"%PDF-1.4 x", "application/pdf")
+    page.wait_for_selector("text=This kind of file is not accepted here.")
+    assert sent == []
+    photo = _jpeg(qr_scene(permit_field(app, "KARIMOVA", "payload"), module_px=5))
+    _choose(page, "Space", "permit.jpg", photo)
+    assert verdict_of(page) == ("VALID", "valid", "photo")
+    # emptied once the photo went: the same photo, chosen again, is a change again
+    assert page.eval_on_selector("input[type=file]", "input => input.value") == ""
+    page.click("[data-testid=verdict-close]")
+    with page.expect_request("**/_upload"):  # (the verdict is not shown again: the same scan)
+        _choose(page, "tap", "permit.jpg", photo)
+    assert len(sent) == 2
 
 
 def test_a_forged_record_crossing_from_a_resident_records_nothing(page, app):
