@@ -5,7 +5,7 @@ import sys
 import reflex as rx
 
 from lbt_app import logs
-from lbt_app.frontend_build import FewerChunks, LeanRadixThemes, WasmCompression
+from lbt_app.frontend_build import FewerChunks, LeanRadixThemes, WasmCompression, WordTables
 from lbt_app.settings import get_settings
 
 _settings = get_settings()
@@ -43,6 +43,7 @@ config = rx.Config(
         LeanRadixThemes(theme=rx.theme(accent_color="teal", gray_color="sage", radius="medium")),
         WasmCompression(),  # the scanner's decoder compressed too
         FewerChunks(),
+        WordTables(),  # the pages' words as files, not in every tab's state
     ],
     # The built files are compressed once, at build; each browser gets the smallest it accepts.
     frontend_compression_formats=["brotli", "gzip"],

@@ -27,6 +27,7 @@ that says it is hydrated — what any Reflex 0.10 page costs on this link.
 The service worker is blocked: a first visit has none. Prints figures, asserts nothing.
 
     .venv/bin/python bench/bench_slow_link.py [--runs 3] [--open-seconds 30] [--waterfall]
+        [--locale ru-RU]
 """
 
 from __future__ import annotations
@@ -190,7 +191,7 @@ class Run:
     waterfall: list[str]  # what crossed the network until live
 
 
-def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
+def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str) -> Run:
     encodings: dict[str, str] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
@@ -200,7 +201,7 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float) -> Run:
             viewport=MOBILE,
             is_mobile=True,
             has_touch=True,
-            locale="en-US",
+            locale=locale,
             permissions=["camera"],
             service_workers="block",
         )
@@ -262,7 +263,9 @@ def _blank_run(url: str) -> tuple[float, int]:
     return waterfall.until_hydrated()
 
 
-def run(runs: int = 3, open_seconds: float = 30) -> tuple[list[Run], list[tuple[float, int]]]:
+def run(
+    runs: int = 3, open_seconds: float = 30, locale: str = "en-US"
+) -> tuple[list[Run], list[tuple[float, int]]]:
     """The officer page's runs, and as many of the blank Reflex app's (bench_pages.blank_app,
     served the same way) measured in turn with them."""
     with (
@@ -273,7 +276,7 @@ def run(runs: int = 3, open_seconds: float = 30) -> tuple[list[Run], list[tuple[
         video = write_y4m(Path(tmp) / "desk.y4m", [(empty_scene(), 1.0)])
         officer, blank = [], []
         for _ in range(runs):
-            officer.append(_one_run(app, video, open_seconds))
+            officer.append(_one_run(app, video, open_seconds, locale))
             blank.append(_blank_run(blank_url))
         return officer, blank
 
@@ -318,10 +321,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--open-seconds", type=float, default=30)
     parser.add_argument(
+        "--locale", default="en-US", help="the phone's language, e.g. ru-RU (the page's)"
+    )
+    parser.add_argument(
         "--waterfall", action="store_true", help="print what run 1 fetched until live"
     )
     args = parser.parse_args(argv)
-    officer, blank = run(args.runs, args.open_seconds)
+    officer, blank = run(args.runs, args.open_seconds, args.locale)
+    print(f"officer's phone in {args.locale}")
     print_figures(officer, blank, args.open_seconds, args.waterfall)
 
 

@@ -1,5 +1,6 @@
 """What the frontend build does beyond Reflex's defaults: less of Radix Themes (its stylesheet
-and its scripts), fewer script files per page, compressed copies of the WebAssembly.
+and its scripts), fewer script files per page, compressed copies of the WebAssembly, the pages'
+words as files.
 
 Radix Themes' all-in-one stylesheet carries every one of its 30 colour scales (light, dark and
 P3 each): 35 KB of its 86 KB gzipped, render-blocking on every page. Radix also ships the
@@ -17,10 +18,14 @@ the build is done, with Node.js as Reflex's own compressor does (the build needs
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import reflex as rx
+from reflex import constants
 from reflex.config import get_config
 from reflex.utils import path_ops
+
+from lbt_app.i18n import LANGUAGES, word_table
 
 # The formats as Reflex names them, the suffix of each copy, how Node.js makes it.
 COMPRESS = """
@@ -125,6 +130,21 @@ class LeanRadixThemes(rx.plugins.RadixThemesPlugin):
         if self.enabled:
             context["add_modify_task"](ROOT, _drop_radix_loader)
             context["add_modify_task"](VITE_CONFIG, _theme_without_tooltips)
+
+
+def _word_tables() -> list[tuple[str, str]]:
+    return [
+        (str(Path(constants.Dirs.PUBLIC) / "assets" / name), text)
+        for name, text in map(word_table, LANGUAGES)
+    ]
+
+
+class WordTables(rx.plugins.Plugin):
+    """The pages' words, a file per language in the built assets (named after their content,
+    compressed and cached for a year as the bundler's own are); assets/words.js fetches them."""
+
+    def pre_compile(self, **context) -> None:
+        context["add_save_task"](_word_tables)
 
 
 class WasmCompression(rx.plugins.Plugin):

@@ -5,6 +5,8 @@ English is the source language: a message id is the English text itself.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -58,10 +60,13 @@ def t(msgid: str, lang: str, **params: object) -> str:
 
 
 @cache
-def ui_strings(lang: str) -> dict[str, str]:
-    """All translated strings for one language, as the browser's pages use them."""
+def word_table(lang: str) -> tuple[str, str]:
+    """All translated strings for one language, as the browser's pages fetch them
+    (assets/words.js): a file name that changes with the words, and the JSON."""
     table = catalogue(lang)
-    return {msgid: table.get(msgid, msgid) for msgid in message_ids()}
+    words = {msgid: table.get(msgid, msgid) for msgid in message_ids()}
+    text = json.dumps(words, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return f"words-{lang}-{hashlib.sha256(text.encode()).hexdigest()[:8]}.json", text
 
 
 # The language a country's own place names are written in, among LANGUAGES.

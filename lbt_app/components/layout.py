@@ -4,25 +4,50 @@ page."""
 
 from __future__ import annotations
 
+import json
+
 import reflex as rx
+from reflex.utils.imports import ImportVar
 from reflex.vars import Var, VarData
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, Role
-from lbt_app.i18n import LANGUAGES, language_name, message_ids
-from lbt_app.states.session import LANGUAGE, SessionState
+from lbt_app.i18n import LANGUAGES, N_, language_name, message_ids, word_table
+from lbt_app.states.session import LANG_KEY, SessionState
+
+LANGUAGE = N_("Language")  # the language switcher's name
+# The words a page's HTML holds before its words come (in the source language, with the build's
+# prerendering): its title, its description and the header's; assets/theme.css hides the rest.
+FIRST_PAINT = frozenset((*routes.TITLE.values(), routes.DESCRIPTION, routes.BRAND, LANGUAGE))
+# Where each language's words are (lbt_app/frontend_build.py WordTables writes them).
+WORD_URLS = {lang: f"/assets/{word_table(lang)[0]}" for lang in LANGUAGES}
+# The words shown, in a component (assets/words.js): it renders again when they change.
+_WORDS = VarData(
+    imports={"$/public/words.js": [ImportVar(tag="useWords")]},
+    hooks={"const lbtWords = useWords();": None},
+)
 
 
 def T(msgid: str) -> rx.Var:
     """A translated UI string; unknown message ids fail the build, not the page."""
     if msgid not in message_ids():
         raise KeyError(f"message id missing from the catalogues: {msgid!r}")
-    return SessionState.tr[msgid]
+    key = json.dumps(msgid, ensure_ascii=False)
+    first = f" ?? {key}" if msgid in FIRST_PAINT else ""
+    return Var(f"(lbtWords.words[{key}]{first})", _var_data=_WORDS).to(str)
 
 
 def T_var(msgid: rx.Var) -> rx.Var:
     """A translated string whose message id comes from state."""
-    return SessionState.tr[msgid]
+    var_data = VarData.merge(_WORDS, msgid._get_all_var_data())
+    return Var(f"lbtWords.words[{msgid}]", _var_data=var_data).to(str)
+
+
+def _ready() -> Var:
+    """The page has its state, its on_load data and its words."""
+    lang, loaded = SessionState.lang, rx.State.is_hydrated
+    var_data = VarData.merge(_WORDS, lang._get_all_var_data(), loaded._get_all_var_data())
+    return Var(f"({loaded} && lbtWords.lang === {lang})", _var_data=var_data).to(bool)
 
 
 def error_note(text: rx.Var, testid: str) -> rx.Component:
@@ -38,21 +63,31 @@ def error_note(text: rx.Var, testid: str) -> rx.Component:
 class Document(rx.Fragment):
     """Marks on `<html>`: `lang`, the language the page is shown in (what screen readers read
     it in), set once the page has its state and again on each switch; and `data-loaded` from
-    the tab's first complete load on (state and on_load data: Reflex's is_hydrated). Until then
+    the tab's first complete load on (state, on_load data and words). Until then
     assets/theme.css keeps the content invisible: it shows the build's English defaults and
-    empty lists, and what arrived later moved what was drawn. Later navigations show at once."""
+    empty lists, and what arrived later moved what was drawn. Later navigations show at once.
+    And the words: the likely language's fetched at once, beside the state; the page's
+    language's shown once the state says which it is (assets/words.js)."""
 
     def add_hooks(self) -> list[str | Var]:
-        lang, loaded = SessionState.lang, rx.State.is_hydrated
+        lang, loaded, ready = SessionState.lang, rx.State.is_hydrated, _ready()
+        urls = json.dumps(WORD_URLS)
         effects = [
+            f"useEffect(() => {{ guessWords({urls}, {json.dumps(LANG_KEY)}); }}, []);",
+            f"useEffect(() => {{ if ({loaded}) showWords({lang}, {urls}[{lang}]); }},"
+            f" [{loaded}, {lang}]);",
             f"useEffect(() => {{ document.documentElement.lang = {lang}; }}, [{lang}]);",
-            f"useEffect(() => {{ if ({loaded}) document.documentElement.dataset.loaded = ''; }},"
-            f" [{loaded}]);",
+            f"useEffect(() => {{ if ({ready}) document.documentElement.dataset.loaded = ''; }},"
+            f" [{ready}]);",
         ]
         var_data = VarData.merge(
-            lang._get_all_var_data(),
-            loaded._get_all_var_data(),
-            VarData(imports={"react": ["useEffect"]}),
+            ready._get_all_var_data(),
+            VarData(
+                imports={
+                    "react": ["useEffect"],
+                    "$/public/words.js": [ImportVar(tag="guessWords"), ImportVar(tag="showWords")],
+                }
+            ),
         )
         return [Var(effect, _var_data=var_data) for effect in effects]
 
@@ -160,7 +195,7 @@ def page(*children: rx.Component, testid: str) -> rx.Component:
                 spacing="4",
             )
         ),
-        rx.cond(rx.State.is_hydrated, rx.box(data_testid="hydrated", display="none")),
+        rx.cond(_ready(), rx.box(data_testid="hydrated", display="none")),
         Document.create(),
         data_testid=testid,
         min_height="100vh",

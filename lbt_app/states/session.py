@@ -15,7 +15,7 @@ from lbt_app.core.imaging import FILE_TOO_LARGE
 from lbt_app.core.ratelimit import TokenBuckets
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import LANGUAGES, N_, normalize_lang, t, ui_strings
+from lbt_app.i18n import LANGUAGES, N_, normalize_lang, t
 from lbt_app.services import audit, auth
 from lbt_app.settings import get_settings
 from lbt_app.states.handler import handler
@@ -34,10 +34,6 @@ PAGE_LOADS: dict[str, rx.event.EventHandler] = {}
 # Protected events from callers who are not signed in, per client address and worker process:
 # a page sends a few on load; a script sending thousands is answered without any work.
 ANONYMOUS_EVENTS = TokenBuckets(rate=2, burst=30)
-LANGUAGE = N_("Language")  # the language switcher's name
-# The words a page's HTML holds before its state comes: its title, its description and the
-# header (assets/theme.css hides the rest of the page until then).
-FIRST_PAINT = (*routes.TITLE.values(), routes.DESCRIPTION, routes.BRAND, LANGUAGE)
 # What the browser keeps (localStorage), by name: the session token and the language.
 TOKEN_KEY, LANG_KEY = "lbt_session", "lbt_lang"
 # A tab whose server state was lost: its events wait (at most these many, this much JSON) while
@@ -64,13 +60,6 @@ class SessionState(rx.State):
     def lang(self) -> str:
         header = self.router.headers.accept_language if self.router else ""
         return normalize_lang(self.lang_choice or header, get_settings().default_lang)
-
-    # Every page's script carries this var's value at build, for the page's HTML; the whole
-    # table was 42 KB there (10 KB brotli, a quarter second on a 3G link). Only the words of
-    # the first paint are, in the source language; the state brings them all.
-    @rx.var(initial_value={msgid: msgid for msgid in FIRST_PAINT})
-    def tr(self) -> dict[str, str]:
-        return ui_strings(self.lang)
 
     def _t(self, msgid: str, **params: object) -> str:
         return t(msgid, self.lang, **params)

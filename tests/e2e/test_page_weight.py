@@ -16,6 +16,7 @@ import pytest
 from bench import bench_pages
 from lbt_app import routes
 from lbt_app.frontend_build import COLOUR_SCALES
+from lbt_app.i18n import t
 from tests.e2e.conftest import hydrated, sign_in_as_officer
 
 pytestmark = pytest.mark.browser
@@ -99,3 +100,26 @@ def test_a_page_comes_with_its_title_description_and_header_in_words(app):
     assert "<title>Border officer</title>" in html
     assert f'<meta content="{routes.DESCRIPTION}" name="description"/>' in html
     assert f">{routes.BRAND}</" in html  # the header's brand
+
+
+def test_the_words_come_as_a_cached_file_not_in_the_state(page, app):
+    """The pages' words in Russian, Tajik or Kyrgyz travelled in every tab's state, over the
+    websocket, uncompressed: 61 KB on each cold load. Now a file per language, named after its
+    content, compressed and kept a year (assets/words.js)."""
+    scan = t("Scan a permit", "ru")
+    sign_in_as_officer(page, app)
+    page.select_option("[data-testid=language]", "ru")
+    page.wait_for_selector(f"[data-testid=scan-start]:has-text('{scan}')")
+    received: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(len(f))))
+    answers = []
+    page.on("response", lambda r: "/assets/words-" in r.url and answers.append(r))
+    page.reload()
+    hydrated(page)
+    assert page.inner_text("[data-testid=scan-start]") == scan
+    assert sum(received) < 10_000, received  # the state, without the words (61 KB with them)
+    words = [a for a in answers if "/assets/words-ru-" in a.url]
+    assert words, [a.url for a in answers]
+    headers = words[0].all_headers()
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert headers.get("content-encoding") == "br" or words[0].from_service_worker
