@@ -70,18 +70,23 @@ class Document(rx.Fragment):
     language's shown once the state says which it is (assets/words.js)."""
 
     def add_hooks(self) -> list[str | Var]:
-        lang, loaded, ready = SessionState.lang, rx.State.is_hydrated, _ready()
+        lang, ready = SessionState.lang, _ready()
+        # The state has come (the build's has no client): its language is the page's. The
+        # words then come while the page's own data is still on its way, and that, the larger
+        # part of most pages, is drawn once, with them.
+        known = rx.State.router.session.client_token != ""
         urls = json.dumps(WORD_URLS)
         effects = [
             f"useEffect(() => {{ guessWords({urls}, {json.dumps(LANG_KEY)}); }}, []);",
-            f"useEffect(() => {{ if ({loaded}) showWords({lang}, {urls}[{lang}]); }},"
-            f" [{loaded}, {lang}]);",
+            f"useEffect(() => {{ if ({known}) showWords({lang}, {urls}[{lang}]); }},"
+            f" [{known}, {lang}]);",
             f"useEffect(() => {{ document.documentElement.lang = {lang}; }}, [{lang}]);",
             f"useEffect(() => {{ if ({ready}) document.documentElement.dataset.loaded = ''; }},"
             f" [{ready}]);",
         ]
         var_data = VarData.merge(
             ready._get_all_var_data(),
+            known._get_all_var_data(),
             VarData(
                 imports={
                     "react": ["useEffect"],
