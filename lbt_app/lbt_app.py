@@ -6,7 +6,7 @@ import logging
 import reflex as rx
 
 from lbt_app import heap, routes
-from lbt_app.components.layout import T
+from lbt_app.components.layout import T, toaster
 from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
@@ -81,8 +81,7 @@ PAGES = [
 app = rx.App(
     head_components=PWA_HEAD,
     stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides
-    # Messages at the top: at the bottom of a phone they covered the form's submit button.
-    toaster=rx.toast.provider(position="top-center"),
+    toaster=toaster(),
     backend_exception_handler=_backend_error,
     # Pages by their routes as they are; endpoints beside them; headers on all; the browser
     # tabs connected counted.

@@ -103,9 +103,11 @@ def file_button(
     accept: FileKinds,
     max_size: int,
     handler: rx.event.EventHandler,
+    capture: str | None = None,
     **button_props,
 ) -> rx.Component:
     """`handler(files)` receives the chosen file; a refused one gets a message instead.
+    `capture` ("environment": the back camera) opens a phone's camera at once, not its picker.
 
     The file input is `display: none`: out of the tab order and of the accessibility tree, so the
     button is the one control a keyboard or a screen reader meets (a visually hidden input would
@@ -117,6 +119,7 @@ def file_button(
             type="file",
             id=upload_id,
             accept=accept.attribute,
+            capture=capture,
             aria_label=label,
             style={"display": "none"},
             on_change=_on_pick(upload_id, accept, max_size, handler(upload)),

@@ -19,8 +19,6 @@ LANGUAGE = N_("Language")  # the language switcher's name
 # The words a page's HTML holds before its words come (in the source language, with the build's
 # prerendering): its title, its description and the header's; assets/theme.css hides the rest.
 FIRST_PAINT = frozenset((*routes.TITLE.values(), routes.DESCRIPTION, routes.BRAND, LANGUAGE))
-# Where each language's words are (lbt_app/frontend_build.py WordTables writes them).
-WORD_URLS = {lang: f"/assets/{word_table(lang)[0]}" for lang in LANGUAGES}
 # The words shown, in a component (assets/words.js): it renders again when they change.
 _WORDS = VarData(
     imports={"$/public/words.js": [ImportVar(tag="useWords")]},
@@ -64,8 +62,9 @@ class Document(rx.Fragment):
     """Marks on `<html>`: `lang`, the language the page is shown in (what screen readers read
     it in), set once the page has its state and again on each switch; and `data-loaded` from
     the tab's first complete load on (state, on_load data and words). Until then
-    assets/theme.css keeps the content invisible: it shows the build's English defaults and
-    empty lists, and what arrived later moved what was drawn. Later navigations show at once.
+    assets/theme.css keeps the content invisible: it would show blank labels (only the first
+    paint's words are in the build) and empty lists, and what arrived later would move what was
+    drawn. Later navigations show at once.
     And the words: the likely language's fetched at once, beside the state; the page's
     language's shown once the state says which it is (assets/words.js)."""
 
@@ -75,7 +74,8 @@ class Document(rx.Fragment):
         # words then come while the page's own data is still on its way, and that, the larger
         # part of most pages, is drawn once, with them.
         known = rx.State.router.session.client_token != ""
-        urls = json.dumps(WORD_URLS)
+        # Where each language's words are (lbt_app/frontend_build.py WordTables writes them).
+        urls = json.dumps({code: f"/assets/{word_table(code)[0]}" for code in LANGUAGES})
         effects = [
             f"useEffect(() => {{ guessWords({urls}, {json.dumps(LANG_KEY)}); }}, []);",
             f"useEffect(() => {{ if ({known}) showWords({lang}, {urls}[{lang}]); }},"
@@ -126,6 +126,18 @@ def account_link() -> rx.Component:
 # knows who is signed in (filled in after hydration), so that nothing below it moves.
 HEADER_HEIGHT = "65px"  # 44 px controls, 2 × 10 px padding, 1 px border
 ONE_LINE = {"white_space": "nowrap", "overflow": "hidden", "text_overflow": "ellipsis"}
+
+
+def toaster() -> rx.Component:
+    """Messages (toasts) just under the header: at the bottom of a phone they covered the
+    form's submit button, over the header they covered the sign-out and language controls."""
+    under_header = {"top": f"calc({HEADER_HEIGHT} + 8px)"}
+    return rx.toast.provider(
+        position="top-center",
+        # sonner's offsets, wide screens and under 600 px: rx.toast.provider types `offset`
+        # as one string for all four sides and has no `mobileOffset`
+        custom_attrs={"offset": under_header, "mobileOffset": under_header},
+    )
 
 
 def _user() -> rx.Component:

@@ -40,6 +40,7 @@ def _photo_upload() -> rx.Component:
         accept=IMAGE_TYPES,
         max_size=MAX_PHOTO_BYTES,
         handler=OfficerState.upload_photo,
+        capture="environment",  # the permit in front of the officer, not the phone's gallery
         size="3",
         variant="soft",
         width="100%",

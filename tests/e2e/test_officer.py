@@ -55,15 +55,20 @@ def test_valid_then_entry_recorded_then_already_inside(page, app):
 
 
 def test_a_message_shows_at_the_top_clear_of_the_buttons(page, app):
-    """Messages (toasts) came up at the bottom of the phone, over the form's buttons."""
+    """Messages (toasts) came up at the bottom of the phone, over the form's buttons; then
+    at the very top, over the header's sign-out button (a tap there hit the message)."""
     sign_in_as_officer(page, app)
     page.click("[data-testid=manual-check]")  # no number typed
     toast = page.locator("[data-sonner-toast]", has_text="Type the permit number.")
     toast.wait_for()
+    toast.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")  # slid in
     box = toast.bounding_box()
     button = page.locator("[data-testid=manual-check]").bounding_box()
     assert box["y"] + box["height"] < page.viewport_size["height"] / 3
     assert box["y"] + box["height"] <= button["y"] or box["y"] >= button["y"] + button["height"]
+    assert box["y"] >= page.locator("header").bounding_box()["height"]
+    page.click("[data-testid=sign-out]", timeout=3_000)  # while the message still shows
+    page.wait_for_selector("[data-testid=sign-in]")
 
 
 def test_revoked_and_wrong_crossing_point_are_invalid_with_the_reason(page, app):
@@ -88,14 +93,16 @@ def test_refuse_and_report_are_recorded_and_counted_in_the_shift(page, app):
     page.fill("[data-testid=report-note]", "Card handed over by another man")
     page.click("[data-testid=report-submit]")
     page.wait_for_selector("text=Report recorded.")
-    with app.engine().connect() as conn:
+    number = permit_field(app, "QODIROV")
+    with app.engine().connect() as conn:  # (other tests on this app report other permits)
         rows = conn.execute(
             sa.text(
                 "SELECT action, actor, subject FROM auditevent "
-                "WHERE action IN ('crossing_refused', 'misuse_reported') ORDER BY seq"
-            )
+                "WHERE action IN ('crossing_refused', 'misuse_reported') AND subject = :number "
+                "ORDER BY seq"
+            ),
+            {"number": number},
         ).all()
-    number = permit_field(app, "QODIROV")
     assert [tuple(r) for r in rows] == [
         ("crossing_refused", "officer2", number),
         ("misuse_reported", "officer2", number),

@@ -182,8 +182,10 @@ def test_bad_photos_get_a_clear_message_and_no_verdict(page, app):
 
 
 def _choose(page, how: str, name: str, data: bytes, mime: str = "image/jpeg") -> None:
-    """A file chosen in the system's picker, opened by a tap on the photo button or a key."""
+    """A file chosen in the system's picker, opened by a tap on the photo button or a key;
+    on a phone the picker is the back camera (`capture`), not the gallery."""
     button = page.get_by_role("button", name="Take a photo")
+    assert page.get_attribute("input[type=file]", "capture") == "environment"
     with page.expect_file_chooser() as chooser:
         if how == "tap":
             button.click()
