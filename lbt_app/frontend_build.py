@@ -91,6 +91,49 @@ function themeWithoutTooltips() {
 }
 
 """
+# Radix Themes' stylesheet repeats every responsive class for each of its five screen widths
+# (`.md\:rt-r-gap-3`, `.md\:-rt-r-m-1`, ... under `@media (min-width: 1024px)`): 353 of its
+# 616 KB, 10 KB brotli, on every page, for props given per width (`columns=rx.breakpoints(...)`).
+# The pages lay out per width in their own CSS instead (components/layout.py `grid_columns`);
+# this Vite plugin takes those copies out of the stylesheet before it is named after its content,
+# and fails the build when a page gives a Radix prop per width, which would then do nothing.
+RADIX_WITHOUT_BREAKPOINTS = r"""
+import postcss from "postcss";
+function radixWithoutBreakpoints() {
+  const widths = /^\(min-width: (520|768|1024|1280|1640)px\)$/;
+  const perWidthClass = /\.(xs|sm|md|lg|xl)\\:/;
+  const perWidthProp = /\(\{ \["(initial|xs|sm|md|lg|xl)"\] : /;
+  return [
+    {
+      name: "lbt-radix-props-not-per-width",
+      enforce: "pre",
+      transform(code, id) {
+        if (!/[\\/]app[\\/]routes[\\/]/.test(id)) return;
+        const found = code.match(perWidthProp);
+        if (found) this.error(`${id} gives a Radix prop per screen width (${found[0]}...): ` +
+          "lbt_app/frontend_build.py took Radix's classes for that out; lay it out in CSS " +
+          "(components/layout.py grid_columns)");
+      },
+    },
+    {
+      name: "lbt-radix-without-breakpoints",
+      transform(code, id) {
+        if (!/\.css($|\?)/.test(id) || !perWidthClass.test(code)) return;
+        const root = postcss.parse(code);
+        root.walkAtRules("media", (media) => {
+          if (!widths.test(media.params)) return;
+          media.walkRules((rule) => { if (perWidthClass.test(rule.selector)) rule.remove(); });
+          if (!media.nodes.length) media.remove();
+        });
+        const css = root.toString();
+        if (perWidthClass.test(css)) this.error(`${id}: Radix's per-width classes changed form`);
+        return { code: css, map: null };
+      },
+    },
+  ];
+}
+
+"""
 VITE_CONFIG = "vite.config.js"
 CONFIG_ANCHOR = "export default defineConfig("
 PLUGINS_ANCHOR = "  plugins: [\n"
@@ -103,12 +146,14 @@ def _drop_radix_loader(root: str) -> str:
     return root.replace(RADIX_LOADER, "", 1)
 
 
-def _theme_without_tooltips(config: str) -> str:
+def _lean_vite_config(config: str) -> str:
     if CONFIG_ANCHOR not in config or PLUGINS_ANCHOR not in config:
         msg = f"{VITE_CONFIG} has no {CONFIG_ANCHOR!r} or plugins list: Reflex's template changed"
         raise RuntimeError(msg)
-    config = config.replace(CONFIG_ANCHOR, THEME_WITHOUT_TOOLTIPS + CONFIG_ANCHOR, 1)
-    return config.replace(PLUGINS_ANCHOR, PLUGINS_ANCHOR + "    themeWithoutTooltips(),\n", 1)
+    plugins = THEME_WITHOUT_TOOLTIPS + RADIX_WITHOUT_BREAKPOINTS
+    config = config.replace(CONFIG_ANCHOR, plugins + CONFIG_ANCHOR, 1)
+    calls = "    themeWithoutTooltips(),\n    radixWithoutBreakpoints(),\n"
+    return config.replace(PLUGINS_ANCHOR, PLUGINS_ANCHOR + calls, 1)
 
 
 class LeanRadixThemes(rx.plugins.RadixThemesPlugin):
@@ -129,7 +174,7 @@ class LeanRadixThemes(rx.plugins.RadixThemesPlugin):
         super().pre_compile(**context)
         if self.enabled:
             context["add_modify_task"](ROOT, _drop_radix_loader)
-            context["add_modify_task"](VITE_CONFIG, _theme_without_tooltips)
+            context["add_modify_task"](VITE_CONFIG, _lean_vite_config)
 
 
 def _word_tables() -> list[tuple[str, str]]:

@@ -55,7 +55,7 @@ def crossings_chart() -> rx.Component:
                 A.chart_legend,
                 lambda p: rx.hstack(
                     rx.box(width="12px", height="12px", background=p["colour"]),
-                    rx.text(p["code"], size="1"),
+                    rx.text(p["name"], size="1"),
                     align="center",
                     spacing="1",
                 ),

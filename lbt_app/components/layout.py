@@ -128,6 +128,18 @@ HEADER_HEIGHT = "65px"  # 44 px controls, 2 × 10 px padding, 1 px border
 ONE_LINE = {"white_space": "nowrap", "overflow": "hidden", "text_overflow": "ellipsis"}
 
 
+def grid_columns(narrow: int, wide: int, *, from_width: str) -> dict:
+    """A grid's columns: `narrow` on a phone, `wide` from `from_width` on. In the page's own
+    CSS, not Radix's `columns` per width, whose classes the build leaves out
+    (lbt_app/frontend_build.py RADIX_WITHOUT_BREAKPOINTS)."""
+    return {
+        "grid_template_columns": f"repeat({narrow}, minmax(0, 1fr))",
+        f"@media (min-width: {from_width})": {
+            "grid_template_columns": f"repeat({wide}, minmax(0, 1fr))"
+        },
+    }
+
+
 def toaster() -> rx.Component:
     """Messages (toasts) just under the header: at the bottom of a phone they covered the
     form's submit button, over the header they covered the sign-out and language controls."""

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.desk_chart import crossings_chart
-from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.layout import T, T_var, grid_columns, page
 from lbt_app.pages.residents import authority_nav
 from lbt_app.states.desk import PERMIT_PANEL_ID, AuthorityState
 
@@ -101,7 +101,7 @@ def _dashboard() -> rx.Component:
             _figure(T("Inside now"), f["inside"]),
             _figure(T("Near the stay limit"), f["near_limit"]),
             _figure(T("Over the stay limit"), f["over_limit"]),
-            columns=rx.breakpoints(initial="2", md="6"),
+            style=grid_columns(2, 6, from_width="1024px"),
             spacing="3",
             width="100%",
             data_testid="dashboard",
@@ -142,7 +142,7 @@ def _dashboard() -> rx.Component:
                 ),
                 data_testid="chart-status",
             ),
-            columns=rx.breakpoints(initial="1", md="2"),
+            style=grid_columns(1, 2, from_width="1024px"),
             spacing="3",
             width="100%",
         ),

@@ -5,7 +5,7 @@ import reflex as rx
 from lbt_app import routes
 from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, PROOF_TYPES, file_button
 from lbt_app.components.form_field import labelled
-from lbt_app.components.layout import T, T_var, page
+from lbt_app.components.layout import T, T_var, grid_columns, page
 from lbt_app.components.pager import pager
 from lbt_app.components.portrait import portrait
 from lbt_app.core import imaging
@@ -252,7 +252,7 @@ def _form() -> rx.Component:
                     _field("address"),
                     _field("residence_since", type="date"),
                     _select("border_area", rx.foreach(S.areas, lambda a: rx.el.option(a, value=a))),
-                    columns=rx.breakpoints(initial="1", sm="2"),
+                    style=grid_columns(1, 2, from_width="768px"),
                     spacing="3",
                     width="100%",
                 ),

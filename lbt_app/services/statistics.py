@@ -52,7 +52,7 @@ class Holder:
 class Dashboard:
     figures: dict[str, int]
     permits_by_status: dict[str, int]
-    points: list[str]
+    points: dict[str, str]  # the agreement's crossing points, code: name, in its order
     # one row per day, oldest first: {"day": date, point code: crossings that day, ...}
     crossings_per_day: list[dict[str, object]]
     # holders inside who are near or over their stay limit, the most urgent first (at most
@@ -66,7 +66,7 @@ def dashboard(*, session: Session, principal: Principal | None, now: datetime) -
     principal = require(principal, Action.VIEW_AUTHORITY_DESK)
     agreement = session.get(Agreement, principal.agreement_id)
     if agreement is None:
-        return Dashboard({}, {}, [], [], [])
+        return Dashboard({}, {}, {}, [], [])
     zone = ZoneInfo(agreement.timezone)
     today = now.astimezone(zone).date()
     authorities = select(Authority.id).where(Authority.agreement_id == agreement.id)
@@ -88,9 +88,9 @@ def dashboard(*, session: Session, principal: Principal | None, now: datetime) -
             Application.status == ApplicationStatus.SUBMITTED,
         )
     ).one()
-    points = list(
+    points = dict(
         session.exec(
-            select(CrossingPoint.code)
+            select(CrossingPoint.code, CrossingPoint.name)
             .where(CrossingPoint.agreement_id == agreement.id)
             .order_by(CrossingPoint.id)
         ).all()

@@ -79,7 +79,6 @@ class AuthorityState(SessionState):
     chart_top: int = 0
     chart_span: list[str] = ["", ""]  # the first and the last day
     chart_legend: list[dict[str, str]] = []
-    points: list[str] = []
     attention: list[dict[str, str]] = []
     permits: list[dict[str, str]] = []
     areas: list[str] = []
@@ -110,12 +109,13 @@ class AuthorityState(SessionState):
         self._refresh(principal)
         return None
 
-    def _chart(self, points: list[str], per_day: list[dict[str, object]], lang: str) -> None:
+    def _chart(self, points: dict[str, str], per_day: list[dict[str, object]], lang: str) -> None:
+        """`points`: code: name; the days' rows count crossings by code."""
         colour = {p: CHART_COLOURS[min(i, len(CHART_COLOURS) - 1)] for i, p in enumerate(points)}
         totals = [sum(int(row[p]) for p in points) for row in per_day]
         top = max(totals, default=0)
         self.chart_top = top
-        self.chart_legend = [{"code": p, "colour": colour[p]} for p in points]
+        self.chart_legend = [{"name": name, "colour": colour[p]} for p, name in points.items()]
         self.chart_bars = [
             [
                 {"height": f"{100 * int(row[p]) / top:.1f}%", "colour": colour[p]}
@@ -127,7 +127,8 @@ class AuthorityState(SessionState):
         days = [format_date(row["day"], format="d MMM", locale=lang) for row in per_day]
         self.chart_span = [days[0], days[-1]] if days else ["", ""]
         self.chart_labels = [
-            f"{day}: " + (", ".join(f"{p} {row[p]}" for p in points if row[p]) or "0")
+            f"{day}: "
+            + (", ".join(f"{name} {row[p]}" for p, name in points.items() if row[p]) or "0")
             for day, row in zip(days, per_day, strict=True)
         ]
 
@@ -145,7 +146,7 @@ class AuthorityState(SessionState):
                 expiring_days=int(self.filters["expiring"]) if self.filters["expiring"] else None,
             )
         self.permits = _rows(rows, lang)
-        self.figures, self.points = board.figures, board.points
+        self.figures = board.figures
         counts = board.permits_by_status
         most = max(counts.values(), default=0) or 1
         self.by_status = [  # every status, none left out, with its share of the longest bar

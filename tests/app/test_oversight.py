@@ -25,7 +25,8 @@ def test_the_dashboard_counts_within_the_agreement(session):
     assert board.figures["active"] == 5  # RAHIMOV NAZAROVA YUSUPOVA KARIMOVA ABDURAHMONZODA
     assert board.figures["pending"] == 1 and board.figures["inside"] == 1  # gulnora
     assert board.permits_by_status == {"active": 5, "suspended": 1, "revoked": 1, "expired": 1}
-    assert board.points == ["FOTEHOBOD", "KUSHTEGIRMON", "PATAR"]
+    assert list(board.points) == ["FOTEHOBOD", "KUSHTEGIRMON", "PATAR"]
+    assert board.points["FOTEHOBOD"] == "Fotehobod – Oybek"
     assert len(board.crossings_per_day) == statistics.CHART_DAYS
     assert board.crossings_per_day[-1]["day"] == NOW.date()
     before = board.figures["crossings_today"]

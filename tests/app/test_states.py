@@ -457,6 +457,11 @@ def test_the_desk_filters_opens_a_permit_and_renews_it(db_url, session):
         and state.chart_top > 0
         and state.chart_span[1] in state.chart_labels[-1]
     )
+    # the crossing points by their names, not their codes, in the legend and the bars' words
+    legend = [p["name"] for p in state.chart_legend]
+    assert legend == ["Fotehobod – Oybek", "Kushtegirmon – Bekobod", "Patar – Rishton"]
+    assert any("Fotehobod – Oybek 1" in label for label in state.chart_labels)
+    assert not any("FOTEHOBOD" in label for label in state.chart_labels)
     AuthorityState.filter.fn(state, {"status": "suspended", "area": "nowhere", "expiring": "7"})
     assert state.filters == {"status": "suspended", "area": "", "expiring": ""}
     assert [p["status"] for p in state.permits] == ["suspended"]

@@ -71,9 +71,9 @@ def _reference(session: Session, principal, now: datetime) -> statistics.Dashboa
         .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
         .where(CrossingPoint.agreement_id == agreement.id, col(Crossing.at) >= since)
     ).all()
-    points = list(
+    points = dict(
         session.exec(
-            select(CrossingPoint.code)
+            select(CrossingPoint.code, CrossingPoint.name)
             .where(CrossingPoint.agreement_id == agreement.id)
             .order_by(CrossingPoint.id)
         ).all()

@@ -29,6 +29,22 @@ def _desk(page, app) -> None:
     page.wait_for_selector("[data-testid=permit-row]")
 
 
+def test_the_figures_are_two_a_row_on_a_phone_and_one_row_on_a_desk(page, app):
+    """The grid's columns per screen width are the page's own CSS (layout.py grid_columns)."""
+    _desk(page, app)
+
+    def rows() -> int:
+        tops = page.locator("[data-testid=dashboard] > *").evaluate_all(
+            "figures => figures.map((f) => Math.round(f.getBoundingClientRect().top))"
+        )
+        assert len(tops) == 6
+        return len(set(tops))
+
+    assert rows() == 3
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert rows() == 1
+
+
 def test_dashboard_charts_filters_and_the_permit_page(page, app):
     _desk(page, app)
     assert "Inside now" in page.inner_text("[data-testid=dashboard]")
