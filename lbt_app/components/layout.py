@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import reflex as rx
+from reflex.components.sonner.toast import Toaster
 from reflex.utils.imports import ImportVar
 from reflex.vars import Var, VarData
 
@@ -140,13 +141,23 @@ def grid_columns(narrow: int, wide: int, *, from_width: str) -> dict:
     }
 
 
+class LazyToaster(Toaster):
+    """sonner's `<Toaster>`, fetched once the page is idle, not in every page's first scripts;
+    messages sent before it came wait for it (assets/toaster.js, whose `toast` Reflex's hook
+    gives the events)."""
+
+    library: str | None = "$/public/toaster.js"
+    lib_dependencies: list[str] = [Toaster.library]  # noqa: RUF012 — sonner, as Reflex names it
+    tag = "LazyToaster"
+
+
 def toaster() -> rx.Component:
     """Messages (toasts) just under the header: at the bottom of a phone they covered the
     form's submit button, over the header they covered the sign-out and language controls."""
     under_header = {"top": f"calc({HEADER_HEIGHT} + 8px)"}
-    return rx.toast.provider(
+    return LazyToaster.create(
         position="top-center",
-        # sonner's offsets, wide screens and under 600 px: rx.toast.provider types `offset`
+        # sonner's offsets, wide screens and under 600 px: reflex's Toaster types `offset`
         # as one string for all four sides and has no `mobileOffset`
         custom_attrs={"offset": under_header, "mobileOffset": under_header},
     )

@@ -56,7 +56,8 @@ def test_valid_then_entry_recorded_then_already_inside(page, app):
 
 def test_a_message_shows_at_the_top_clear_of_the_buttons(page, app):
     """Messages (toasts) came up at the bottom of the phone, over the form's buttons; then
-    at the very top, over the header's sign-out button (a tap there hit the message)."""
+    at the very top, over the header's sign-out button; then under it, over the desk's links
+    (a tap there hit the message)."""
     sign_in_as_officer(page, app)
     page.click("[data-testid=manual-check]")  # no number typed
     toast = page.locator("[data-sonner-toast]", has_text="Type the permit number.")
@@ -67,6 +68,10 @@ def test_a_message_shows_at_the_top_clear_of_the_buttons(page, app):
     assert box["y"] + box["height"] < page.viewport_size["height"] / 3
     assert box["y"] + box["height"] <= button["y"] or box["y"] >= button["y"] + button["height"]
     assert box["y"] >= page.locator("header").bounding_box()["height"]
+    # a tap on the message goes to what is under it (there: the desk's links, the lane switch)
+    centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+    tapped = "([x, y]) => document.elementFromPoint(x, y).closest('[data-sonner-toast]')"
+    assert page.evaluate(tapped, centre) is None
     page.click("[data-testid=sign-out]", timeout=3_000)  # while the message still shows
     page.wait_for_selector("[data-testid=sign-in]")
 

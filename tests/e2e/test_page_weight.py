@@ -18,7 +18,7 @@ from bench import bench_pages
 from lbt_app import routes
 from lbt_app.frontend_build import COLOUR_SCALES
 from lbt_app.i18n import t
-from tests.e2e.conftest import hydrated, sign_in_as_officer
+from tests.e2e.conftest import hydrated, sign_in_as_officer, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,8 @@ ADMIN_ONLY_WORDS = "This is the last active administrator"
 # react-dropzone (its error codes) and file-selector (its table of MIME types), which rx.upload
 # brings: 13 KB brotli the photo button needs none of (lbt_app/components/files.py).
 DROPZONE = ("too-many-files", "application/x-moz-file", "vnd.lotus-1-2-3")
+# sonner, the messages (toasts): fetched once the page is idle, not with the page's scripts.
+SONNER = "data-sonner-toaster"
 
 
 def test_lighthouse_measures_a_cold_page(playwright, app):
@@ -95,6 +97,29 @@ def test_the_officer_page_fetches_its_scripts_in_few_files_and_no_unused_compone
     assert "rt-SegmentedControlRoot" in scripts  # the lane switch: Radix components do come
     for unused in (*UNUSED_RADIX, TOOLTIP, ADMIN_ONLY_WORDS, *DROPZONE):
         assert unused not in scripts, unused
+
+
+def test_a_message_sent_before_the_toaster_came_shows_once_it_comes(page, app):
+    """sonner (the messages) is fetched once the page is idle (assets/toaster.js): held back
+    here, a message waits for it and then shows."""
+    held = []
+
+    def hold_the_toaster(route):
+        response = route.fetch()
+        if SONNER in response.text():
+            held.append((route, response))
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/*.js", hold_the_toaster)
+    sign_in_as_officer(page, app)
+    assert wait_until(page, lambda: held)  # asked for, once the page was idle
+    page.click("[data-testid=manual-check]")  # no number typed: a message
+    page.wait_for_timeout(1_000)
+    assert page.locator("[data-sonner-toast]").count() == 0
+    route, response = held[0]
+    route.fulfill(response=response)
+    page.locator("[data-sonner-toast]", has_text="Type the permit number.").wait_for()
 
 
 def test_a_page_comes_with_its_title_description_and_header_in_words(app):
