@@ -142,9 +142,9 @@ def grid_columns(narrow: int, wide: int, *, from_width: str) -> dict:
 
 
 class LazyToaster(Toaster):
-    """sonner's `<Toaster>`, fetched once the page is idle, not in every page's first scripts;
-    messages sent before it came wait for it (assets/toaster.js, whose `toast` Reflex's hook
-    gives the events)."""
+    """sonner's `<Toaster>`, fetched after the page (or at its first message), not with every
+    page's first scripts; a message sent before it came waits for it (assets/toaster.js, whose
+    `toast` Reflex's hook gives the events)."""
 
     library: str | None = "$/public/toaster.js"
     lib_dependencies: list[str] = [Toaster.library]  # noqa: RUF012 — sonner, as Reflex names it
@@ -153,7 +153,8 @@ class LazyToaster(Toaster):
 
 def toaster() -> rx.Component:
     """Messages (toasts) just under the header: at the bottom of a phone they covered the
-    form's submit button, over the header they covered the sign-out and language controls."""
+    form's submit button, over the header they covered the sign-out and language controls.
+    Taps go through them (assets/theme.css)."""
     under_header = {"top": f"calc({HEADER_HEIGHT} + 8px)"}
     return LazyToaster.create(
         position="top-center",

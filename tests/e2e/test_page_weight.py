@@ -44,6 +44,13 @@ ADMIN_ONLY_WORDS = "This is the last active administrator"
 DROPZONE = ("too-many-files", "application/x-moz-file", "vnd.lotus-1-2-3")
 # sonner, the messages (toasts): fetched once the page is idle, not with the page's scripts.
 SONNER = "data-sonner-toaster"
+# When the page marked itself loaded (lbt_app/components/layout.py Document), in its own clock.
+LOADED_AT = """new MutationObserver((_, watch) => {
+  if (document.documentElement && "loaded" in document.documentElement.dataset) {
+    window.__loadedAt = performance.now();
+    watch.disconnect();
+  }
+}).observe(document, { attributes: true, attributeFilter: ["data-loaded"], subtree: true });"""
 
 
 def test_lighthouse_measures_a_cold_page(playwright, app):
@@ -112,14 +119,19 @@ def test_a_message_sent_before_the_toaster_came_shows_once_it_comes(page, app):
             route.fulfill(response=response)
 
     page.route("**/*.js", hold_the_toaster)
+    page.add_init_script(LOADED_AT)
     sign_in_as_officer(page, app)
-    assert wait_until(page, lambda: held)  # asked for, once the page was idle
+    assert wait_until(page, lambda: held)  # asked for, once the page had loaded
     page.click("[data-testid=manual-check]")  # no number typed: a message
     page.wait_for_timeout(1_000)
     assert page.locator("[data-sonner-toast]").count() == 0
     route, response = held[0]
     route.fulfill(response=response)
     page.locator("[data-sonner-toast]", has_text="Type the permit number.").wait_for()
+    asked = page.evaluate(
+        "(url) => performance.getEntriesByName(url)[0].startTime", route.request.url
+    )
+    assert asked >= page.evaluate("window.__loadedAt")  # not beside the page's state and words
 
 
 def test_a_page_comes_with_its_title_description_and_header_in_words(app):
@@ -130,6 +142,7 @@ def test_a_page_comes_with_its_title_description_and_header_in_words(app):
     assert "<title>Border officer</title>" in html
     assert f'<meta content="{routes.DESCRIPTION}" name="description"/>' in html
     assert f">{routes.BRAND}</" in html  # the header's brand
+    assert '<link href="data:image/png;base64,' in html  # the tab's icon: no request of its own
 
 
 def test_the_words_come_as_a_cached_file_not_in_the_state(page, app):
