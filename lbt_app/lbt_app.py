@@ -27,6 +27,7 @@ from lbt_app.pages.oversight import oversight_page
 from lbt_app.pages.residents import residents_page
 from lbt_app.pages.wallet import wallet_page
 from lbt_app.settings import get_settings
+from lbt_app.state_lock import make_lock_cancellation_safe
 from lbt_app.states.account import AccountState
 from lbt_app.states.admin import AdminState
 from lbt_app.states.admin_agreements import AdminAgreementsState
@@ -89,6 +90,7 @@ PAGES = [
     (account_page, routes.ACCOUNT, AccountState.load),
 ]
 
+make_lock_cancellation_safe()  # before any event takes a tab's lock in Redis
 app = rx.App(
     head_components=PWA_HEAD,
     stylesheets=["/theme.css"],  # colours and tap targets that accessibility decides

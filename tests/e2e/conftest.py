@@ -39,6 +39,7 @@ OWN_APPS = (
     "test_state_recovery.py",
     "test_load.py",
 )
+APP_LOG_LINES = 60  # of a failed test's app log, in its report
 
 
 @pytest.hookimpl(trylast=True)
@@ -55,6 +56,18 @@ def pytest_collection_modifyitems(items) -> None:
         + own
         + [i for i in browser if i.path.name not in OWN_APPS]
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test's report ends with the app's own last log lines: in CI the app
+    and its log are gone by the time anyone reads the failure."""
+    outcome = yield
+    report = outcome.get_result()
+    running = item.funcargs.get("app") if hasattr(item, "funcargs") else None
+    if report.failed and isinstance(running, RunningApp) and running.log.exists():
+        lines = running.log.read_text(errors="replace").splitlines()[-APP_LOG_LINES:]
+        report.sections.append(("the app's log, its last lines", "\n".join(lines)))
 
 
 @pytest.fixture(scope="session", params=MODES)
