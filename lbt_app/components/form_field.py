@@ -30,3 +30,8 @@ def labelled(
         spacing="1",
         width="100%",
     )
+
+
+def named_options(choices: rx.Var) -> rx.Component:
+    """A select's options from a list of {code, name}: the name shown, the code sent."""
+    return rx.foreach(choices, lambda c: rx.el.option(c["name"], value=c["code"]))

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from lbt_app.components.form_field import named_options
 from lbt_app.components.layout import T, page
 from lbt_app.components.pager import pager
 from lbt_app.pages.residents import authority_nav
@@ -115,7 +116,7 @@ def _review() -> rx.Component:
                 rx.hstack(
                     rx.el.label(T("Border area"), html_for="approve-area"),
                     rx.el.select(
-                        rx.foreach(S.areas, lambda a: rx.el.option(a, value=a)),
+                        named_options(S.areas),
                         value=S.area,
                         on_change=S.set_area,
                         id="approve-area",

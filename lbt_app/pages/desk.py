@@ -3,6 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.desk_chart import crossings_chart
+from lbt_app.components.form_field import named_options
 from lbt_app.components.layout import T, T_var, grid_columns, page
 from lbt_app.pages.residents import authority_nav
 from lbt_app.states.desk import PERMIT_PANEL_ID, AuthorityState
@@ -200,7 +201,7 @@ def _filters() -> rx.Component:
             ),
             rx.el.select(
                 rx.el.option(T("Any area"), value=""),
-                rx.foreach(A.areas, lambda a: rx.el.option(a, value=a)),
+                named_options(A.areas),
                 name="area",
                 aria_label=T("Border area"),
                 data_testid="filter-area",
@@ -290,8 +291,7 @@ def _permit_panel() -> rx.Component:
                     T_var(c["direction_label"]),
                     " · ",
                     c["point"],
-                    " · ",
-                    c["code"],
+                    rx.cond(c["code"] != "", " · " + c["code"].to(str), ""),
                     size="1",
                 ),
             ),

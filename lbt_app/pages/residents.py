@@ -4,7 +4,7 @@ import reflex as rx
 
 from lbt_app import routes
 from lbt_app.components.files import CSV_TYPES, IMAGE_TYPES, PROOF_TYPES, file_button
-from lbt_app.components.form_field import labelled
+from lbt_app.components.form_field import labelled, named_options
 from lbt_app.components.layout import T, T_var, grid_columns, page
 from lbt_app.components.pager import pager
 from lbt_app.components.portrait import portrait
@@ -251,7 +251,7 @@ def _form() -> rx.Component:
                     _field("document_number"),
                     _field("address"),
                     _field("residence_since", type="date"),
-                    _select("border_area", rx.foreach(S.areas, lambda a: rx.el.option(a, value=a))),
+                    _select("border_area", named_options(S.areas)),
                     style=grid_columns(1, 2, from_width="768px"),
                     spacing="3",
                     width="100%",

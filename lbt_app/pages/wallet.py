@@ -3,6 +3,7 @@
 import reflex as rx
 
 from lbt_app.components.files import IMAGE_TYPES, PROOF_TYPES, file_button
+from lbt_app.components.form_field import named_options
 from lbt_app.components.layout import T, T_var, page
 from lbt_app.components.portrait import portrait
 from lbt_app.components.wallet import LiveQr
@@ -163,10 +164,7 @@ def _apply() -> rx.Component:
                         _apply_field("address", T("Address")),
                         _apply_label("border_area", T("Border area")),
                         rx.el.select(
-                            rx.foreach(
-                                WalletState.apply_areas,
-                                lambda a: rx.el.option(a["name"], value=a["code"]),
-                            ),
+                            named_options(WalletState.apply_areas),
                             name="border_area",
                             id="apply-border_area",
                             data_testid="apply-border_area",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -40,7 +40,7 @@ from lbt_app.db.models import (
     SigningKey,
     User,
 )
-from lbt_app.i18n import LANGUAGES, N_, language_name
+from lbt_app.i18n import LANGUAGES, N_, language_name, place_name
 from lbt_app.services import audit, keys, stays
 from lbt_app.services.residents import BAD_CHARACTERS, REQUIRED, TOO_LONG
 
@@ -128,6 +128,18 @@ def countries() -> dict[str, str]:
 def country_name(alpha3: str, lang: str) -> str:
     alpha2 = countries().get(alpha3)
     return Locale.parse(lang).territories.get(alpha2, alpha3) if alpha2 else alpha3
+
+
+def area_names(session: Session, agreement_id: int | None, lang: str) -> dict[str, str]:
+    """The agreement's border areas by code, each by the name a reader of `lang` knows it by:
+    what staff see on lists, filters and forms (the code is what forms send and files hold)."""
+    areas = session.exec(select(BorderArea).where(BorderArea.agreement_id == agreement_id))
+    return {a.code: place_name(a.name, a.name_native, a.country, lang) for a in areas}
+
+
+def area_choices(names: Mapping[str, str], codes: Iterable[str]) -> list[dict[str, str]]:
+    """A select's options for these areas: each shown by its name, in the order of names."""
+    return sorted(({"code": c, "name": names.get(c, c)} for c in codes), key=lambda o: o["name"])
 
 
 @cache

@@ -172,12 +172,12 @@ class PermitFile:
 
     permit: Permit
     holder: str
-    area: str
-    points: list[str]
+    area: str  # its code (the page shows the name: agreements.area_names)
+    points: list[str]  # the crossing points' names
     status: PermitStatus
     # (time, action, actor, detail) of every audit event about this permit, newest first
     events: list[tuple[datetime, str, str, dict]]
-    crossings: list[tuple[datetime, str, str, str]]  # (time, direction, point, verdict code)
+    crossings: list[tuple[datetime, str, str, str]]  # (time, direction, point's name, verdict)
 
 
 def permit_file(*, session: Session, principal: Principal, number: str, today: date) -> PermitFile:
@@ -185,7 +185,7 @@ def permit_file(*, session: Session, principal: Principal, number: str, today: d
     resident = session.get(Resident, permit.resident_id)
     area = session.get(BorderArea, permit.border_area_id)
     points = session.exec(
-        select(CrossingPoint.code)
+        select(CrossingPoint.name)
         .join(PermitCrossingPoint, col(PermitCrossingPoint.crossing_point_id) == CrossingPoint.id)
         .where(PermitCrossingPoint.permit_id == permit.id)
         .order_by(CrossingPoint.id)
@@ -197,7 +197,7 @@ def permit_file(*, session: Session, principal: Principal, number: str, today: d
         .limit(200)
     ).all()
     crossings = session.exec(
-        select(Crossing, CrossingPoint.code)
+        select(Crossing, CrossingPoint.name)
         .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
         .where(Crossing.permit_id == permit.id)
         .order_by(col(Crossing.at).desc())
@@ -210,5 +210,5 @@ def permit_file(*, session: Session, principal: Principal, number: str, today: d
         points=list(points),
         status=effective_status(permit, today),
         events=[(e.at, e.action, e.actor, e.detail) for e in events],
-        crossings=[(c.at, c.direction, code, c.code) for c, code in crossings],
+        crossings=[(c.at, c.direction, point, c.code) for c, point in crossings],
     )

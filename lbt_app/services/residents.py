@@ -397,7 +397,7 @@ class ResidentFile:
     documents: list[tuple[str, datetime]]
     applications: list[Application]
     permits: list[Permit]
-    crossings: list[tuple[Crossing, str]]
+    crossings: list[tuple[Crossing, str]]  # with the crossing point's name
 
 
 def resident_file(*, session: Session, principal: Principal | None, resident_id: int):
@@ -428,7 +428,7 @@ def resident_file(*, session: Session, principal: Principal | None, resident_id:
     )
     crossings = list(
         session.exec(
-            select(Crossing, CrossingPoint.code)
+            select(Crossing, CrossingPoint.name)
             .join(Permit, col(Permit.id) == Crossing.permit_id)
             .join(CrossingPoint, col(CrossingPoint.id) == Crossing.crossing_point_id)
             .where(Permit.resident_id == resident.id)

@@ -12,7 +12,7 @@ from lbt_app.db.engine import session_scope
 from lbt_app.db.models import Agreement
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import applications, photos
+from lbt_app.services import agreements, applications, photos
 from lbt_app.services.applications import RULES
 from lbt_app.services.issuing import IssueError
 from lbt_app.settings import get_settings
@@ -53,7 +53,7 @@ class ApplicationsState(PagedList, SessionState):
     applicant: dict[str, str] = {}  # whose application is under review
     proof: str = ""  # address of an image proof (services/photos.py)
     proof_is_pdf: bool = False
-    areas: list[str] = []  # the host border areas a permit may name
+    areas: list[dict[str, str]] = []  # the host border areas a permit may name: code, name
     area: str = ""
     points: list[dict[str, str]] = []  # the crossing points serving `area`: code, name
     chosen_points: list[str] = []
@@ -87,9 +87,10 @@ class ApplicationsState(PagedList, SessionState):
             pending = applications.queue(
                 session=session, principal=principal, today=today, page=self.page
             )
-            self.areas = applications.host_areas(session, principal)
-            if self.area not in self.areas:
-                self.area = self.areas[0] if self.areas else ""
+            names = agreements.area_names(session, principal.agreement_id, self.lang)
+            self.areas = agreements.area_choices(names, applications.host_areas(session, principal))
+            if self.area not in self._area_codes():
+                self.area = self.areas[0]["code"] if self.areas else ""
             self.points = [
                 {"code": p.code, "name": p.name}
                 for p in applications.crossing_points(session, principal, self.area)
@@ -169,11 +170,14 @@ class ApplicationsState(PagedList, SessionState):
     @handler(Action.MANAGE_PERMITS)
     def set_area(self, principal: Principal, area: str):
         """The permit's border area: the crossing points offered are those serving it."""
-        if area in self.areas:
+        if area in self._area_codes():
             self.area = area
             self._refresh(principal)
             self.chosen_points = self._point_codes()
         return None
+
+    def _area_codes(self) -> list[str]:
+        return [a["code"] for a in self.areas]
 
     @handler()
     def toggle_point(self, code: str) -> None:

@@ -16,6 +16,7 @@ from lbt_app.db.models import PermitStatus
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import N_, format_day, format_moment
 from lbt_app.services import (
+    agreements,
     applications,
     cards,
     checks,
@@ -31,12 +32,14 @@ from lbt_app.states.handler import handler, whole_number
 from lbt_app.states.session import SessionState, bring_into_view
 
 
-def _rows(rows: list[permits.PermitRow], lang: str) -> list[dict[str, str]]:
+def _rows(
+    rows: list[permits.PermitRow], lang: str, area_names: dict[str, str]
+) -> list[dict[str, str]]:
     return [
         {
             "number": r.number,
             "holder": r.holder,
-            "area": r.area,
+            "area": area_names.get(r.area, r.area),
             "status": r.status,
             "status_label": STATUS_LABEL[PermitStatus(r.status)],
             "valid_until": format_day(r.valid_until, lang),
@@ -81,7 +84,7 @@ class AuthorityState(SessionState):
     chart_legend: list[dict[str, str]] = []
     attention: list[dict[str, str]] = []
     permits: list[dict[str, str]] = []
-    areas: list[str] = []
+    areas: list[dict[str, str]] = []  # the host border areas to filter by: code, name
     filters: dict[str, str] = {"status": "", "area": "", "expiring": ""}
     # {"number", "holder", "action"} while the status-change form is open, and its error
     change: dict[str, str] = {}
@@ -136,7 +139,8 @@ class AuthorityState(SessionState):
         now, lang = utcnow(), self.lang
         with session_scope() as session:
             board = statistics.dashboard(session=session, principal=principal, now=now)
-            self.areas = applications.host_areas(session, principal)
+            names = agreements.area_names(session, principal.agreement_id, lang)
+            self.areas = agreements.area_choices(names, applications.host_areas(session, principal))
             rows = permits.list_permits(
                 session=session,
                 principal=principal,
@@ -145,7 +149,7 @@ class AuthorityState(SessionState):
                 area=self.filters["area"],
                 expiring_days=int(self.filters["expiring"]) if self.filters["expiring"] else None,
             )
-        self.permits = _rows(rows, lang)
+        self.permits = _rows(rows, lang, names)
         self.figures = board.figures
         counts = board.permits_by_status
         most = max(counts.values(), default=0) or 1
@@ -175,7 +179,7 @@ class AuthorityState(SessionState):
         expiring = str(form.get("expiring", ""))
         self.filters = {
             "status": status if status in {str(s) for s in PermitStatus} else "",
-            "area": area if area in self.areas else "",
+            "area": area if area in {a["code"] for a in self.areas} else "",
             "expiring": expiring if expiring in EXPIRY_CHOICES else "",
         }
         self._refresh(principal)
@@ -192,6 +196,7 @@ class AuthorityState(SessionState):
                     number=str(number)[:24],
                     today=utcnow().astimezone(principal.zone).date(),
                 )
+                names = agreements.area_names(session, principal.agreement_id, lang)
         except PermitError as error:
             return rx.toast.error(self._t(str(error)))
         permit = file.permit
@@ -199,7 +204,7 @@ class AuthorityState(SessionState):
         self.permit_info = {
             "number": permit.number,
             "holder": file.holder,
-            "area": file.area,
+            "area": names.get(file.area, file.area),
             "points": ", ".join(file.points),
             "status": str(file.status),
             "status_label": STATUS_LABEL[file.status],

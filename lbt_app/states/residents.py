@@ -15,7 +15,7 @@ from lbt_app.core.translit import latin
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
 from lbt_app.i18n import format_day
-from lbt_app.services import applications, decoding, photos, residents
+from lbt_app.services import agreements, applications, decoding, photos, residents
 from lbt_app.services.issuing import IssueError
 from lbt_app.services.permits import STATUS_LABEL, effective_status
 from lbt_app.services.residents import (
@@ -61,7 +61,7 @@ class ResidentsState(PagedList, SessionState):
     form: dict[str, str] = {}
     form_errors: dict[str, str] = {}
     photo_preview: str = ""
-    areas: list[str] = []
+    areas: list[dict[str, str]] = []  # where the authority's residents live: code, name
     # CSV import
     importing: bool = False
     import_done: int = 0
@@ -76,7 +76,8 @@ class ResidentsState(PagedList, SessionState):
     def load(self, principal: Principal):
         self._show(principal)
         with session_scope() as session:
-            self.areas = sorted(residents.home_areas(session, principal))
+            names = agreements.area_names(session, principal.agreement_id, self.lang)
+            self.areas = agreements.area_choices(names, residents.home_areas(session, principal))
         return self._search(principal)
 
     def _search(self, principal: Principal):
@@ -97,10 +98,13 @@ class ResidentsState(PagedList, SessionState):
                 "native": r.native,
                 "birth_date": format_day(r.birth_date, self.lang),
                 "document": r.document_number,
-                "area": r.area,
+                "area": self._area_name(r.area),
             }
             for r in found
         ]
+
+    def _area_name(self, code: str) -> str:
+        return next((a["name"] for a in self.areas if a["code"] == code), code)
 
     @handler(Action.MANAGE_PERMITS)
     def search(self, principal: Principal, form: dict):
@@ -140,7 +144,7 @@ class ResidentsState(PagedList, SessionState):
             "nationality": r.nationality,
             "document": r.document_number,
             "address": r.address,
-            "area": found.area,
+            "area": self._area_name(found.area),
             "since": format_day(r.residence_since, lang),
             "photo": photos.photo_url(found.photo, utcnow()),
         }
@@ -221,7 +225,7 @@ class ResidentsState(PagedList, SessionState):
     def new_resident(self, principal: Principal):
         self.editing = 0
         self.form = dict.fromkeys(FIELDS, "")
-        self.form["border_area"] = self.areas[0] if self.areas else ""
+        self.form["border_area"] = self.areas[0]["code"] if self.areas else ""
         self._open_form()
         return None
 

@@ -31,6 +31,11 @@ def test_the_review_names_the_applicant_and_opens_its_proof(db_url, session):
     state = _sub(_client("staff"), ApplicationsState)
     ApplicationsState.load.fn(state)
     (row,) = state.rows
+    # the permit's border area offered by its name; the code is what the choice sends
+    assert state.areas == [{"code": "UZ-FRG", "name": "Fergana border districts"}]
+    assert state.area == "UZ-FRG"
+    ApplicationsState.set_area.fn(state, "TJ-SGD")  # the applicant's own side: not offered
+    assert state.area == "UZ-FRG"
     shown = ApplicationsState.select.fn(state, row["id"])
     assert "scrollIntoView" in str(shown)
     davlat = session.exec(select(Resident).where(Resident.surname_latin == "SHARIPOV")).one()

@@ -372,11 +372,14 @@ def test_registry_events_from_other_roles_show_and_change_nothing(db_url, sessio
 def test_staff_search_and_open_a_residents_file(db_url):
     cls, state = _state("staff")
     cls.load.fn(state)
-    assert state.total >= 9 and state.areas == ["TJ-SGD"]
+    assert state.total >= 9
+    assert state.areas == [{"code": "TJ-SGD", "name": "Sughd border districts"}]
     cls.search.fn(state, {"query": "Назарова"})
     assert [r["latin"] for r in state.rows] == ["NAZAROVA GULNORA"]
+    assert state.rows[0]["area"] == "Sughd border districts"  # the area's name, not its code
     cls.open_resident.fn(state, state.rows[0]["id"])
     assert state.file["native"].startswith("Назарова") and state.file["photo"]
+    assert state.file["area"] == "Sughd border districts"
     assert state.permits and state.crossings
     assert "No such resident." in str(cls.open_resident.fn(state, "999999"))
 

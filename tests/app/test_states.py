@@ -452,11 +452,10 @@ def test_the_desk_filters_opens_a_permit_and_renews_it(db_url, session):
     state = _sub(_client("staff"), AuthorityState)
     asyncio.run(AuthorityState.load.fn(state))
     assert state.figures["active"] == 5 and len(state.chart_bars) == len(state.chart_labels) == 30
-    assert (
-        state.areas == ["UZ-FRG"]
-        and state.chart_top > 0
-        and state.chart_span[1] in state.chart_labels[-1]
-    )
+    assert state.chart_top > 0 and state.chart_span[1] in state.chart_labels[-1]
+    # the border areas by their names too: on the filter, the rows and the permit page
+    assert state.areas == [{"code": "UZ-FRG", "name": "Fergana border districts"}]
+    assert {p["area"] for p in state.permits} == {"Fergana border districts"}
     # the crossing points by their names, not their codes, in the legend and the bars' words
     legend = [p["name"] for p in state.chart_legend]
     assert legend == ["Fotehobod – Oybek", "Kushtegirmon – Bekobod", "Patar – Rishton"]
@@ -465,10 +464,14 @@ def test_the_desk_filters_opens_a_permit_and_renews_it(db_url, session):
     AuthorityState.filter.fn(state, {"status": "suspended", "area": "nowhere", "expiring": "7"})
     assert state.filters == {"status": "suspended", "area": "", "expiring": ""}
     assert [p["status"] for p in state.permits] == ["suspended"]
+    AuthorityState.filter.fn(state, {"area": "UZ-FRG"})  # the option's value: the code
+    assert state.filters["area"] == "UZ-FRG" and len(state.permits) > 1
     AuthorityState.filter.fn(state, {"status": "active"})
     number = state.permits[-1]["number"]
     AuthorityState.open_permit.fn(state, number)
     assert state.permit_info["number"] == number and state.permit_qr.startswith("data:image/png")
+    assert state.permit_info["area"] == "Fergana border districts"
+    assert "FOTEHOBOD" not in state.permit_info["points"]
     assert any(e["label"] == "Issued" for e in state.permit_events)
     assert "Permit renewed." in str(AuthorityState.renew.fn(state, {"years": "2"}))
     session.expire_all()

@@ -13,7 +13,14 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, select
 
-from lbt_app.db.models import Application, Authority, BorderArea, Document, Resident
+from lbt_app.db.models import (
+    Application,
+    Authority,
+    BorderArea,
+    CrossingPoint,
+    Document,
+    Resident,
+)
 from lbt_app.i18n import LANGUAGES, t
 from tests.e2e.conftest import hydrated, sign_in
 
@@ -47,11 +54,19 @@ IN_VIEW = """(sel) => {
 }"""
 
 
+# The agreement's border-area and crossing-point codes (read from the app's database): staff
+# read the places' names; a code is for files and forms to send.
+CODES: set[str] = set()
+
+
 def _fits_and_speaks_plainly(page, where: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"{where}: the page is {width} px wide"
-    internal = sorted(set(INTERNAL.findall(page.evaluate(PAGE_TEXT))))
+    text = page.evaluate(PAGE_TEXT)
+    internal = sorted(set(INTERNAL.findall(text)))
     assert internal == [], f"{where}: {internal}"
+    shown = {word for word in re.findall(r"[\w-]+", text) if word in CODES}
+    assert not shown, f"{where} shows codes: {sorted(shown)}"  # also as a choice (<option>)
 
 
 def _opened_in_view(page, selector: str) -> None:
@@ -169,6 +184,10 @@ def _applications(page, lang: str) -> None:
 
 
 def test_staff_pages_fit_a_phone_and_speak_plainly_in_every_language(page, app):
+    with Session(app.engine()) as session:
+        CODES.update(session.exec(select(BorderArea.code)).all())
+        CODES.update(session.exec(select(CrossingPoint.code)).all())
+    assert {"TJ-SGD", "FOTEHOBOD"} <= CODES
     _waiting_application(app)
     page.set_viewport_size({"width": 360, "height": 740})
     sign_in(page, app, "staff", "staff-demo-2026")
