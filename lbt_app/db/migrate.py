@@ -5,25 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 
-from alembic import command
 from lbt_app.db.engine import engine_for
-from lbt_app.settings import PROJECT_ROOT
 
 
-def _config() -> Config:
-    return Config(str(PROJECT_ROOT / "alembic.ini"))
+def alembic_config() -> Config:
+    """The committed migrations (lbt_app/db/migrations); not in the project's root, where
+    `reflex run` would compare them with the models without the search index's tables and
+    say, on every start, that migrations are missing."""
+    return Config(str(Path(__file__).with_name("alembic.ini")))
 
 
 @cache
 def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+    return ScriptDirectory.from_config(alembic_config())
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,14 @@ def steps_behind(current: str | None) -> int | None:
 
 
 def upgrade(url: str) -> None:
-    config = _config()
+    config = alembic_config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 def downgrade_all(url: str) -> None:
-    config = _config()
+    config = alembic_config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "base")

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.config import Config
+from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
-from alembic import command
+from lbt_app.db import migrate
 from lbt_app.services import backup
-from lbt_app.settings import PROJECT_ROOT
 from tests.conftest import PG_URL
 
 LBT = str(Path(sys.executable).parent / "lbt")
@@ -192,7 +191,7 @@ def test_backup_wipe_restore_gives_back_the_same_installation(made, empty):
 
 
 def test_restore_migrates_an_older_backup_to_head(empty, tmp_path):
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
     script = ScriptDirectory.from_config(config)
     head = script.get_current_head()
     older = script.get_revision(head).down_revision

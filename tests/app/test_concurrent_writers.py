@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlmodel import Session, SQLModel, func, select
 
-from alembic import command
 from lbt_app.core.stay import Direction
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for, session_scope
@@ -350,7 +350,7 @@ def _demo_installation(url: str) -> Config:
     with Session(engine_for(url)) as session:
         demo.load(session=session, kek=bytes(32), now=NOW)
         session.commit()
-    return Config(str(PROJECT_ROOT / "alembic.ini"))
+    return migrate.alembic_config()
 
 
 def _down_and_up_again(url: str, config: Config, revision: str) -> None:

@@ -16,16 +16,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic.config import Config
+from alembic import command
 from sqlmodel import Session
 
-from alembic import command
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for
 from lbt_app.db.models import Agreement, Authority
 from lbt_app.db.types import utcnow
 from lbt_app.services import demo, health, keys
-from lbt_app.settings import PROJECT_ROOT, load_settings
+from lbt_app.settings import load_settings
 from tests.conftest import PG_URL
 
 LBT = str(Path(sys.executable).parent / "lbt")
@@ -171,7 +170,7 @@ def test_an_unreachable_database_fails_fast_and_the_rest_is_not_checked(
 
 
 def _downgrade_one(url: str) -> None:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "-1")

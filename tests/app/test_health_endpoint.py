@@ -12,14 +12,13 @@ from importlib.metadata import version
 
 import httpx
 import pytest
-from alembic.config import Config
-
 from alembic import command
+
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for
 from lbt_app.endpoints import api
 from lbt_app.services import health
-from lbt_app.settings import PROJECT_ROOT, get_settings
+from lbt_app.settings import get_settings
 
 SECRET = "hunter2-secret"
 
@@ -101,7 +100,7 @@ def test_a_database_that_never_answers_is_given_up_on_in_seconds(use):
 def test_a_schema_behind_answers_503(use, tmp_path):
     url = f"sqlite:///{tmp_path / 'lbt.db'}"
     migrate.upgrade(url)
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "-1")

@@ -1,5 +1,6 @@
 """The schema: constraints, timestamps and indexes, on every backend."""
 
+import logging
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -19,6 +20,7 @@ from lbt_app.db.models import (
     User,
     managed_by_models,
 )
+from lbt_app.settings import PROJECT_ROOT
 
 
 def test_migrations_match_the_models(db_url):
@@ -26,6 +28,21 @@ def test_migrations_match_the_models(db_url):
         context = MigrationContext.configure(conn, opts={"include_name": managed_by_models})
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
+
+
+def test_reflex_finds_no_schema_changes_to_report_when_the_app_starts(db_url, monkeypatch, caplog):
+    """`reflex run` compares the models with the database when it finds an alembic.ini in the
+    project's root, without the filter the migrations use: on every start it said migrations
+    were missing (the name search's own tables), and `reflex db makemigrations` would have
+    written one dropping them. The migrations live in lbt_app/db, where it does not look."""
+    from reflex.utils import prerequisites
+    from reflex_base.config import get_config
+
+    monkeypatch.chdir(PROJECT_ROOT)
+    monkeypatch.setattr(get_config(), "db_url", db_url)
+    with caplog.at_level(logging.INFO, logger=prerequisites.__name__):
+        prerequisites.check_schema_up_to_date()
+    assert [r.getMessage() for r in caplog.records] == []
 
 
 def test_timestamps_come_back_timezone_aware_utc(session):
@@ -157,13 +174,11 @@ def test_the_lookups_have_indexes(db_url):
 
 def test_a_database_with_data_migrates_down_and_up_again(tmp_path):
     """An embedded installation upgraded in place keeps its residents (SQLite foreign keys on)."""
-    from alembic.config import Config
+    from alembic import command
     from sqlmodel import Session
 
-    from alembic import command
     from lbt_app.db import migrate
     from lbt_app.services import demo
-    from lbt_app.settings import PROJECT_ROOT
     from tests.conftest import NOW
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
@@ -171,7 +186,7 @@ def test_a_database_with_data_migrates_down_and_up_again(tmp_path):
     with Session(engine_for(url)) as session:
         demo.load(session=session, kek=bytes(32), now=NOW)
         session.commit()
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "27f46c50b563")  # the first release's schema, data kept
@@ -184,18 +199,16 @@ def test_a_database_with_data_migrates_down_and_up_again(tmp_path):
 
 def test_events_hashed_before_checkpoints_keep_verifying_after_the_upgrade(tmp_path):
     """Old events become hash version 1 as they are; new ones are version 2; down and up again."""
-    from alembic.config import Config
+    from alembic import command
     from sqlmodel import Session
 
-    from alembic import command
     from lbt_app.core.audit_chain import GENESIS, EventFields, event_hash
     from lbt_app.db import migrate
     from lbt_app.services import audit
-    from lbt_app.settings import PROJECT_ROOT
     from tests.conftest import NOW
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
 
     with engine_for(url).begin() as connection:
         config.attributes["connection"] = connection
@@ -240,16 +253,14 @@ def test_events_hashed_before_checkpoints_keep_verifying_after_the_upgrade(tmp_p
 def test_the_name_search_index_is_made_for_existing_residents_and_removed_again(db_url):
     """Down to the revision before the search index and up again, on either database: the
     residents registered meanwhile are found through the index the upgrade builds."""
-    from alembic.config import Config
+    from alembic import command
     from sqlmodel import Session
 
-    from alembic import command
     from lbt_app.db import migrate
     from lbt_app.services import residents
-    from lbt_app.settings import PROJECT_ROOT
     from tests.app.factories import principal
 
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
     with engine_for(db_url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "5db6ca1559d4")

@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from alembic.config import Config
+from alembic import command
 from sqlmodel import Session, col, insert, select
 
-from alembic import command
 from lbt_app.core.stay import Direction, Passage, opening_entry, stay_status
 from lbt_app.db import migrate
 from lbt_app.db.engine import engine_for
@@ -43,7 +42,7 @@ from lbt_app.services import (
 )
 from lbt_app.services.permits import effective_status
 from lbt_app.services.stays import stay_rules
-from lbt_app.settings import PROJECT_ROOT, get_settings
+from lbt_app.settings import get_settings
 from tests.app.factories import principal
 from tests.conftest import NOW
 
@@ -408,7 +407,7 @@ def test_the_migration_fills_the_tables_as_everything_counted_gives(empty_url):
         _populate(session, 1000, _untidy)
         staff = principal(session, "staff")
         expected = _reference(session, staff, NOW)
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config = migrate.alembic_config()
     with engine_for(empty_url).begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "5db6ca1559d4")

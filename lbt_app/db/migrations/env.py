@@ -1,8 +1,8 @@
 """Alembic environment: the URL comes from the app's settings, the tables from SQLModel."""
 
+from alembic import context
 from sqlmodel import SQLModel
 
-from alembic import context
 from lbt_app.db.engine import engine_for
 from lbt_app.db.models import managed_by_models  # (also registers the tables on the metadata)
 from lbt_app.settings import get_settings
