@@ -22,12 +22,20 @@ export function useWords() {
   return useSyncExternalStore(subscribe, current, current);
 }
 
+// The likely language's answer, asked for by the page's head before any script had come
+// (lbt_app/components/layout.py early_words); taken once.
+const early = globalThis.lbtEarlyWords ?? {}; // none in the build's prerendering
+
 function table(url) {
-  tables[url] ??= fetch(url).then((answer) => {
-    if (!answer.ok) throw new Error(`${url}: ${answer.status}`);
-    return answer.json();
-  });
-  tables[url].catch(() => delete tables[url]); // asked again next time
+  if (!(url in tables)) {
+    const asked = early[url] || fetch(url);
+    delete early[url];
+    tables[url] = asked.then((answer) => {
+      if (!answer.ok) throw new Error(`${url}: ${answer.status}`);
+      return answer.json();
+    });
+    tables[url].catch(() => delete tables[url]); // asked again next time
+  }
   return tables[url];
 }
 
@@ -43,12 +51,4 @@ export function showWords(lang, url) {
     },
     () => setTimeout(() => wanted === lang && showWords(lang, url), 2000),
   );
-}
-
-// Before the page's state says which language it is in: fetch the one it most likely is (the
-// reader's choice kept in this browser, else the browser's languages, as the server picks it).
-export function guessWords(urls, storageKey) {
-  const choices = [localStorage.getItem(storageKey) || "", ...navigator.languages];
-  const lang = choices.map((code) => code.toLowerCase().split("-")[0]).find((code) => code in urls);
-  if (lang) table(urls[lang]).catch(() => {});
 }

@@ -96,14 +96,16 @@ def median(runs: list[Measure]) -> Measure:
 
 
 @contextmanager
-def blank_app() -> Iterator[str]:
-    """A blank Reflex app from the installed Reflex, in production mode on one port: its URL."""
+def blank_app(public_url: str = "") -> Iterator[str]:
+    """A blank Reflex app from the installed Reflex, in production mode on one port: its URL.
+    `public_url`: where browsers reach it (a proxy in front), which its pages connect to."""
     tmp = Path(tempfile.mkdtemp(prefix="lbt-blank-"))
     env = {
         **os.environ,
         "PATH": node_path(),
         "REFLEX_USE_NPM": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        **({"REFLEX_API_URL": public_url} if public_url else {}),
     }
     reflex = str(Path(sys.executable).parent / "reflex")
     try:

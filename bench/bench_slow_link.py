@@ -24,15 +24,21 @@ Each run is followed by one of a blank Reflex app (`reflex init --template blank
 same way: bench_pages.blank_app) on the same link, cold: from its first request to the frame
 that says it is hydrated — what any Reflex 0.10 page costs on this link.
 
+With `--deployed`, the page as officers reach it: the reference deployment
+(tests/e2e/deployment.py: Caddy with HTTPS and HTTP/2 in front of the app in scaled mode,
+PostgreSQL and Redis from LBT_TEST_DATABASE_URL and LBT_TEST_REDIS_URL), and the blank app
+behind the same Caddy. Without it, both are asked directly on their own ports (HTTP/1.1).
+
 The service worker is blocked: a first visit has none. Prints figures, asserts nothing.
 
     .venv/bin/python bench/bench_slow_link.py [--runs 3] [--open-seconds 30] [--waterfall]
-        [--locale ru-RU]
+        [--locale ru-RU] [--deployed]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -43,17 +49,21 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from contextlib import ExitStack
+
 from playwright.sync_api import sync_playwright
 
 from bench.bench_pages import blank_app
 from tests.e2e.camera import empty_scene, write_y4m
 from tests.e2e.conftest import sign_in_as_officer
+from tests.e2e.deployment import SITE, caddy_in_front, chromium_reaching, deployed
 from tests.e2e.harness import (
     CHROMIUM,
     CHROMIUM_ARGS,
     MOBILE,
     RunningApp,
     fake_camera_args,
+    free_port,
     running_app,
 )
 
@@ -191,11 +201,17 @@ class Run:
     waterfall: list[str]  # what crossed the network until live
 
 
-def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str) -> Run:
+# How the browser reaches the pages: nothing more for the apps' own ports, else the name and
+# the certificate authority of the Caddy in front of them (chromium_reaching).
+NO_PROXY: dict = {"args": []}
+
+
+def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str, reaching: dict) -> Run:
     encodings: dict[str, str] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera_args(video)
+            executable_path=CHROMIUM,
+            **{**reaching, "args": CHROMIUM_ARGS + reaching["args"] + fake_camera_args(video)},
         )
         context = browser.new_context(
             viewport=MOBILE,
@@ -243,10 +259,12 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str) -> 
     )
 
 
-def _blank_run(url: str) -> tuple[float, int]:
+def _blank_run(url: str, reaching: dict) -> tuple[float, int]:
     """The blank Reflex app's page on the same link, cold: until hydrated (ms), bytes."""
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, **{**reaching, "args": CHROMIUM_ARGS + reaching["args"]}
+        )
         context = browser.new_context(
             viewport=MOBILE, is_mobile=True, has_touch=True, service_workers="block"
         )
@@ -264,20 +282,34 @@ def _blank_run(url: str) -> tuple[float, int]:
 
 
 def run(
-    runs: int = 3, open_seconds: float = 30, locale: str = "en-US"
+    runs: int = 3,
+    open_seconds: float = 30,
+    locale: str = "en-US",
+    deployed_with: tuple[str, str] | None = None,
 ) -> tuple[list[Run], list[tuple[float, int]]]:
     """The officer page's runs, and as many of the blank Reflex app's (bench_pages.blank_app,
-    served the same way) measured in turn with them."""
-    with (
-        running_app("embedded") as app,
-        blank_app() as blank_url,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
+    served the same way) measured in turn with them. `deployed_with`: the PostgreSQL and Redis
+    URLs of the deployment, both apps then behind Caddy; else both on their own ports."""
+    with ExitStack() as stack:
+        officer_reaching = blank_reaching = NO_PROXY
+        if deployed_with:
+            deployment = stack.enter_context(deployed(*deployed_with))
+            app, officer_reaching = deployment.public, chromium_reaching(deployment.proxy)
+            port = free_port()
+            blank_url = stack.enter_context(blank_app(public_url=f"https://{SITE}:{port}"))
+            blank_proxy = stack.enter_context(
+                caddy_in_front(blank_url.split("//", 1)[1], port, health_checks=False)
+            )
+            blank_url, blank_reaching = blank_proxy.url, chromium_reaching(blank_proxy)
+        else:
+            app = stack.enter_context(running_app("embedded"))
+            blank_url = stack.enter_context(blank_app())
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
         video = write_y4m(Path(tmp) / "desk.y4m", [(empty_scene(), 1.0)])
         officer, blank = [], []
         for _ in range(runs):
-            officer.append(_one_run(app, video, open_seconds, locale))
-            blank.append(_blank_run(blank_url))
+            officer.append(_one_run(app, video, open_seconds, locale, officer_reaching))
+            blank.append(_blank_run(blank_url, blank_reaching))
         return officer, blank
 
 
@@ -326,9 +358,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--waterfall", action="store_true", help="print what run 1 fetched until live"
     )
+    parser.add_argument(
+        "--deployed", action="store_true", help="both apps behind Caddy (HTTPS, HTTP/2)"
+    )
     args = parser.parse_args(argv)
-    officer, blank = run(args.runs, args.open_seconds, args.locale)
-    print(f"officer's phone in {args.locale}")
+    deployed_with = None
+    if args.deployed:
+        pg, redis = os.environ.get("LBT_TEST_DATABASE_URL"), os.environ.get("LBT_TEST_REDIS_URL")
+        if not (pg and redis):
+            parser.error("--deployed needs LBT_TEST_DATABASE_URL and LBT_TEST_REDIS_URL")
+        deployed_with = (pg, redis)
+    officer, blank = run(args.runs, args.open_seconds, args.locale, deployed_with)
+    where = "through Caddy (HTTPS, HTTP/2)" if deployed_with else "on the apps' own ports"
+    print(f"officer's phone in {args.locale}, {where}")
     print_figures(officer, blank, args.open_seconds, args.waterfall)
 
 

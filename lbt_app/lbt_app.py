@@ -8,7 +8,7 @@ from pathlib import Path
 import reflex as rx
 
 from lbt_app import heap, routes
-from lbt_app.components.layout import T, toaster
+from lbt_app.components.layout import T, early_words, toaster
 from lbt_app.endpoints import api
 from lbt_app.http_headers import SecurityHeaders
 from lbt_app.i18n import t
@@ -72,6 +72,7 @@ PWA_HEAD = [
     rx.el.meta(name="apple-mobile-web-app-status-bar-style", content="default"),
     rx.el.meta(name="apple-mobile-web-app-title", content="LBT"),
     rx.el.script("if ('serviceWorker' in navigator) navigator.serviceWorker.register('/sw.js');"),
+    early_words(),
 ]
 
 PAGES = [

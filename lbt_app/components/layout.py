@@ -59,6 +59,29 @@ def error_note(text: rx.Var, testid: str) -> rx.Component:
     )
 
 
+def _word_urls() -> str:
+    """Where each language's words are, as JSON (lbt_app/frontend_build.py WordTables writes
+    them)."""
+    return json.dumps({code: f"/assets/{word_table(code)[0]}" for code in LANGUAGES})
+
+
+def early_words() -> rx.Component:
+    """For the page's head: asks for the words of the language the page will most likely be in
+    (the reader's choice kept in this browser, else the browser's languages, as the server picks
+    it) while the HTML is still read, beside the scripts. Asked for by the scripts once they
+    have run, the table came after them on a slow link: 0.4 s and more before a page was
+    live. assets/words.js takes the answer (`lbtEarlyWords`)."""
+    return rx.el.script(
+        f"(() => {{ const urls = {_word_urls()};"
+        f" const choices = [localStorage.getItem({json.dumps(LANG_KEY)}) || '',"
+        " ...navigator.languages];"
+        " const lang = choices.map((c) => c.toLowerCase().split('-')[0])"
+        ".find((c) => c in urls);"
+        " if (!lang) return; const asked = fetch(urls[lang]); asked.catch(() => {});"
+        " window.lbtEarlyWords = { [urls[lang]]: asked }; })();"
+    )
+
+
 class Document(rx.Fragment):
     """Marks on `<html>`: `lang`, the language the page is shown in (what screen readers read
     it in), set once the page has its state and again on each switch; and `data-loaded` from
@@ -66,8 +89,8 @@ class Document(rx.Fragment):
     assets/theme.css keeps the content invisible: it would show blank labels (only the first
     paint's words are in the build) and empty lists, and what arrived later would move what was
     drawn. Later navigations show at once.
-    And the words: the likely language's fetched at once, beside the state; the page's
-    language's shown once the state says which it is (assets/words.js)."""
+    And the words: the page's language's shown once the state says which it is
+    (assets/words.js); the likely one was asked for by the page's head (`early_words`)."""
 
     def add_hooks(self) -> list[str | Var]:
         lang, ready = SessionState.lang, _ready()
@@ -75,10 +98,8 @@ class Document(rx.Fragment):
         # words then come while the page's own data is still on its way, and that, the larger
         # part of most pages, is drawn once, with them.
         known = rx.State.router.session.client_token != ""
-        # Where each language's words are (lbt_app/frontend_build.py WordTables writes them).
-        urls = json.dumps({code: f"/assets/{word_table(code)[0]}" for code in LANGUAGES})
+        urls = _word_urls()
         effects = [
-            f"useEffect(() => {{ guessWords({urls}, {json.dumps(LANG_KEY)}); }}, []);",
             f"useEffect(() => {{ if ({known}) showWords({lang}, {urls}[{lang}]); }},"
             f" [{known}, {lang}]);",
             f"useEffect(() => {{ document.documentElement.lang = {lang}; }}, [{lang}]);",
@@ -91,7 +112,7 @@ class Document(rx.Fragment):
             VarData(
                 imports={
                     "react": ["useEffect"],
-                    "$/public/words.js": [ImportVar(tag="guessWords"), ImportVar(tag="showWords")],
+                    "$/public/words.js": [ImportVar(tag="showWords")],
                 }
             ),
         )
