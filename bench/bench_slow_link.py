@@ -14,7 +14,8 @@ and opens /officer again. From the page's own clock it reads:
   ready: the decoder loaded (the scanner says `data-mode=browser`) and the camera's frames
   playing in its video;
 * the decoder's `.wasm` as it travelled: bytes on the wire, its Content-Encoding, and whether it
-  had arrived before the tap.
+  had arrived before the tap;
+* live again on a later visit (the next shift): /officer opened anew, the browser's cache kept.
 
 With `--waterfall`, what run 1 fetched until live, from Chromium's own network events: each
 request's start, first byte, end and bytes on the wire, then the event websocket's handshake and
@@ -199,6 +200,7 @@ class Run:
     wasm_encoding: str
     wasm_before_tap: bool
     waterfall: list[str]  # what crossed the network until live
+    warm_ms: float  # live again on a later visit, the browser's cache kept
 
 
 # How the browser reaches the pages: nothing more for the apps' own ports, else the name and
@@ -244,6 +246,11 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str, rea
         page.wait_for_function("window.__ready !== null", polling=100)
         live, tap, ready = page.evaluate("[__live, __tap, __ready]")
         resources = page.evaluate(RESOURCES)
+        lines = waterfall.lines(live)
+        # A later visit (the next shift): the same phone, its cache kept, on the same link.
+        page.goto(app.url + "/officer", wait_until="commit")
+        page.wait_for_function("window.__live !== null", polling=100)
+        warm = page.evaluate("__live")
         browser.close()
     wasm = resources["wasm"][0] if resources["wasm"] else {"wire": 0, "size": 0, "end": tap}
     return Run(
@@ -255,7 +262,8 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str, rea
         wasm_size=wasm["size"],
         wasm_encoding=next(iter(encodings.values()), "-"),
         wasm_before_tap=wasm["end"] < tap,
-        waterfall=waterfall.lines(live),
+        waterfall=lines,
+        warm_ms=warm,
     )
 
 
@@ -325,7 +333,8 @@ def print_figures(
         print(f"  blank Reflex app, run {i}: hydrated {ms / 1000:5.1f} s ({sent / 1000:4.0f} KB)")
     for i, r in enumerate(results, 1):
         print(
-            f"  run {i}: live {r.live_ms / 1000:5.1f} s ({r.live_bytes / 1000:6.0f} KB)   "
+            f"  run {i}: live {r.live_ms / 1000:5.1f} s ({r.live_bytes / 1000:6.0f} KB), "
+            f"{r.warm_ms / 1000:4.1f} s on a later visit   "
             f"tap → scanner ready {r.ready_ms / 1000:5.1f} s   "
             f"wasm {r.wasm_wire / 1000:4.0f} KB on the wire ({r.wasm_encoding}, "
             f"{r.wasm_size / 1000:.0f} KB decoded), "
@@ -339,6 +348,8 @@ def print_figures(
     print(
         f"median: live {live:.1f} s (goal ≤ 5 s; the blank Reflex app hydrated in {floor:.1f} s);"
     )
+    warm = statistics.median(r.warm_ms for r in results) / 1000
+    print(f"  live {warm:.1f} s on a later visit (the browser's cache kept);")
     print(f"  scanner ready {ready:.1f} s after the tap")
     print(f"  on a page open {open_seconds:.0f} s (goal ≤ 3 s)")
     if waterfall:

@@ -13,7 +13,7 @@ from reflex.vars import Var, VarData
 
 from lbt_app import routes
 from lbt_app.core.access import ROLE_LABEL, Role
-from lbt_app.i18n import LANGUAGES, N_, language_name, message_ids, word_table
+from lbt_app.i18n import LANGUAGES, N_, SOURCE_LANG, language_name, message_ids, word_table
 from lbt_app.states.session import LANG_KEY, SessionState
 
 LANGUAGE = N_("Language")  # the language switcher's name
@@ -67,18 +67,19 @@ def _word_urls() -> str:
 
 def early_words() -> rx.Component:
     """For the page's head: asks for the words of the language the page will most likely be in
-    (the reader's choice kept in this browser, else the browser's languages, as the server picks
-    it) while the HTML is still read, beside the scripts. Asked for by the scripts once they
-    have run, the table came after them on a slow link: 0.4 s and more before a page was
-    live. assets/words.js takes the answer (`lbtEarlyWords`)."""
+    (the reader's choice kept in this browser, else the browser's languages, else the source
+    language: as the server picks it, i18n.normalize_lang) while the HTML is still read,
+    beside the scripts. Asked for by the scripts once they had run, the table came after them
+    on a slow link: 0.4 s and more before a page was live. assets/words.js takes the answer
+    (`lbtEarlyWords`); where this fails (no storage), it asks once the state has come."""
     return rx.el.script(
-        f"(() => {{ const urls = {_word_urls()};"
+        f"try {{ const urls = {_word_urls()};"
         f" const choices = [localStorage.getItem({json.dumps(LANG_KEY)}) || '',"
-        " ...navigator.languages];"
+        " ...(navigator.languages || [])];"
         " const lang = choices.map((c) => c.toLowerCase().split('-')[0])"
-        ".find((c) => c in urls);"
-        " if (!lang) return; const asked = fetch(urls[lang]); asked.catch(() => {});"
-        " window.lbtEarlyWords = { [urls[lang]]: asked }; })();"
+        f".find((c) => c in urls) ?? {json.dumps(SOURCE_LANG)};"
+        " const asked = fetch(urls[lang]); asked.catch(() => {});"
+        " window.lbtEarlyWords = { [urls[lang]]: asked }; } catch {}"
     )
 
 

@@ -169,15 +169,26 @@ def test_the_words_come_as_a_cached_file_not_in_the_state(page, app):
     assert headers.get("content-encoding") == "br" or words[0].from_service_worker
 
 
-def test_the_likely_words_are_asked_for_before_any_script_has_come(page, app):
+def _words_asked_without_scripts(page, url: str) -> str:
+    page.route("**/assets/*.js", lambda route: route.abort())
+    with page.expect_request(lambda r: "/assets/words-" in r.url, timeout=10_000) as asked:
+        page.goto(url)
+    return asked.value.url
+
+
+def test_the_likely_words_are_asked_for_before_any_script_has_come(browser, page, app):
     """The words were asked for by the scripts once they had run: on a slow link they came
     0.4 s (English) to 0.7 s (Russian) after the scripts, and the page waited. The page's head
     asks for them at once (layout.early_words): here no script comes at all, and the words of
-    the language chosen on this phone (Kyrgyz, on an English phone) are still asked for."""
+    the language chosen on this phone (Kyrgyz, on an English phone) are still asked for; on a
+    phone in a language the app does not speak, English, as the server picks."""
     page.goto(app.url + routes.LOGIN)
     hydrated(page)
     page.evaluate(f"localStorage.setItem({LANG_KEY!r}, 'ky')")
-    page.route("**/assets/*.js", lambda route: route.abort())
-    with page.expect_request(lambda r: "/assets/words-" in r.url, timeout=10_000) as asked:
-        page.goto(app.url + routes.LOGIN)
-    assert "/assets/words-ky-" in asked.value.url
+    assert "/assets/words-ky-" in _words_asked_without_scripts(page, app.url + routes.LOGIN)
+    farsi = browser.new_context(locale="fa-IR")
+    try:
+        url = _words_asked_without_scripts(farsi.new_page(), app.url + routes.LOGIN)
+        assert "/assets/words-en-" in url
+    finally:
+        farsi.close()
