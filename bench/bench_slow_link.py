@@ -44,23 +44,20 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contextlib import ExitStack
-
 from playwright.sync_api import sync_playwright
 
 from bench.bench_pages import blank_app
 from tests.e2e.camera import empty_scene, write_y4m
 from tests.e2e.conftest import sign_in_as_officer
-from tests.e2e.deployment import SITE, caddy_in_front, chromium_reaching, deployed
+from tests.e2e.deployment import SITE, Proxy, caddy_in_front, chromium_reaching, deployed
 from tests.e2e.harness import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MOBILE,
     RunningApp,
     fake_camera_args,
@@ -203,18 +200,12 @@ class Run:
     warm_ms: float  # live again on a later visit, the browser's cache kept
 
 
-# How the browser reaches the pages: nothing more for the apps' own ports, else the name and
-# the certificate authority of the Caddy in front of them (chromium_reaching).
-NO_PROXY: dict = {"args": []}
-
-
-def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str, reaching: dict) -> Run:
+def _one_run(
+    app: RunningApp, video: Path, open_seconds: float, locale: str, proxy: Proxy | None
+) -> Run:
     encodings: dict[str, str] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            **{**reaching, "args": CHROMIUM_ARGS + reaching["args"] + fake_camera_args(video)},
-        )
+        browser = pw.chromium.launch(**chromium_reaching(proxy, *fake_camera_args(video)))
         context = browser.new_context(
             viewport=MOBILE,
             is_mobile=True,
@@ -267,12 +258,10 @@ def _one_run(app: RunningApp, video: Path, open_seconds: float, locale: str, rea
     )
 
 
-def _blank_run(url: str, reaching: dict) -> tuple[float, int]:
+def _blank_run(url: str, proxy: Proxy | None) -> tuple[float, int]:
     """The blank Reflex app's page on the same link, cold: until hydrated (ms), bytes."""
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, **{**reaching, "args": CHROMIUM_ARGS + reaching["args"]}
-        )
+        browser = pw.chromium.launch(**chromium_reaching(proxy))
         context = browser.new_context(
             viewport=MOBILE, is_mobile=True, has_touch=True, service_workers="block"
         )
@@ -299,16 +288,16 @@ def run(
     served the same way) measured in turn with them. `deployed_with`: the PostgreSQL and Redis
     URLs of the deployment, both apps then behind Caddy; else both on their own ports."""
     with ExitStack() as stack:
-        officer_reaching = blank_reaching = NO_PROXY
+        officer_proxy = blank_proxy = None
         if deployed_with:
             deployment = stack.enter_context(deployed(*deployed_with))
-            app, officer_reaching = deployment.public, chromium_reaching(deployment.proxy)
+            app, officer_proxy = deployment.public, deployment.proxy
             port = free_port()
             blank_url = stack.enter_context(blank_app(public_url=f"https://{SITE}:{port}"))
             blank_proxy = stack.enter_context(
                 caddy_in_front(blank_url.split("//", 1)[1], port, health_checks=False)
             )
-            blank_url, blank_reaching = blank_proxy.url, chromium_reaching(blank_proxy)
+            blank_url = blank_proxy.url
         else:
             app = stack.enter_context(running_app("embedded"))
             blank_url = stack.enter_context(blank_app())
@@ -316,8 +305,8 @@ def run(
         video = write_y4m(Path(tmp) / "desk.y4m", [(empty_scene(), 1.0)])
         officer, blank = [], []
         for _ in range(runs):
-            officer.append(_one_run(app, video, open_seconds, locale, officer_reaching))
-            blank.append(_blank_run(blank_url, blank_reaching))
+            officer.append(_one_run(app, video, open_seconds, locale, officer_proxy))
+            blank.append(_blank_run(blank_url, blank_proxy))
         return officer, blank
 
 

@@ -24,7 +24,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lbt_app.settings import PROJECT_ROOT
-from tests.e2e.harness import AppFailed, Preparation, RunningApp, free_port, running_app
+from tests.e2e.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    AppFailed,
+    Preparation,
+    RunningApp,
+    free_port,
+    running_app,
+)
 
 CADDYFILE = PROJECT_ROOT / "deploy" / "caddy" / "Caddyfile"
 DEBS = PROJECT_ROOT / ".tools" / "debs" / "usr" / "bin"  # scripts/bootstrap.py unpacks them
@@ -69,13 +77,15 @@ def https_get(
         conn.close()
 
 
-def chromium_reaching(proxy: Proxy) -> dict:
-    """Launch arguments for a Chromium that reaches `lbt.test` here and trusts Caddy's root:
-    pass as `**` to `chromium.launch` (with any `args` of its own added to `args`)."""
-    return {
-        "args": [f"--host-resolver-rules=MAP {SITE} 127.0.0.1"],
-        "env": {**os.environ, "HOME": str(proxy.home)},
-    }
+def chromium_reaching(proxy: Proxy | None, *args: str) -> dict:
+    """Keywords for `chromium.launch`: the project's Chromium with its arguments and `args`,
+    reaching `lbt.test` here and trusting the root of `proxy` (Caddy); with no proxy, as it is
+    (the apps' own ports)."""
+    launch = {"executable_path": CHROMIUM, "args": [*CHROMIUM_ARGS, *args]}
+    if proxy is not None:
+        launch["args"].append(f"--host-resolver-rules=MAP {SITE} 127.0.0.1")
+        launch["env"] = {**os.environ, "HOME": str(proxy.home)}
+    return launch
 
 
 def _start_caddy(

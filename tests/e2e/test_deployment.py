@@ -19,7 +19,7 @@ from lbt_app.settings import PROJECT_ROOT
 from tests.e2e.camera import qr_scene, write_y4m
 from tests.e2e.conftest import MODES, PG_URL, REDIS_URL, _phone_page, sign_in_as_officer, verdict_of
 from tests.e2e.deployment import SITE, Deployment, chromium_reaching, deployed, https_get
-from tests.e2e.harness import CHROMIUM, CHROMIUM_ARGS, AppFailed, fake_camera_args, no_redirects
+from tests.e2e.harness import AppFailed, fake_camera_args, no_redirects
 
 pytestmark = pytest.mark.browser
 
@@ -55,11 +55,8 @@ def phone(playwright, deployment, tmp_path):
         tmp_path / "permit.y4m",
         [(qr_scene(permit_field(deployment.app, "ABDURAHMONZODA", "payload")), 2.0)],
     )
-    reaching = chromium_reaching(deployment.proxy)
     browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, *reaching["args"], *fake_camera_args(video)],
-        env=reaching["env"],
+        **chromium_reaching(deployment.proxy, *fake_camera_args(video))
     )
     page = _phone_page(browser, permissions=["camera"])
     yield page
