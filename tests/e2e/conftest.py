@@ -131,6 +131,23 @@ def hydrated(page) -> None:
     page.wait_for_selector("[data-testid=hydrated]", state="attached")
 
 
+def offline_worker_active(page, timeout: float = 30_000) -> None:
+    """Wait until the service worker is active, so the next visit goes through it.
+
+    Not `navigator.serviceWorker.controller`: a page whose navigation was under way while the
+    worker claimed its clients stays uncontrolled (a test that signs in right after choosing
+    a language does that), yet the worker serves the next visit all the same."""
+    page.wait_for_function(
+        """() => {
+            navigator.serviceWorker.getRegistration().then((r) => {
+                window.__worker = r?.active?.state;
+            });
+            return window.__worker === 'activated';
+        }""",
+        timeout=timeout,
+    )
+
+
 def sign_in(page, app: RunningApp, username: str, password: str) -> None:
     page.goto(app.url + "/")
     hydrated(page)

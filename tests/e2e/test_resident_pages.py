@@ -11,7 +11,13 @@ from lbt_app.i18n import LANGUAGES, place_name, t
 from lbt_app.services.applications import PHOTO_MISSING, PROOF_MISSING
 from lbt_app.services.auth import PASSWORD_TOO_SHORT
 from lbt_app.states.wallet import OFFLINE_NOTICE
-from tests.e2e.conftest import choose_language, hydrated, overflow_and_internal_words, sign_in
+from tests.e2e.conftest import (
+    choose_language,
+    hydrated,
+    offline_worker_active,
+    overflow_and_internal_words,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -85,7 +91,7 @@ def test_the_wallet_names_its_border_area_in_the_residents_language(page, app, l
     assert "Fotehobod – Oybek" in card  # crossing points by name too
     assert overflow_and_internal_words(page) == (0, [])
 
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    offline_worker_active(page)
     page.context.set_offline(True)
     try:
         page.goto(app.url + "/wallet")

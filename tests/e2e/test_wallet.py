@@ -30,6 +30,7 @@ from tests.e2e.conftest import (
     capture_sockets,
     forge_event,
     hydrated,
+    offline_worker_active,
     permit_field,
     sign_in,
     sign_in_as_officer,
@@ -182,7 +183,7 @@ def test_the_portrait_comes_by_its_own_address_not_inside_the_page_state(page, a
 
 def test_after_one_visit_the_wallet_opens_offline_and_its_qr_still_verifies(page, app, monkeypatch):
     _open_wallet(page, app)
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    offline_worker_active(page)
     page.context.set_offline(True)
     try:
         page.goto(app.url + "/wallet")
@@ -214,7 +215,7 @@ def test_chromium_finds_the_app_installable(playwright, app, tmp_path):
         page = context.new_page()
         page.set_default_timeout(20_000)
         _open_wallet(page, app)
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+        offline_worker_active(page)
         cdp = context.new_cdp_session(page)
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
         manifest = cdp.send("Page.getAppManifest")
