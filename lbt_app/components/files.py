@@ -59,7 +59,13 @@ def _script(js: str, *uses: Var) -> FunctionVar:
     return Var(js, _var_data=VarData.merge(*(v._get_all_var_data() for v in uses))).to(FunctionVar)
 
 
-def _on_pick(input_id: str, kinds: FileKinds, max_size: int, upload: EventSpec) -> FunctionVar:
+def _input_selector(upload_id: str) -> str:
+    """The hidden file input, found by a data attribute: an `id` inside a form would make Reflex
+    0.10 submit its value with the form (a deprecated rule); a file goes by its own event."""
+    return f'input[data-upload="{upload_id}"]'
+
+
+def _on_pick(selector: str, kinds: FileKinds, max_size: int, upload: EventSpec) -> FunctionVar:
     """The input's change: the chosen file is checked here, then either sent to the handler
     or, refused, only the reasons are sent (the file itself never travels: it may be 30 MB),
     as react-dropzone's codes in its order."""
@@ -75,7 +81,7 @@ def _on_pick(input_id: str, kinds: FileKinds, max_size: int, upload: EventSpec) 
     typed = json.dumps(_TYPE_OF_EXTENSION)
     return _script(
         f"""() => {{
-  const input = document.getElementById({json.dumps(input_id)});
+  const input = document.querySelector({json.dumps(selector)});
   const file = input.files[0];
   input.value = "";  // the same file, chosen again, is a change again
   if (!file) return;
@@ -114,21 +120,22 @@ def file_button(
     be a second, same-named control to a screen reader). It still carries the button's words."""
     Upload.is_used = True  # Reflex serves /_upload only to apps that use its upload
     upload = rx.upload_files(upload_id=upload_id)
+    selector = _input_selector(upload_id)
     return rx.fragment(
         rx.el.input(
             type="file",
-            id=upload_id,
+            data_upload=upload_id,
             accept=accept.attribute,
             capture=capture,
             aria_label=label,
             style={"display": "none"},
-            on_change=_on_pick(upload_id, accept, max_size, handler(upload)),
+            on_change=_on_pick(selector, accept, max_size, handler(upload)),
         ),
         rx.button(
             icon,
             label,
             type="button",
-            on_click=_script(f"() => document.getElementById({json.dumps(upload_id)}).click()"),
+            on_click=_script(f"() => document.querySelector({json.dumps(selector)}).click()"),
             **button_props,
         ),
     )

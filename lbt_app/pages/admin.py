@@ -213,6 +213,7 @@ def _form() -> rx.Component:
                                 ),
                                 value=S.form_role,
                                 on_change=S.choose_role,
+                                name="role",  # the state keeps the choice (choose_role)
                                 id="user-role",
                                 data_testid="form-role",
                                 style=_SELECT,

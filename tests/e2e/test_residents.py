@@ -51,7 +51,7 @@ def new_resident(page, document: str, surname: str, given: str, latin: str) -> N
     page.click("[data-testid=resident-save]")
     page.wait_for_selector("text=A photo is required.")
     photo = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
-    page.set_input_files("input#resident-photo[type=file]", files=[photo])
+    page.set_input_files("input[data-upload=resident-photo]", files=[photo])
     page.wait_for_selector("[role=dialog] img")
     page.click("[data-testid=resident-save]")
     page.wait_for_selector(f"[data-testid=file-latin]:has-text('{latin}')")
@@ -67,7 +67,7 @@ def apply_and_approve(page, document: str) -> None:
     """From the resident's open file: the application with its proof of residence, then, on
     the applications page, its review with every eligibility rule met, and the approval."""
     proof = {"name": "proof.jpg", "mimeType": "image/jpeg", "buffer": _proof()}
-    page.set_input_files("input#application-proof[type=file]", files=[proof])
+    page.set_input_files("input[data-upload=application-proof]", files=[proof])
     page.wait_for_selector("[data-testid=application-proof-name]:has-text('proof.jpg')")
     page.click("[data-testid=application-register]")
     page.wait_for_selector("text=Application registered.")
@@ -105,7 +105,7 @@ def test_a_csv_import_reports_bad_rows_and_keeps_good_ones(page, app):
     # typed as Windows types a .csv where Excel is installed: taken for its extension
     data = "\n".join(rows).encode()
     csv = {"name": "list.csv", "mimeType": "application/vnd.ms-excel", "buffer": data}
-    page.set_input_files("input#residents-csv[type=file]", files=[csv])
+    page.set_input_files("input[data-upload=residents-csv]", files=[csv])
     page.wait_for_selector("[data-testid=import-summary]:has-text('1 of 2 rows imported.')")
     assert "Line 3 · Date of birth" in page.inner_text("[data-testid=import-error]")
     page.fill("[data-testid=resident-search]", "E2E10001")

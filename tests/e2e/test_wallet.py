@@ -255,10 +255,10 @@ def test_sign_up_apply_get_approved_and_carry_the_permit(page, app):
         page.fill(f"[data-testid=apply-{name}]", value)
     page.select_option("[data-testid=apply-sex]", "F")
     photo = {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}
-    page.set_input_files("input#apply-photo[type=file]", files=[photo])
+    page.set_input_files("input[data-upload=apply-photo]", files=[photo])
     page.wait_for_selector("[data-testid=apply-form] img")
     proof = {"name": "proof.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 x"}
-    page.set_input_files("input#apply-proof[type=file]", files=[proof])
+    page.set_input_files("input[data-upload=apply-proof]", files=[proof])
     page.wait_for_selector("[data-testid=apply-proof-name]:has-text('proof.pdf')")
     page.click("[data-testid=apply]")
     page.wait_for_selector("[data-testid=application-status][data-status=submitted]")
