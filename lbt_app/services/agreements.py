@@ -130,11 +130,16 @@ def country_name(alpha3: str, lang: str) -> str:
     return Locale.parse(lang).territories.get(alpha2, alpha3) if alpha2 else alpha3
 
 
+def area_name(area: BorderArea, lang: str) -> str:
+    """A border area by the name a reader of `lang` knows it by."""
+    return place_name(area.name, area.name_native, area.country, lang)
+
+
 def area_names(session: Session, agreement_id: int | None, lang: str) -> dict[str, str]:
     """The agreement's border areas by code, each by the name a reader of `lang` knows it by:
     what staff see on lists, filters and forms (the code is what forms send and files hold)."""
     areas = session.exec(select(BorderArea).where(BorderArea.agreement_id == agreement_id))
-    return {a.code: place_name(a.name, a.name_native, a.country, lang) for a in areas}
+    return {a.code: area_name(a, lang) for a in areas}
 
 
 def area_choices(names: Mapping[str, str], codes: Iterable[str]) -> list[dict[str, str]]:

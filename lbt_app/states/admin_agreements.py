@@ -11,7 +11,7 @@ import reflex as rx
 from lbt_app.core.access import Action, Principal
 from lbt_app.db.engine import session_scope
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import N_, place_name
+from lbt_app.i18n import N_
 from lbt_app.services import agreements
 from lbt_app.services.agreements import KINDS, AgreementError, Setup
 from lbt_app.settings import get_settings
@@ -171,10 +171,7 @@ class AdminAgreementsState(SessionState):
             {"value": c, "label": agreements.country_name(c, lang)}
             for c in (a.country_a, a.country_b)
         ]
-        names = {
-            area.code: place_name(area.name, area.name_native, area.country, lang)
-            for area in setup.areas
-        }
+        names = {area.code: agreements.area_name(area, lang) for area in setup.areas}
         self.areas = [
             {
                 "code": area.code,

@@ -12,8 +12,9 @@ from lbt_app.core.stay import DIRECTION_LABEL
 from lbt_app.db.engine import session_scope
 from lbt_app.db.models import ApplicationStatus, PermitStatus
 from lbt_app.db.types import utcnow
-from lbt_app.i18n import N_, format_day, place_name
+from lbt_app.i18n import N_, format_day
 from lbt_app.services import (
+    agreements,
     applications,
     decoding,
     photos,
@@ -90,7 +91,7 @@ class WalletState(SessionState):
             )
             mine = applications.own_applications(session=session, principal=principal)
             self.apply_areas = [
-                {"code": a.code, "name": place_name(a.name, a.name_native, a.country, lang)}
+                {"code": a.code, "name": agreements.area_name(a, lang)}
                 for a in applications.applicant_border_areas(session)
             ]
         self.live_secret = base64.b64encode(secret).decode() if secret else ""
@@ -117,7 +118,7 @@ class WalletState(SessionState):
             "native": view.holder_native,
             "valid_from": format_day(p.valid_from, lang),
             "valid_until": format_day(p.valid_until, lang),
-            "area": place_name(view.area.name, view.area.name_native, view.area.country, lang),
+            "area": agreements.area_name(view.area, lang),
             "points": ", ".join(view.points),
             "status": str(view.status),
             "status_label": STATUS_LABEL[view.status],
