@@ -10,6 +10,9 @@ from lbt_app.lbt_app import PAGES
 
 
 class _Deprecations(logging.Handler):
+    """Attached to Reflex's deprecation logger itself, not caplog's root: once Reflex runs
+    managed (its CLI), its logger stops propagating and caplog would hear nothing."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
